@@ -1,0 +1,27 @@
+"""The `fovea` command line: a Typer root that mounts one light module per command group.
+
+Command modules import only typer/rich/stdlib at module level; heavy libraries (torch,
+sentence-transformers, chromadb, langchain) are imported inside the commands so that
+`fovea --help` stays instant.
+"""
+
+import typer
+
+from api.commands import knowledge, sandbox, service
+
+app = typer.Typer(
+    name="fovea",
+    help="Fovea: an offline-first billing copilot for optometry practices on Crystal PM (not affiliated).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(knowledge.check_app, name="check")
+app.command("ingest")(knowledge.ingest)
+app.command("run")(service.run)
+app.command("serve")(service.serve)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,99 @@
+"""The one Settings object (env prefix FOVEA_); every module gets configuration from here, never os.environ."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-webhook-secret", "dev-session-secret", "dev-token"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FOVEA_", env_file=".env", extra="ignore")
+
+    mode: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    log_level: str = "INFO"
+
+    # storage
+    database_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<data_dir>/fovea.db")
+    checkpoint_url: str = Field("", description="LangGraph checkpoints; default sqlite file under data_dir")
+
+    # engines
+    engine: Literal["offline", "llm"] = "offline"
+    llm_base_url: str = ""
+    llm_api_key: SecretStr = SecretStr("")
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 30.0
+
+    # Crystal PM
+    crystalpm_adapter: Literal["rest", "files"] = "rest"
+    crystalpm_base_url: str = "http://127.0.0.1:8100"
+    crystalpm_token: SecretStr = SecretStr("dev-token")
+    crystalpm_timeout_seconds: float = 10.0
+    crystalpm_max_retries: int = 4
+    files_inbox_dir: Path | None = None
+
+    # webhooks in
+    webhook_secret: SecretStr = SecretStr("dev-webhook-secret")
+    webhook_tolerance_seconds: int = 300
+    max_body_bytes: int = 1024 * 1024
+
+    # the copilot service
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    session_secret: SecretStr = SecretStr("dev-session-secret")
+    worker_concurrency: int = 2
+
+    # the Crystal PM sandbox
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8100
+    sandbox_database_url: str = Field("", description="default sqlite:///<data_dir>/sandbox.db")
+
+    # knowledge: official files are imported from here (never shipped in the repo)
+    ncci_dir: Path | None = None
+    pfs_dir: Path | None = None
+    codes_dir: Path | None = None
+    medicare_locality: str = Field("", description="default MAC locality, e.g. '01112-05'")
+    chroma_url: str = Field("", description="Chroma server URL; empty means the embedded PersistentClient")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "Settings":
+        if self.mode == "development":
+            return self
+        weak = [
+            name
+            for name in ("webhook_secret", "session_secret", "crystalpm_token")
+            if getattr(self, name).get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+        ]
+        if weak:
+            raise ValueError(f"set real values for {', '.join('FOVEA_' + w.upper() for w in weak)} outside development")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'fovea.db').resolve()}"
+
+    @property
+    def resolved_checkpoint_url(self) -> str:
+        return self.checkpoint_url or str((self.data_dir / "checkpoints.db").resolve())
+
+    @property
+    def resolved_sandbox_database_url(self) -> str:
+        return self.sandbox_database_url or f"sqlite:///{(self.data_dir / 'sandbox.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
