@@ -7,7 +7,7 @@ sentence-transformers, chromadb, langchain) are imported inside the commands so 
 
 import typer
 
-from api.commands import knowledge, sandbox, service
+from api.commands import ingest, knowledge, sandbox, service
 
 app = typer.Typer(
     name="fovea",
@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(knowledge.check_app, name="check")
-app.command("ingest")(knowledge.ingest)
+app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)
 

@@ -7,7 +7,15 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-webhook-secret", "dev-session-secret", "dev-token"}
+PLACEHOLDER_SECRETS = {
+    "",
+    "changeme",
+    "change-me",
+    "dev-webhook-secret",
+    "dev-session-secret",
+    "dev-token",
+    "dev-sandbox-admin",
+}
 
 
 class Settings(BaseSettings):
@@ -52,6 +60,10 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100
     sandbox_database_url: str = Field("", description="default sqlite:///<data_dir>/sandbox.db")
+    sandbox_admin_token: SecretStr = SecretStr("dev-sandbox-admin")
+    sandbox_patients: int = 1000
+    sandbox_seed: int = 7
+    demo_password: SecretStr = SecretStr("fovea-demo")
 
     # knowledge: official files are imported from here (never shipped in the repo)
     ncci_dir: Path | None = None
@@ -66,7 +78,7 @@ class Settings(BaseSettings):
             return self
         weak = [
             name
-            for name in ("webhook_secret", "session_secret", "crystalpm_token")
+            for name in ("webhook_secret", "session_secret", "crystalpm_token", "sandbox_admin_token")
             if getattr(self, name).get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
         ]
         if weak:

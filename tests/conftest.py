@@ -44,6 +44,7 @@ def settings(tmp_path: Path) -> Settings:
         webhook_secret="test-webhook-secret-0123456789",
         session_secret="test-session-secret-0123456789",
         crystalpm_token="test-crystalpm-token",
+        sandbox_admin_token="test-sandbox-admin-token",
     )
 
 

@@ -1,0 +1,1 @@
+"""HTTP routers of the copilot service, one module per resource."""

@@ -1,0 +1,1 @@
+"""The copilot's own storage: events, and later review items, feedback, audit and flags."""

@@ -1,0 +1,1 @@
+"""Alembic environment and revisions of the copilot's tables."""

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: running servers on loopback, synthetic fixtures."""
