@@ -67,6 +67,8 @@ class SeededVariance(BaseModel):
     cause: str = Field(description="wrong_fee_schedule_year | reduction_misapplied | cost_share_misapplied | flat_cut | overpaid")
     expected_allowed: Money
     actual_allowed: Money
+    expected_paid: Money | None = Field(None, description="What the payer should have paid on the line")
+    actual_paid: Money | None = Field(None, description="What it paid (differs from expected when cost share was misapplied)")
 
 
 class Appointment(BaseModel):

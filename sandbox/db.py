@@ -1,4 +1,4 @@
-"""The sandbox's SQLite schema: one resources table keyed by kind, plus idempotency, webhook and meta tables."""
+"""The sandbox's SQLite schema: one resources table keyed by kind; idempotency, webhook and meta tables."""
 
 from pathlib import Path
 from typing import Any

@@ -1,4 +1,4 @@
-"""Idempotent writes: a key replays its first answer (200 + Idempotent-Replay), a reused key with another body is 409."""
+"""Idempotent writes: a key replays its first answer (200, Idempotent-Replay); another body is 409."""
 
 import hashlib
 import json
@@ -29,7 +29,9 @@ def idempotency_key(
             kind="missing-idempotency-key",
         )
     if len(key) > 255:
-        raise ProblemError(400, "The Idempotency-Key is longer than 255 characters.", kind="bad-idempotency-key")
+        raise ProblemError(
+            400, "The Idempotency-Key is longer than 255 characters.", kind="bad-idempotency-key"
+        )
     return key
 
 
@@ -53,7 +55,9 @@ def run_idempotent(
     # One writer at a time, so two concurrent requests with one key cannot both write.
     with state.write_lock, state.engine.begin() as conn:
         stored = conn.execute(
-            select(idempotency_keys.c.fingerprint, idempotency_keys.c.response).where(idempotency_keys.c.key == key)
+            select(idempotency_keys.c.fingerprint, idempotency_keys.c.response).where(
+                idempotency_keys.c.key == key
+            )
         ).first()
         if stored is not None:
             if stored.fingerprint != fingerprint:
@@ -67,7 +71,11 @@ def run_idempotent(
         status_code, response = write(conn)
         conn.execute(
             insert(idempotency_keys).values(
-                key=key, fingerprint=fingerprint, status_code=status_code, response=response, created_at=time.time()
+                key=key,
+                fingerprint=fingerprint,
+                status_code=status_code,
+                response=response,
+                created_at=time.time(),
             )
         )
     return json_response(response, status_code)

@@ -1,5 +1,6 @@
 """RFC 9457 problem details: the one error shape of every sandbox answer, 404s and 422s included."""
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -7,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -58,14 +61,15 @@ def not_found(what: str, id: str) -> ProblemError:
 
 def _validation_detail(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     listed = [
-        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))} for error in errors
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        for error in errors
     ]
     summary = "; ".join(f"{'.'.join(item['loc'])}: {item['msg']}" for item in listed[:5])
     return f"The request is not valid: {summary}. Fix the fields listed in 'errors'.", listed
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Turn ProblemError, HTTP errors (404/405 from routing too) and validation errors into problem details."""
+    """Answer ProblemError, HTTP errors (routing 404/405 too) and validation errors as problem details."""
 
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
@@ -74,11 +78,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+        if exc.status_code in (404, 405) and detail == HTTPStatus(exc.status_code).phrase:
+            detail = (
+                f"There is no {request.method} {request.url.path} in this API; see docs/crystalpm-api.md."
+            )
         return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         detail, errors = _validation_detail(list(exc.errors()))
         return problem_response(422, detail, kind="validation-error", extra={"errors": errors})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled sandbox error", exc_info=exc)
+        return problem_response(500, "The sandbox failed on this request; see its log.")

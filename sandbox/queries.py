@@ -3,10 +3,10 @@
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, Integer, Row, Table, func, select
 
 from sandbox.db import resources
 from sandbox.problems import ProblemError, not_found
@@ -45,22 +45,36 @@ def json_response(body: str, status_code: int = 200, headers: dict[str, str] | N
     return Response(content=body, status_code=status_code, headers=headers, media_type="application/json")
 
 
-def page_json(conn: Connection, kind: str, filters: list[ColumnElement[bool]], page: PageRequest) -> str:
-    """A `{"items", "next_cursor", "total"}` page of one kind, ordered by id, stitched from stored JSON."""
-    where = [resources.c.kind == kind, *filters]
-    total = conn.scalar(select(func.count()).select_from(resources).where(*where)) or 0
-    query = select(resources.c.id, resources.c.payload).where(*where)
+def page_rows(
+    conn: Connection, table: Table, where: list[ColumnElement[bool]], page: PageRequest
+) -> tuple[list[Row[Any]], str | None, int]:
+    """One keyset page of `table` in `id` order: the rows, the next cursor (or None) and the total."""
+    total = conn.scalar(select(func.count()).select_from(table).where(*where)) or 0
+    query = select(table).where(*where)
     if page.after_id is not None:
-        query = query.where(resources.c.id > page.after_id)
-    rows = conn.execute(query.order_by(resources.c.id).limit(page.limit + 1)).all()
+        after: Any = page.after_id
+        if isinstance(table.c.id.type, Integer):
+            if not after.isdigit():
+                raise ProblemError(400, "The cursor is not one this server issued.", kind="bad-cursor")
+            after = int(after)
+        query = query.where(table.c.id > after)
+    rows = list(conn.execute(query.order_by(table.c.id).limit(page.limit + 1)).all())
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    next_cursor = f'"{encode_cursor(rows[-1].id)}"' if more else "null"
+    return rows, encode_cursor(str(rows[-1].id)) if more else None, total
+
+
+def page_json(conn: Connection, kind: str, filters: list[ColumnElement[bool]], page: PageRequest) -> str:
+    """A `{"items", "next_cursor", "total"}` page of one kind, ordered by id, stitched from stored JSON."""
+    rows, next_cursor, total = page_rows(conn, resources, [resources.c.kind == kind, *filters], page)
     items = ",".join(row.payload for row in rows)
-    return f'{{"items":[{items}],"next_cursor":{next_cursor},"total":{total}}}'
+    cursor = f'"{next_cursor}"' if next_cursor else "null"
+    return f'{{"items":[{items}],"next_cursor":{cursor},"total":{total}}}'
 
 
-def list_json(conn: Connection, kind: str, filters: list[ColumnElement[bool]], *order_by: ColumnElement) -> str:
+def list_json(
+    conn: Connection, kind: str, filters: list[ColumnElement[bool]], *order_by: ColumnElement
+) -> str:
     """Every matching payload of one kind as a JSON array (for the contract's unpaginated lists)."""
     query = select(resources.c.payload).where(resources.c.kind == kind, *filters)
     rows = conn.scalars(query.order_by(*order_by, resources.c.id)).all()

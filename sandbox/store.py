@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from billing.charges import Charge
 from billing.claims import Claim
@@ -44,11 +44,17 @@ def _rows(dataset: SyntheticDataset) -> Iterable[tuple[str, list[Row]]]:
         (
             "coverage",
             dataset.coverages,
-            lambda m: resource_row("coverage", m, patient_id=m.patient_id, payer_id=m.payer_id, status=str(m.priority)),
+            lambda m: resource_row(
+                "coverage", m, patient_id=m.patient_id, payer_id=m.payer_id, status=str(m.priority)
+            ),
         ),
         ("encounter", dataset.encounters, encounter_row),
         ("note", dataset.notes, lambda m: resource_row("note", m, encounter_id=m.encounter_id)),
-        ("gold", dataset.intended, lambda m: resource_row("gold", m, id=m.encounter_id, encounter_id=m.encounter_id)),
+        (
+            "gold",
+            dataset.intended,
+            lambda m: resource_row("gold", m, id=m.encounter_id, encounter_id=m.encounter_id),
+        ),
         ("charge", dataset.charges, charge_row),
         ("claim", dataset.claims, claim_row),
         (
@@ -66,7 +72,9 @@ def _rows(dataset: SyntheticDataset) -> Iterable[tuple[str, list[Row]]]:
         (
             "appeal",
             dataset.appeals,
-            lambda m: resource_row("appeal", m, claim_id=m.claim_id, practice_id=claim_practice.get(m.claim_id)),
+            lambda m: resource_row(
+                "appeal", m, claim_id=m.claim_id, practice_id=claim_practice.get(m.claim_id)
+            ),
         ),
         (
             "contract",
@@ -153,7 +161,10 @@ def remittance_rows(remittance: RemittanceFile) -> tuple[Row, Row]:
 
 
 def load_dataset(engine: Engine, dataset: SyntheticDataset) -> dict[str, int]:
-    """Insert the whole dataset in one transaction (executemany per kind); returns the row count per kind."""
+    """Insert the whole dataset in one transaction (executemany per kind); returns the row count per kind.
+
+    The database must not hold these ids yet: call `reset` first to replace a dataset.
+    """
     create_schema(engine)
     counts: dict[str, int] = {}
     with engine.begin() as conn:
@@ -184,7 +195,9 @@ def is_seeded(engine: Engine) -> bool:
     """True when the database holds at least one practice."""
     create_schema(engine)
     with engine.connect() as conn:
-        return bool(conn.scalar(select(func.count()).select_from(resources).where(resources.c.kind == "practice")))
+        return bool(
+            conn.scalar(select(func.count()).select_from(resources).where(resources.c.kind == "practice"))
+        )
 
 
 def reset(engine: Engine) -> None:
@@ -195,7 +208,6 @@ def reset(engine: Engine) -> None:
             conn.execute(delete(table))
 
 
-def dataset_info(engine: Engine) -> dict[str, str]:
+def dataset_info(conn: Connection) -> dict[str, str]:
     """The seed and generation date recorded by load_dataset."""
-    with engine.connect() as conn:
-        return {key: value for key, value in conn.execute(select(meta.c.key, meta.c.value))}
+    return {key: value for key, value in conn.execute(select(meta.c.key, meta.c.value))}

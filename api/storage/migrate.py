@@ -1,5 +1,10 @@
-"""Upgrade the copilot's database to the newest Alembic revision, and tell whether it is there."""
+"""Upgrade the copilot's database to the newest Alembic revision, and tell whether it is there.
 
+A new revision: `command.revision(alembic_config(), "message", autogenerate=True)` with
+`config.attributes["connection"]` set to a connection on a database at head.
+"""
+
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -12,22 +17,23 @@ from api.storage.db import create_db_engine
 from billing.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger("fovea.storage")
 
 
-def alembic_config(url: str = "") -> Config:
+def alembic_config() -> Config:
     """An Alembic config built in code, so migrations run without an alembic.ini."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if url:
-        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
 def migrate_engine(engine: Engine) -> None:
+    """Upgrade the database behind `engine` to head (idempotent)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    log.info("database at head", extra={"revision": ",".join(sorted(head_revisions()))})
 
 
 def migrate(settings: Settings) -> None:

@@ -1,10 +1,12 @@
 """The Crystal PM client's errors: one small hierarchy for everything the boundary can answer."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class ProblemDetail(BaseModel):
-    """An RFC 9457 problem answer, as Crystal PM sends it."""
+    """An RFC 9457 problem answer, as Crystal PM sends it; extension members (e.g. `errors`) are kept."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str = "about:blank"
     title: str = ""
@@ -15,7 +17,9 @@ class ProblemDetail(BaseModel):
 class CrystalPMError(Exception):
     """Crystal PM answered with an error, or could not be reached."""
 
-    def __init__(self, message: str, *, status: int | None = None, problem: ProblemDetail | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, problem: ProblemDetail | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.problem = problem

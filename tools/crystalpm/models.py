@@ -1,4 +1,4 @@
-"""Crystal PM answers that have no billing/ model: remittance files, outcomes, appeals, appointments, webhooks."""
+"""Crystal PM answers with no billing/ model: remittance files, outcomes, appeals, appointments, webhooks."""
 
 from datetime import date
 from typing import Literal

@@ -14,7 +14,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    """Seconds to wait from a Retry-After header (seconds or HTTP date); None if absent or unreadable."""
     if value is None or not value.strip():
         return None
     text = value.strip()
@@ -49,7 +49,7 @@ class RetryPolicy:
         return cls(max_retries=settings.crystalpm_max_retries)
 
     def backoff(self, attempt: int) -> float:
-        """The delay before retry number `attempt` (0-based): equal jitter, in [cap/2, cap], cap = base·2^attempt."""
+        """The wait before retry `attempt` (0-based): equal jitter in [cap/2, cap], cap = base·2^attempt."""
         cap = min(self.max_delay, self.base_delay * 2**attempt)
         return cap / 2 + self.random() * cap / 2
 
@@ -63,6 +63,6 @@ class RetryPolicy:
         if status is not None and status not in RETRY_STATUSES:
             return None
         if retry_after is not None:
-            # A server asking for longer than we may hold a worker is told "later" via RateLimited/Unavailable.
+            # Asked to wait longer than a worker may be held: give up and let the caller reschedule.
             return retry_after if retry_after <= self.max_retry_after else None
         return self.backoff(attempt)

@@ -1,10 +1,10 @@
 """Crystal PM REST routes and payloads: what each operation sends and how its answer parses (no I/O)."""
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -27,8 +27,7 @@ from tools.crystalpm.models import (
 
 T = TypeVar("T")
 API = "/api/v1"
-DEFAULT_PAGE_SIZE = 100
-Params = Mapping[str, str]
+QueryValue = str | date | bool | None
 
 
 @dataclass(frozen=True)
@@ -39,23 +38,22 @@ class Call(Generic[T]):
     method: str
     path: str
     parse: Callable[[Any], T]
-    params: Params = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
     idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
 class PageCall(Generic[T]):
-    """A paginated list: the first page's call; the client follows `next_cursor` until it is null."""
+    """A paginated list; the client asks page after page, following `next_cursor` until it is null."""
 
     operation: str
     path: str
     item: TypeAdapter[T]
-    params: Params = field(default_factory=dict)
-    limit: int = DEFAULT_PAGE_SIZE
+    params: Mapping[str, str] = field(default_factory=dict)
 
-    def page(self, cursor: str | None) -> Call[tuple[list[T], str | None]]:
-        params = {**self.params, "limit": str(self.limit)}
+    def page(self, cursor: str | None, limit: int) -> Call[tuple[list[T], str | None]]:
+        params = {**self.params, "limit": str(limit)}
         if cursor is not None:
             params["cursor"] = cursor
         return Call(self.operation, "GET", self.path, self._parse_page, params)
@@ -64,7 +62,21 @@ class PageCall(Generic[T]):
         return [self.item.validate_python(entry) for entry in payload["items"]], payload.get("next_cursor")
 
 
-def _query(**values: str | date | bool | None) -> dict[str, str]:
+@dataclass(frozen=True)
+class SubscriptionPlan:
+    """What ensuring a webhook subscription takes: reuse one, or create one and retire those it replaces."""
+
+    reuse: WebhookSubscription | None
+    create_events: list[str]
+    retire: list[str]
+
+
+def _id(value: str) -> str:
+    """A resource id as one path segment, whatever characters it holds."""
+    return quote(value, safe="")
+
+
+def _query(**values: QueryValue) -> dict[str, str]:
     """Query parameters with the unset ones left out; dates ISO, booleans lowercase."""
     query: dict[str, str] = {}
     for name, value in values.items():
@@ -79,20 +91,22 @@ def _query(**values: str | date | bool | None) -> dict[str, str]:
     return query
 
 
-def _get(operation: str, path: str, model: type[T] | Any, **query: str | date | bool | None) -> Call[T]:
-    adapter: TypeAdapter[T] = TypeAdapter(model)
-    return Call(operation, "GET", path, adapter.validate_python, _query(**query))
+def _get(operation: str, path: str, answer: Any) -> Call[Any]:
+    return Call(operation, "GET", path, TypeAdapter(answer).validate_python)
 
 
-def _pages(operation: str, path: str, model: type[T], limit: int, **query: str | date | bool | None) -> PageCall[T]:
-    return PageCall(operation, path, TypeAdapter(model), _query(**query), limit)
+def _pages(operation: str, path: str, item: type[T], **query: QueryValue) -> PageCall[T]:
+    return PageCall(operation, path, TypeAdapter(item), _query(**query))
 
 
-def _write(operation: str, method: str, path: str, body: BaseModel, model: type[T], key: str) -> Call[T]:
+def _write(operation: str, method: str, path: str, body: BaseModel, answer: type[T], key: str) -> Call[T]:
     if not key:
         raise ValueError(f"{operation} needs an idempotency key")
+    # A claim edit sends only the fields it changes; everything else is sent whole.
     payload = body.model_dump(mode="json", exclude_none=isinstance(body, ClaimEdit))
-    return Call(operation, method, path, TypeAdapter(model).validate_python, body=payload, idempotency_key=key)
+    return Call(
+        operation, method, path, TypeAdapter(answer).validate_python, body=payload, idempotency_key=key
+    )
 
 
 def health() -> Call[Health]:
@@ -104,7 +118,7 @@ def practices() -> PageCall[Practice]:
 
 
 def practice(practice_id: str) -> Call[Practice]:
-    return _get("get_practice", f"{API}/practices/{practice_id}", Practice)
+    return _get("get_practice", f"{API}/practices/{_id(practice_id)}", Practice)
 
 
 def providers(practice_id: str | None) -> PageCall[Provider]:
@@ -116,7 +130,7 @@ def payers() -> PageCall[Payer]:
 
 
 def payer(payer_id: str) -> Call[Payer]:
-    return _get("get_payer", f"{API}/payers/{payer_id}", Payer)
+    return _get("get_payer", f"{API}/payers/{_id(payer_id)}", Payer)
 
 
 def patients(practice_id: str | None) -> PageCall[Patient]:
@@ -124,28 +138,24 @@ def patients(practice_id: str | None) -> PageCall[Patient]:
 
 
 def patient(patient_id: str) -> Call[Patient]:
-    return _get("get_patient", f"{API}/patients/{patient_id}", Patient)
+    return _get("get_patient", f"{API}/patients/{_id(patient_id)}", Patient)
 
 
 def coverage(patient_id: str) -> Call[list[Coverage]]:
-    return _get("get_coverage", f"{API}/patients/{patient_id}/coverage", list[Coverage])
+    return _get("get_coverage", f"{API}/patients/{_id(patient_id)}/coverage", list[Coverage])
 
 
 def visit_history(patient_id: str) -> Call[list[Encounter]]:
-    return _get("get_visit_history", f"{API}/patients/{patient_id}/encounters", list[Encounter])
+    return _get("get_visit_history", f"{API}/patients/{_id(patient_id)}/encounters", list[Encounter])
 
 
 def encounters(
-    practice_id: str | None,
-    since: date | None,
-    until: date | None,
-    unbilled: bool | None,
+    practice_id: str | None, since: date | None, until: date | None, unbilled: bool | None
 ) -> PageCall[Encounter]:
     return _pages(
         "iter_encounters",
         f"{API}/encounters",
         Encounter,
-        limit,
         practice_id=practice_id,
         since=since,
         until=until,
@@ -154,27 +164,22 @@ def encounters(
 
 
 def encounter(encounter_id: str) -> Call[Encounter]:
-    return _get("get_encounter", f"{API}/encounters/{encounter_id}", Encounter)
+    return _get("get_encounter", f"{API}/encounters/{_id(encounter_id)}", Encounter)
 
 
 def note(encounter_id: str) -> Call[ClinicalNote]:
-    return _get("get_note", f"{API}/encounters/{encounter_id}/note", ClinicalNote)
+    return _get("get_note", f"{API}/encounters/{_id(encounter_id)}/note", ClinicalNote)
 
 
 def fee_schedule(practice_id: str) -> Call[list[FeeScheduleEntry]]:
-    return _get("get_fee_schedule", f"{API}/fee-schedules/{practice_id}", list[FeeScheduleEntry])
+    return _get("get_fee_schedule", f"{API}/fee-schedules/{_id(practice_id)}", list[FeeScheduleEntry])
 
 
-def charges(
-    encounter_id: str | None,
-    practice_id: str | None,
-    patient_id: str | None,
-) -> PageCall[Charge]:
+def charges(encounter_id: str | None, practice_id: str | None, patient_id: str | None) -> PageCall[Charge]:
     return _pages(
         "iter_charges",
         f"{API}/charges",
         Charge,
-        limit,
         encounter_id=encounter_id,
         practice_id=practice_id,
         patient_id=patient_id,
@@ -182,7 +187,7 @@ def charges(
 
 
 def charge(charge_id: str) -> Call[Charge]:
-    return _get("get_charge", f"{API}/charges/{charge_id}", Charge)
+    return _get("get_charge", f"{API}/charges/{_id(charge_id)}", Charge)
 
 
 def draft_charge(draft: Charge, idempotency_key: str) -> Call[Charge]:
@@ -190,16 +195,12 @@ def draft_charge(draft: Charge, idempotency_key: str) -> Call[Charge]:
 
 
 def claims(
-    practice_id: str | None,
-    status: ClaimStatus | None,
-    since: date | None,
-    patient_id: str | None,
+    practice_id: str | None, status: ClaimStatus | None, since: date | None, patient_id: str | None
 ) -> PageCall[Claim]:
     return _pages(
         "iter_claims",
         f"{API}/claims",
         Claim,
-        limit,
         practice_id=practice_id,
         status=status,
         since=since,
@@ -208,23 +209,25 @@ def claims(
 
 
 def claim(claim_id: str) -> Call[Claim]:
-    return _get("get_claim", f"{API}/claims/{claim_id}", Claim)
+    return _get("get_claim", f"{API}/claims/{_id(claim_id)}", Claim)
 
 
 def claim_outcome(claim_id: str) -> Call[list[LineOutcome]]:
-    return _get("get_claim_outcome", f"{API}/claims/{claim_id}/outcome", list[LineOutcome])
+    return _get("get_claim_outcome", f"{API}/claims/{_id(claim_id)}/outcome", list[LineOutcome])
 
 
 def claim_edit(claim_id: str, edit: ClaimEdit, idempotency_key: str) -> Call[Claim]:
-    return _write("update_claim", "PATCH", f"{API}/claims/{claim_id}", edit, Claim, idempotency_key)
+    return _write("update_claim", "PATCH", f"{API}/claims/{_id(claim_id)}", edit, Claim, idempotency_key)
 
 
 def remittances(practice_id: str | None, since: date | None) -> PageCall[RemittanceFileInfo]:
-    return _pages("iter_remittances", f"{API}/remittances", RemittanceFileInfo, practice_id=practice_id, since=since)
+    return _pages(
+        "iter_remittances", f"{API}/remittances", RemittanceFileInfo, practice_id=practice_id, since=since
+    )
 
 
 def remittance(remittance_id: str) -> Call[RemittanceFileInfo]:
-    return _get("get_remittance", f"{API}/remittances/{remittance_id}", RemittanceFileInfo)
+    return _get("get_remittance", f"{API}/remittances/{_id(remittance_id)}", RemittanceFileInfo)
 
 
 def contracts(practice_id: str | None, payer_id: str | None) -> PageCall[Contract]:
@@ -232,7 +235,7 @@ def contracts(practice_id: str | None, payer_id: str | None) -> PageCall[Contrac
 
 
 def contract(contract_id: str) -> Call[Contract]:
-    return _get("get_contract", f"{API}/contracts/{contract_id}", Contract)
+    return _get("get_contract", f"{API}/contracts/{_id(contract_id)}", Contract)
 
 
 def appeals(practice_id: str | None, claim_id: str | None) -> PageCall[Appeal]:
@@ -264,28 +267,31 @@ class _NewSubscription(BaseModel):
     events: list[str]
 
 
-def new_webhook_subscription(url: str, events: Iterable[str]) -> Call[WebhookSubscription]:
-    wanted = sorted(set(events))
-    # Same url and events, same key: a retried or repeated ensure never creates a second subscription.
-    key = "webhook-subscription:" + hashlib.sha256(f"{url}|{','.join(wanted)}".encode()).hexdigest()[:32]
-    body = _NewSubscription(url=url, events=wanted)
-    return _write("create_webhook_subscription", "POST", f"{API}/webhooks/subscriptions", body, WebhookSubscription, key)
+def new_webhook_subscription(url: str, events: list[str], idempotency_key: str) -> Call[WebhookSubscription]:
+    body = _NewSubscription(url=url, events=events)
+    path = f"{API}/webhooks/subscriptions"
+    return _write("create_webhook_subscription", "POST", path, body, WebhookSubscription, idempotency_key)
 
 
-def delete_webhook_subscription(subscription_id: str) -> Call[None]:
-    return Call("delete_webhook_subscription", "DELETE", f"{API}/webhooks/subscriptions/{subscription_id}", lambda _: None)
+def retire_webhook_subscription(subscription_id: str) -> Call[None]:
+    path = f"{API}/webhooks/subscriptions/{_id(subscription_id)}"
+    return Call("delete_webhook_subscription", "DELETE", path, lambda _: None)
 
 
 def webhook_deliveries(event_id: str) -> PageCall[WebhookDelivery]:
     return _pages("list_webhook_deliveries", f"{API}/webhooks/deliveries", WebhookDelivery, event_id=event_id)
 
 
-def reusable_subscription(
+def plan_subscription(
     subscriptions: Iterable[WebhookSubscription], url: str, events: Iterable[str]
-) -> WebhookSubscription | None:
-    """An active subscription for `url` that already covers every wanted event, if there is one."""
+) -> SubscriptionPlan:
+    """Reuse an active subscription for `url` that covers `events`; else one new subscription for `url`
+    with the union of the wanted events and those of the subscriptions it retires, so no event is
+    delivered twice to the same url."""
     wanted = set(events)
-    for subscription in subscriptions:
-        if subscription.active and subscription.url == url and wanted <= set(subscription.events):
-            return subscription
-    return None
+    same_url = [s for s in subscriptions if s.active and s.url == url]
+    for subscription in same_url:
+        if wanted <= set(subscription.events):
+            return SubscriptionPlan(reuse=subscription, create_events=[], retire=[])
+    union = wanted.union(*(s.events for s in same_url))
+    return SubscriptionPlan(reuse=None, create_events=sorted(union), retire=[s.id for s in same_url])

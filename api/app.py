@@ -1,0 +1,52 @@
+"""The copilot service's app factory: storage, migrations, the worker pool, routers, problem details."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.logging import RequestLogMiddleware, configure_logging
+from api.problems import install_problem_handlers
+from api.routes import health, webhooks
+from api.storage.db import create_db_engine, create_session_factory
+from api.storage.migrate import migrate_engine
+from api.worker import HandlerRegistry, WorkerPool, default_registry
+from billing.settings import Settings
+
+
+def create_app(
+    settings: Settings, *, start_worker: bool = True, handlers: HandlerRegistry | None = None
+) -> FastAPI:
+    """The FastAPI app; its lifespan migrates the database and runs the worker pool."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings)
+        engine = create_db_engine(settings.resolved_database_url)
+        await run_in_threadpool(migrate_engine, engine)
+        sessions = create_session_factory(engine)
+        worker = WorkerPool(sessions, handlers or default_registry(), concurrency=settings.worker_concurrency)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = sessions
+        app.state.worker = worker
+        if start_worker:
+            await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Fovea",
+        summary="Billing copilot for optometry practices on Crystal PM (not affiliated with Crystal PM).",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestLogMiddleware)
+    app.include_router(health.router)
+    app.include_router(webhooks.router)
+    return app

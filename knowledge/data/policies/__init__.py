@@ -1,0 +1,1 @@
+"""Payer policy documents (Markdown with YAML front matter); loaded by knowledge.rules.policies."""

@@ -1,0 +1,1 @@
+"""The sandbox's routers, one module per group of Crystal PM resources."""
