@@ -126,13 +126,19 @@ def parse_claim_json(text: str | bytes) -> ClaimInput:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ClaimInputError(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise ClaimInputError("the top level must be a JSON object with date_of_service, patient, payer, lines ...")
+        raise ClaimInputError(
+            "the top level must be a JSON object with date_of_service, patient, payer, lines ..."
+        )
     try:
         claim = ClaimInput.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+            if len(errors) > 1
+            else ""
+        )
         message = "required" if first["type"] == "missing" else first["msg"]
         raise ClaimInputError(f"field {_field_path(tuple(first['loc']))}: {message}{more}") from None
     if claim.date_of_service is None:

@@ -41,9 +41,9 @@ def parse_cms_date(text: str | None) -> date | None:
 
 
 def release_label(paths: list[Path], fallback: str) -> str:
-    """A quarter label such as "2024Q3" taken from the file names, else the fallback."""
-    for path in paths:
-        found = _RELEASE.search(path.name)
+    """A quarter label such as "2024Q3" taken from the file names or the fallback (the folder name)."""
+    for name in [*(path.name for path in paths), fallback]:
+        found = _RELEASE.search(name)
         if found:
             return f"{found.group(1)}Q{found.group(2)}"
     return fallback

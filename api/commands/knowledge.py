@@ -14,8 +14,10 @@ check_app = typer.Typer(help="Deterministic checks a senior coder would make.", 
 
 @check_app.command("claim")
 def check_claim(
-    input_path: Annotated[Path, typer.Option("--input", "-i", help="CLAIM.json to check", show_default=False)],
-    as_json: Annotated[bool, typer.Option("--json", help="Print {\"findings\": [...]} as JSON")] = False,
+    input_path: Annotated[
+        Path, typer.Option("--input", "-i", help="CLAIM.json to check", show_default=False)
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"findings": [...]} as JSON')] = False,
 ) -> None:
     """Check one claim (CLAIM.json) and list what a payer would deny; exits 0 whatever it finds."""
     from billing.claim_input import ClaimInputError, parse_claim_json

@@ -1,7 +1,14 @@
 """Administrative checks: missing date, empty claim, timely filing, prior auth, coverage dates, duplicates."""
 
 from billing.findings import Finding, Severity
-from knowledge.validation.context import ClaimContext, LineView, finding, lines_text
+from knowledge.validation.context import (
+    ClaimContext,
+    LineView,
+    finding,
+    lines_text,
+    payer_label,
+    policy_source,
+)
 
 
 def check_claim_shape(ctx: ClaimContext) -> list[Finding]:
@@ -42,11 +49,11 @@ def check_timely_filing(ctx: ClaimContext) -> list[Finding]:
             "TIMELY_FILING",
             Severity.ERROR,
             [],
-            f"The claim is submitted {elapsed} days after the date of service; this payer accepts claims "
-            f"for {policy.timely_filing_days} days ({policy.title}), so it will be denied (CARC 29).",
+            f"The claim is submitted {elapsed} days after the date of service; {payer_label(ctx)} accepts "
+            f"claims for {policy.timely_filing_days} days, so it will be denied (CARC 29).",
             "Send it only with proof that it was first filed on time (clearinghouse acceptance report); "
             "otherwise the balance is written off, not billed to the patient.",
-            policy.source,
+            policy_source(policy),
         )
     ]
 
@@ -68,10 +75,10 @@ def check_prior_auth(ctx: ClaimContext) -> list[Finding]:
             Severity.ERROR,
             numbers,
             f"{', '.join(sorted({line.code for line in needing}))} on {lines_text(numbers)} needs prior "
-            f"authorization from this payer ({policy.title}), and {state}; it will be denied (CARC 197).",
-            "Get the authorization approved (retro-authorization if the payer allows it) and put its number on "
-            "the claim before sending.",
-            policy.source,
+            f"authorization from {payer_label(ctx)}, and {state}; it will be denied (CARC 197).",
+            "Get the authorization approved (retro-authorization if the payer allows it) and put its "
+            "number on the claim before sending.",
+            policy_source(policy),
         )
     ]
 

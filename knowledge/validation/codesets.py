@@ -22,7 +22,8 @@ def check_procedure_codes(ctx: ClaimContext) -> list[Finding]:
                     Severity.ERROR,
                     [line.number],
                     f"Line {line.number}: '{line.code}' is not a procedure code. A CPT code is 5 digits "
-                    "(92014) or 4 digits and a letter (0330T); a HCPCS code is a letter and 4 digits (V2020).",
+                    "(92014) or 4 digits and a letter (0330T); a HCPCS code is a letter and 4 digits "
+                    "(V2020).",
                     f"Correct the procedure code on line {line.number}.",
                 )
             )
@@ -32,8 +33,8 @@ def check_procedure_codes(ctx: ClaimContext) -> list[Finding]:
                     "CPT_UNKNOWN",
                     Severity.ERROR,
                     [line.number],
-                    f"Line {line.number}: {line.code} is not in our eye-care code catalog nor in the imported "
-                    "Medicare fee schedule, so it may be a typo, a deleted code or an invented one.",
+                    f"Line {line.number}: {line.code} is not in our eye-care code catalog nor in the "
+                    "imported Medicare fee schedule, so it may be a typo, a deleted code or an invented one.",
                     f"Check {line.code} against the current CPT/HCPCS book and correct line {line.number}.",
                 )
             )
@@ -125,7 +126,8 @@ def check_diagnosis_codes(ctx: ClaimContext) -> list[Finding]:
                     "ICD_NOT_BILLABLE",
                     Severity.ERROR,
                     numbers,
-                    f"{code} on {where} is a heading, not a complete diagnosis code: it still needs {_missing_piece(code)}.",
+                    f"{code} on {where} is a heading, not a complete diagnosis code: it still needs "
+                    f"{_missing_piece(code)}.",
                     f"Replace {code} on {where} with the complete code the chart supports{such_as}.",
                 )
             )

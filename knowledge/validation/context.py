@@ -19,9 +19,10 @@ from knowledge.codes.icd10 import (
 )
 from knowledge.codes.modifiers import LATERALITY_MODIFIERS
 from knowledge.codes.procedures import ProcedureInfo, get_procedure
+from knowledge.rules.coverage import CoverageRule
 from knowledge.rules.policies import PayerPolicy, resolve_policy
 
-# CPT: 5 digits, or 4 digits + F (Category II) / T (Category III) / U (lab); HCPCS Level II: a letter + 4 digits.
+# CPT: 5 digits, or 4 digits + F (Category II) / T (Category III) / U (lab); HCPCS: a letter + 4 digits.
 PROCEDURE_SHAPE = re.compile(r"^(?:\d{4}[0-9FTU]|[A-Z]\d{4})$")
 ICD10_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 MODIFIER_SHAPE = re.compile(r"^[0-9A-Z]{2}$")
@@ -173,14 +174,18 @@ def build_context(
                 well_formed=well_formed,
             )
         )
-    schedule = frozenset(procedure_code(c) for c in fee_schedule_codes) if fee_schedule_codes is not None else None
+    schedule = (
+        frozenset(procedure_code(c) for c in fee_schedule_codes) if fee_schedule_codes is not None else None
+    )
     return ClaimContext(claim=claim, kb=kb, lines=tuple(lines), fee_schedule_codes=schedule)
 
 
 def finding(
     code: str, severity: Severity, lines: list[int], message: str, fix: str, source: str = ""
 ) -> Finding:
-    return Finding(code=code, severity=severity, lines=sorted(set(lines)), message=message, fix=fix, source=source)
+    return Finding(
+        code=code, severity=severity, lines=sorted(set(lines)), message=message, fix=fix, source=source
+    )
 
 
 def dx_label(code: str, width: int = 60) -> str:
@@ -201,6 +206,20 @@ def lines_text(numbers: list[int]) -> str:
     if len(numbers) == 1:
         return f"line {numbers[0]}"
     return "lines " + ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+
+
+def payer_label(ctx: ClaimContext) -> str:
+    """The payer as a biller names it: "Medicare Part B", or the plan kind when the claim gives no name."""
+    kinds = {"medicare": "Medicare", "medicare_advantage": "Medicare Advantage", "medicaid": "Medicaid"}
+    return ctx.claim.payer.name.strip() or f"this {kinds.get(ctx.kind.value, ctx.kind.value)} plan"
+
+
+def rule_source(rule: CoverageRule) -> str:
+    return f"coverage rule {rule.id}" + (f" (LCD {', '.join(rule.lcd[:3])})" if rule.lcd else "")
+
+
+def policy_source(policy: PayerPolicy) -> str:
+    return f"payer policy {policy.id}"
 
 
 def dx_side(code: str) -> str | None:

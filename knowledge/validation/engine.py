@@ -4,7 +4,14 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from billing.charges import Charge
-from billing.claim_input import ClaimCoverage, ClaimInput, ClaimInputLine, ClaimPatient, ClaimPayer, HistoryVisit
+from billing.claim_input import (
+    ClaimCoverage,
+    ClaimInput,
+    ClaimInputLine,
+    ClaimPatient,
+    ClaimPayer,
+    HistoryVisit,
+)
 from billing.findings import Finding
 from knowledge.base import KnowledgeBase
 from knowledge.validation import admin, codesets, frequency, laterality, ncci, necessity, routing, visits
@@ -118,7 +125,7 @@ def validate_charge(
     coverage: ClaimCoverage | None = None,
     fee_schedule_codes: set[str] | None = None,
 ) -> list[Finding]:
-    """Validate a draft charge (e.g. a coding suggestion) with its visit context; line numbers match charge.lines."""
+    """Validate a draft charge (e.g. a coding suggestion) in its visit context; lines follow charge.lines."""
     claim = claim_input_from_charge(
         charge,
         date_of_service=date_of_service,

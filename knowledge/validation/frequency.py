@@ -1,8 +1,15 @@
-"""Frequency checks: a test billed more often than its coverage rule allows, counting the patient's history."""
+"""Frequency checks: a test billed more often than its coverage rule allows, counting the history."""
 
 from billing.findings import Finding, Severity
 from knowledge.rules.coverage import dx_supports
-from knowledge.validation.context import LCD_KINDS, MEDICAL_KINDS, ClaimContext, finding, proc_label
+from knowledge.validation.context import (
+    LCD_KINDS,
+    MEDICAL_KINDS,
+    ClaimContext,
+    finding,
+    proc_label,
+    rule_source,
+)
 
 
 def check_frequency(ctx: ClaimContext) -> list[Finding]:
@@ -18,9 +25,14 @@ def check_frequency(ctx: ClaimContext) -> list[Finding]:
             continue
         codes = set(rule.codes) or {line.code}
         earlier = sorted(
-            visit.date for visit in ctx.prior_visits(rule.frequency_days) for code in visit.codes if code in codes
+            visit.date
+            for visit in ctx.prior_visits(rule.frequency_days)
+            for code in visit.codes
+            if code in codes
         )
-        on_claim = sum(other.units for other in ctx.lines if other.code in codes and other.number <= line.number)
+        on_claim = sum(
+            other.units for other in ctx.lines if other.code in codes and other.number <= line.number
+        )
         if len(earlier) + on_claim <= rule.frequency_count:
             continue
         window = f"every {rule.frequency_days} days" if rule.frequency_days else "per lifetime"
@@ -35,10 +47,10 @@ def check_frequency(ctx: ClaimContext) -> list[Finding]:
                 severity,
                 [line.number],
                 f"Line {line.number}: {proc_label(line)} is covered {allowed} for this diagnosis "
-                f"({rule.note or rule.id}){seen}. The payer will deny it as too frequent (CARC 119/151).",
+                f"{seen}. The payer will deny it as too frequent (CARC 119/151).",
                 "Bill it only if the chart documents a change that justifies repeating it (then appeal with "
                 "records); otherwise have the patient sign an ABN and add GA, or don't bill it.",
-                rule.source,
+                rule_source(rule),
             )
         )
     return findings

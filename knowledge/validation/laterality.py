@@ -30,7 +30,11 @@ def lateral_sibling(code: str, side: str) -> str | None:
 
 
 def _allowed_side_modifiers(line: LineView) -> list[str]:
-    listed = [m for m in line.procedure.laterality_modifiers if m in LATERALITY_MODIFIERS] if line.procedure else []
+    listed = (
+        [m for m in line.procedure.laterality_modifiers if m in LATERALITY_MODIFIERS]
+        if line.procedure
+        else []
+    )
     if listed:
         return listed
     if line.procedure and line.procedure.laterality in ("per_eyelid", "per_punctum"):

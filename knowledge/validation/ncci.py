@@ -127,7 +127,8 @@ def check_mue(ctx: ClaimContext) -> list[Finding]:
                         numbers,
                         f"Medicare never pays {code} (its MUE is 0 units); with GY on {lines_text(numbers)} "
                         "it is billed only to get the denial, and the patient pays.",
-                        "Nothing to change if the patient was told it is not covered; collect from the patient.",
+                        "Nothing to change if the patient was told it is not covered; collect from the "
+                        "patient.",
                         source,
                     )
                 )

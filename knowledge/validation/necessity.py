@@ -1,4 +1,4 @@
-"""Diagnosis-linkage checks: lines without a diagnosis, diagnoses that don't justify the code, Excludes1 pairs."""
+"""Diagnosis checks: lines without a diagnosis, diagnoses that don't justify the code, Excludes1 pairs."""
 
 import re
 from itertools import combinations
@@ -15,11 +15,14 @@ from knowledge.validation.context import (
     finding,
     lines_text,
     proc_label,
+    rule_source,
 )
 
 # Codes inside an Excludes1 note: "(H16.2-)", "(E08.36, E09.36)", "(E11.0-E11.8)", "(H65, H66)".
 _NOTE_CODE = re.compile(r"[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?-?")
-_NOTE_RANGE = re.compile(r"([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?)-?\s*-\s*([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?)")
+_NOTE_RANGE = re.compile(
+    r"([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?)-?\s*-\s*([A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{0,4})?)"
+)
 ABN_MODIFIERS = ("GA", "GZ", "GY")
 
 
@@ -63,11 +66,11 @@ def check_medical_necessity(ctx: ClaimContext) -> list[Finding]:
                 severity,
                 [line.number],
                 f"Line {line.number}: {proc_label(line)} is covered only for certain diagnoses{per}, and "
-                f"the linked {', '.join(dx_label(c) for c in dx)} is not one of them, so it will be denied as "
-                "not medically necessary (CARC 50/167).",
+                f"the linked {', '.join(dx_label(c) for c in dx)} is not one of them, so it will be denied "
+                "as not medically necessary (CARC 50/167).",
                 f"If the chart documents a covered diagnosis (codes starting {shown}), link it to line "
                 f"{line.number}; otherwise have the patient sign an ABN and add GA, or don't bill it.",
-                "; ".join(rule.source for rule in rules if rule.source),
+                "; ".join(rule_source(rule) for rule in rules),
             )
         )
     return findings

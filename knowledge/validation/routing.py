@@ -2,7 +2,15 @@
 
 from billing.findings import Finding, Severity
 from billing.practice import PlanKind
-from knowledge.validation.context import MEDICAL_KINDS, ClaimContext, LineView, finding, proc_label
+from knowledge.validation.context import (
+    MEDICAL_KINDS,
+    ClaimContext,
+    LineView,
+    finding,
+    payer_label,
+    policy_source,
+    proc_label,
+)
 
 REFRACTION = "92015"
 MEDICAL_FAMILIES_ON_VISION = {"em": Severity.ERROR, "procedure": Severity.ERROR, "testing": Severity.WARNING}
@@ -23,10 +31,11 @@ def check_refraction(ctx: ClaimContext) -> list[Finding]:
             "REFRACTION_MEDICARE_GY",
             Severity.ERROR,
             [line.number],
-            f"Line {line.number}: refraction (92015) is never paid by this payer (Medicare excludes it by law); "
-            "billed without modifier GY it is denied as an error instead of passing to the patient.",
+            f"Line {line.number}: refraction (92015) is never paid by {payer_label(ctx)} (Medicare "
+            "excludes it by law); billed without modifier GY it is denied as an error instead of passing to "
+            "the patient.",
             f"Add GY to line {line.number} so the patient pays, or bill 92015 to the patient's vision plan.",
-            policy.source if policy else "",
+            policy_source(policy) if policy else "",
         )
         for line in ctx.lines
         if line.code == REFRACTION and not line.has("GY")
@@ -48,12 +57,17 @@ def check_routine_to_medical(ctx: ClaimContext) -> list[Finding]:
             severity,
             [line.number],
             f"Line {line.number}: the visit {line.code} has only routine-vision diagnoses "
-            f"({', '.join(line.diagnoses)}: a routine exam or a glasses prescription), and this "
-            f"{ctx.kind.value.replace('_', ' ')} plan does not pay routine eye exams (CARC 49).",
+            f"({', '.join(line.diagnoses)}: a routine exam or a glasses prescription), and "
+            f"{payer_label(ctx)} "
+            "does not pay routine eye exams (CARC 49).",
             "Bill the vision plan (or the patient) for this exam; if the visit was for a medical complaint, "
             f"link the medical diagnosis to line {line.number} first."
-            + (" For Medicare, a routine exam billed on purpose carries GY." if ctx.kind is PlanKind.MEDICARE else ""),
-            ctx.policy.source if ctx.policy else "",
+            + (
+                " For Medicare, a routine exam billed on purpose carries GY."
+                if ctx.kind is PlanKind.MEDICARE
+                else ""
+            ),
+            policy_source(ctx.policy) if ctx.policy else "",
         )
         for line in ctx.lines
         if _routine_visit(ctx, line) and not line.has("GY")
@@ -73,8 +87,8 @@ def check_vision_plan_codes(ctx: ClaimContext) -> list[Finding]:
                 "VISION_PLAN_MEDICAL_CODES",
                 severity,
                 [line.number],
-                f"Line {line.number}: {proc_label(line)} is a medical service, but the claim goes to a vision "
-                "plan, which pays routine exams, refraction and eyewear only (CARC 109).",
+                f"Line {line.number}: {proc_label(line)} is a medical service, but the claim goes to a "
+                "vision plan, which pays routine exams, refraction and eyewear only (CARC 109).",
                 f"Bill line {line.number} to the patient's medical plan (Medicare, Medicaid or the medical "
                 "insurer) with the medical diagnosis.",
             )

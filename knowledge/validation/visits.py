@@ -14,6 +14,7 @@ NEW_TO_ESTABLISHED = {
 }
 ESTABLISHED_TO_NEW = {established: new for new, established in NEW_TO_ESTABLISHED.items()}
 G2211_BASE_CODES = frozenset({"99202", "99203", "99204", "99205", "99212", "99213", "99214", "99215"})
+G2211_BLOCKING_MODIFIERS = ("24", "25", "53")
 NEW_PATIENT_WINDOW_DAYS = 3 * 365 + 1  # "within the past three years", counting one leap day
 
 
@@ -54,8 +55,8 @@ def check_modifier_25(ctx: ClaimContext) -> list[Finding]:
                 f"Line {visit.number}: the visit {visit.code} is billed the same day as the minor procedure "
                 f"{named}. The exam that leads to a minor procedure is part of the procedure's payment, so "
                 "the visit is denied unless modifier 25 marks it as a separate, significant service.",
-                f"If the visit addressed a separate problem and the note documents it, add modifier 25 to line "
-                f"{visit.number}; otherwise remove line {visit.number}.",
+                "If the visit addressed a separate problem and the note documents it, add modifier 25 to "
+                f"line {visit.number}; otherwise remove line {visit.number}.",
             )
         )
     return findings
@@ -93,8 +94,8 @@ def check_patient_status(ctx: ClaimContext) -> list[Finding]:
                     "NEW_PATIENT_ESTABLISHED",
                     Severity.ERROR,
                     [line.number],
-                    f"Line {line.number}: {line.code} is a new-patient code, but {why}. A patient seen by the "
-                    "same group and specialty in the past 3 years is established (denial CARC B16).",
+                    f"Line {line.number}: {line.code} is a new-patient code, but {why}. A patient seen by "
+                    "the same group and specialty in the past 3 years is established (denial CARC B16).",
                     f"Bill the established-patient code {replacement} on line {line.number} instead."
                     if replacement
                     else f"Bill the established-patient code on line {line.number} instead.",
@@ -109,11 +110,11 @@ def check_patient_status(ctx: ClaimContext) -> list[Finding]:
                     "ESTABLISHED_CODE_NEW_PATIENT",
                     Severity.WARNING,
                     [line.number],
-                    f"Line {line.number}: {line.code} is an established-patient code, but the claim marks the "
-                    "patient as new and the history shows no service in the past 3 years.",
-                    (f"If the patient is new to the group, bill {replacement} on line {line.number}; " if replacement
-                     else f"If the patient is new to the group, bill a new-patient code on line {line.number}; ")
-                    + "otherwise mark the patient established and add the earlier visit to the history.",
+                    f"Line {line.number}: {line.code} is an established-patient code, but the claim marks "
+                    "the patient as new and the history shows no service in the past 3 years.",
+                    f"If the patient is new to the group, bill {replacement or 'a new-patient code'} on "
+                    f"line {line.number}; otherwise mark the patient established and add the earlier visit "
+                    "to the history.",
                 )
             )
     return findings
@@ -125,23 +126,22 @@ def check_g2211(ctx: ClaimContext) -> list[Finding]:
         return []
     base = [line for line in ctx.lines if line.code in G2211_BASE_CODES]
     exams = [line for line in ctx.lines if line.is_eye_exam or line.code == "99211"]
-    with_modifier = [line for line in base if line.has("24", "25", "53")]
+    with_modifier = [line for line in base if line.has(*G2211_BLOCKING_MODIFIERS)]
     numbers = [line.number for line in add_ons]
     if not base:
         reason = (
-            f"it is billed with {', '.join(x.code for x in exams)}, and G2211 is only paid as an add-on to an "
-            "office E/M 99202-99205 or 99212-99215 (never with eye exam codes 920xx or 99211)"
+            f"it is billed with {', '.join(x.code for x in exams)}, and G2211 is only paid as an add-on to "
+            "an office E/M 99202-99205 or 99212-99215 (never with eye exam codes 920xx or 99211)"
             if exams
             else "there is no office E/M (99202-99205, 99212-99215) on the claim for it to add on to"
         )
-        fix = (
-            f"Remove G2211 from {lines_text(numbers)}; it can be billed only with an office E/M code."
-        )
+        fix = f"Remove G2211 from {lines_text(numbers)}; it can be billed only with an office E/M code."
         involved = numbers + [line.number for line in exams]
     elif len(with_modifier) == len(base):
+        blocking = sorted({m for x in with_modifier for m in x.modifiers if m in G2211_BLOCKING_MODIFIERS})
         reason = (
             f"the E/M on {lines_text([x.number for x in with_modifier])} carries modifier "
-            f"{'/'.join(sorted({m for x in with_modifier for m in x.modifiers if m in ('24', '25', '53')}))}, "
+            f"{'/'.join(blocking)}, "
             "and G2211 is not paid when the visit is billed with a same-day procedure (25), in a global "
             "period (24) or discontinued (53)"
         )

@@ -12,8 +12,8 @@ FILING_INDICATOR = {
     PlanKind.MEDICARE: "MB",
     PlanKind.MEDICARE_ADVANTAGE: "16",
     PlanKind.MEDICAID: "MC",
-    PlanKind.COMMERCIAL: "CI",
-    PlanKind.VISION: "CI",
+    PlanKind.COMMERCIAL: "12",  # PPO; the 835 has no "CI"
+    PlanKind.VISION: "ZZ",
 }
 PAYER_ADDRESS = {
     "pay-medicare": ("PO BOX 6702", "FARGO", "ND", "58108"),
@@ -41,7 +41,8 @@ def _cas_segments(adjustments: Iterable[Adjustment]) -> list[str]:
     segments = []
     for group, items in by_group.items():
         for start in range(0, len(items), MAX_CAS_REASONS):
-            pairs = [part for a in items[start : start + MAX_CAS_REASONS] for part in (a.reason, amount(a.amount))]
+            # Each adjustment is a reason / amount / quantity triple; quantity stays empty.
+            pairs = [part for a in items[start : start + MAX_CAS_REASONS] for part in (a.reason, amount(a.amount), "")]
             segments.append(_segment("CAS", group, *pairs))
     return segments
 

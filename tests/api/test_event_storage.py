@@ -6,6 +6,8 @@ from datetime import timedelta
 from threading import Barrier
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +21,7 @@ from api.storage.events import (
     retry_event_later,
 )
 from api.storage.migrate import current_revisions, head_revisions, is_at_head, migrate, migrate_engine
-from api.storage.models import Event, EventStatus, utc_now
+from api.storage.models import Base, Event, EventStatus, utc_now
 from billing.events import WebhookEvent
 from billing.settings import Settings
 
@@ -67,6 +69,11 @@ def test_migrations_reach_head_and_are_idempotent(database_url: str, settings: S
         assert {"last_error", "updated_at", "available_at"} <= columns
     finally:
         engine.dispose()
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 
 def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path) -> None:

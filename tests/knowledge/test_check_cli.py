@@ -36,7 +36,12 @@ CLAIM: dict[str, Any] = {
 def fovea(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FOVEA_DATA_DIR": str(tmp_path / "var"), "FOVEA_MODE": "development"}
     return subprocess.run(
-        [str(FOVEA), "check", "claim", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        [str(FOVEA), "check", "claim", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
 
 
@@ -82,8 +87,17 @@ def test_clean_claim_prints_table_and_exits_zero(tmp_path: Path) -> None:
         ({**CLAIM, "established": "yes"}, "established"),
         ({key: value for key, value in CLAIM.items() if key != "patient"}, "patient"),
     ],
-    ids=["missing-file", "not-json", "not-object", "units-type", "no-date", "bad-date", "bad-kind",
-         "bool-type", "no-patient"],
+    ids=[
+        "missing-file",
+        "not-json",
+        "not-object",
+        "units-type",
+        "no-date",
+        "bad-date",
+        "bad-kind",
+        "bool-type",
+        "no-patient",
+    ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, content: Any, expected: str) -> None:
     path = tmp_path / "missing.json" if content is None else write(tmp_path, content)
@@ -108,8 +122,15 @@ def test_unknown_and_malformed_codes_are_findings_not_crashes(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     codes = sorted(item["code"] for item in json.loads(result.stdout)["findings"])
     assert codes == sorted(
-        ["CODE_MALFORMED", "CODE_MALFORMED", "CODE_MALFORMED", "ICD_INVALID", "CODE_MALFORMED", "CPT_UNKNOWN",
-         "DX_POINTER_MISSING"]
+        [
+            "CODE_MALFORMED",
+            "CODE_MALFORMED",
+            "CODE_MALFORMED",
+            "ICD_INVALID",
+            "CODE_MALFORMED",
+            "CPT_UNKNOWN",
+            "DX_POINTER_MISSING",
+        ]
     )
 
 
@@ -130,7 +151,8 @@ def test_speed_per_claim(tmp_path: Path) -> None:
     cli_seconds = time.perf_counter() - started
     print(
         f"\nvalidator: {len(timings)} claim checks, median {statistics.median(timings) * 1000:.2f} ms, "
-        f"p95 {p95 * 1000:.2f} ms per claim; one `fovea check claim` run {cli_seconds:.2f} s (process start included)"
+        f"p95 {p95 * 1000:.2f} ms per claim; one `fovea check claim` run {cli_seconds:.2f} s "
+        "(process start included)"
     )
     assert result.returncode == 0
     assert p95 < 0.5

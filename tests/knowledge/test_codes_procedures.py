@@ -59,8 +59,8 @@ def test_catalog_agrees_with_cms_indicators(cms_rows: dict[str, dict[str, str]])
             assert not info.medicare_covered, info.code
         if row["STATUS CODE"] in {"A", "T", "R"}:
             assert info.medicare_covered, info.code
-        # Labels are ours: never the CMS/AMA short descriptor.
-        assert info.label.casefold() != row["DESCRIPTION"].casefold(), info.code
+        if info.code[0].isdigit():  # CPT short descriptors are AMA text: our labels never repeat them
+            assert info.label.casefold() != row["DESCRIPTION"].casefold(), info.code
     assert checked > 100
 
 

@@ -1,4 +1,4 @@
-"""The validator against a table of claims (validator_cases.yaml): each case lists exactly the finding codes expected."""
+"""The validator against a table of claims (validator_cases.yaml), each naming exactly its findings."""
 
 import re
 from collections import Counter
@@ -123,4 +123,6 @@ def test_partial_model_gives_findings_not_errors(kb: KnowledgeBase) -> None:
         prior_auth=None,
         coverage=None,
     )
-    assert Counter(item.code for item in validate(claim, kb)) == Counter({"MISSING_DATE": 1, "EMPTY_CLAIM": 1})
+    assert Counter(item.code for item in validate(claim, kb)) == Counter(
+        {"MISSING_DATE": 1, "EMPTY_CLAIM": 1}
+    )

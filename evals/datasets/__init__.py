@@ -1,0 +1,1 @@
+"""Gold datasets for evaluations (hand-written JSONL files read by the eval suites)."""
