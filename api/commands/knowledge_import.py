@@ -53,7 +53,9 @@ def import_files(
     except ValueError as exc:
         console.print(f"[red]Import failed:[/red] {exc}")
         raise typer.Exit(1) from exc
-    console.print(f"Imported {kind} from {folder} into {dest}: {summary} ({time.perf_counter() - started:.1f} s)")
+    console.print(
+        f"Imported {kind} from {folder} into {dest}: {summary} ({time.perf_counter() - started:.1f} s)"
+    )
 
 
 def _run_import(kind: ImportKind, folder: Path, dest: Path) -> str:

@@ -64,12 +64,13 @@ def seed(
         loaded = time.perf_counter()
     finally:
         engine.dispose()
-    table = Table(title=f"Sandbox seeded (seed {dataset.seed}, through {dataset.generated_through})")
+    table = Table(title="Sandbox seeded")
     table.add_column("resource")
     table.add_column("rows", justify="right")
     for kind, count in sorted(counts.items()):
         table.add_row(kind, str(count))
     console.print(table)
+    console.print(f"seed {dataset.seed}, activity through {dataset.generated_through}")
     console.print(
         f"generated in {generated - started:.1f} s, loaded in {loaded - generated:.1f} s "
         f"(total {loaded - started:.1f} s) into {settings.resolved_sandbox_database_url}"

@@ -48,7 +48,7 @@ class AdjustmentCode(BaseModel):
 
 
 def _normalize(code: str) -> str:
-    """"co-45" -> "45"; " n115 " -> "N115" (a group prefix is dropped)."""
+    """ "co-45" -> "45"; " n115 " -> "N115" (a group prefix is dropped)."""
     value = code.strip().upper()
     return value.split("-", 1)[1] if "-" in value else value
 
@@ -58,7 +58,8 @@ def _curated() -> dict[AdjustmentKind, dict[str, AdjustmentCode]]:
     data = read_yaml("carc_categories.yaml")
     return {
         "group": {
-            code: AdjustmentCode(code=code, kind="group", description=text) for code, text in data["groups"].items()
+            code: AdjustmentCode(code=code, kind="group", description=text)
+            for code, text in data["groups"].items()
         },
         "CARC": {
             str(code): AdjustmentCode(code=str(code), kind="CARC", description=entry["description"])
@@ -91,7 +92,9 @@ def _table(settings: Settings | None) -> dict[AdjustmentKind, dict[str, Adjustme
     return _curated()
 
 
-def _lookup(kind: AdjustmentKind, code: str, on: date | None, settings: Settings | None) -> AdjustmentCode | None:
+def _lookup(
+    kind: AdjustmentKind, code: str, on: date | None, settings: Settings | None
+) -> AdjustmentCode | None:
     found = _table(settings)[kind].get(_normalize(code))
     if found is None or (on is not None and not found.in_force(on)):
         return None
@@ -172,9 +175,9 @@ def import_adjustment_codes(csv_dir: Path, dest: Path) -> int:
     for kind, row in undated:
         code = row["code"].strip().upper()
         if code and code not in table[kind]:
-            table[kind][code] = AdjustmentCode(code=code, kind=kind, description=row["description"].strip()).model_dump(
-                mode="json"
-            )
+            table[kind][code] = AdjustmentCode(
+                code=code, kind=kind, description=row["description"].strip()
+            ).model_dump(mode="json")
     count = sum(len(codes) for codes in table.values())
     if count == 0:
         raise ValueError(f"no CARC/RARC list found in {csv_dir}")

@@ -11,7 +11,15 @@ ModifierKind = Literal[
     "laterality", "eyelid", "ncci_bypass", "abn", "component", "reduction", "global_surgery", "other"
 ]
 
-LATERALITY_MODIFIERS = {"RT": "right", "LT": "left", "50": "bilateral", "E1": "left", "E2": "left", "E3": "right", "E4": "right"}
+LATERALITY_MODIFIERS = {
+    "RT": "right",
+    "LT": "left",
+    "50": "bilateral",
+    "E1": "left",
+    "E2": "left",
+    "E3": "right",
+    "E4": "right",
+}
 NCCI_BYPASS_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU"})
 
 

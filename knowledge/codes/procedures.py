@@ -90,4 +90,6 @@ def is_known_procedure(code: str, pfs: "PfsTables | None" = None) -> bool:
     normalized = normalize_procedure(code)
     if normalized in _catalog():
         return True
-    return bool(_PROCEDURE_CODE.match(normalized)) and pfs is not None and pfs.indicators(normalized) is not None
+    return (
+        bool(_PROCEDURE_CODE.match(normalized)) and pfs is not None and pfs.indicators(normalized) is not None
+    )

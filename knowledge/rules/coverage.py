@@ -13,7 +13,9 @@ class CoverageRule(BaseModel):
     codes: list[str]
     covered_dx: list[str] = Field(description='ICD-10-CM prefixes: "H40." = all of H40, "E11.3" = E11.3-')
     frequency_count: int | None = None
-    frequency_days: int | None = Field(None, description="Window for frequency_count; None with a count = lifetime")
+    frequency_days: int | None = Field(
+        None, description="Window for frequency_count; None with a count = lifetime"
+    )
     frequency_scope: str = "patient"
     lcd: list[str] = Field(default_factory=list)
     article: list[str] = Field(default_factory=list)

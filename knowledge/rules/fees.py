@@ -101,13 +101,17 @@ class PfsTables:
         if on is None:
             row = self._db.execute("SELECT max(effective) FROM rvu").fetchone()
         else:
-            row = self._db.execute("SELECT max(effective) FROM rvu WHERE effective <= ?", (on.isoformat(),)).fetchone()
+            row = self._db.execute(
+                "SELECT max(effective) FROM rvu WHERE effective <= ?", (on.isoformat(),)
+            ).fetchone()
         return row[0]
 
     def _gpci_release(self, on: date | None) -> str | None:
         """The GPCI release in force; a date before every imported release falls back to the earliest one."""
         if on is not None:
-            row = self._db.execute("SELECT max(effective) FROM gpci WHERE effective <= ?", (on.isoformat(),)).fetchone()
+            row = self._db.execute(
+                "SELECT max(effective) FROM gpci WHERE effective <= ?", (on.isoformat(),)
+            ).fetchone()
             if row[0] is not None:
                 return row[0]
         return self._db.execute(
@@ -128,7 +132,9 @@ class PfsTables:
             (self._gpci_release(on), mac, number),
         ).fetchone()
         if row is None:
-            raise ValueError(f"unknown Medicare locality {locality!r}: expected '<mac>-<locality>', e.g. '01112-05'")
+            raise ValueError(
+                f"unknown Medicare locality {locality!r}: expected '<mac>-<locality>', e.g. '01112-05'"
+            )
         return Decimal(row[0]), Decimal(row[1]), Decimal(row[2])
 
     def allowed(
@@ -236,13 +242,18 @@ def mppr_adjusted(lines: list[PricedLine]) -> list[PricedLine]:
     for index in eligible[1:]:
         line = adjusted[index]
         reduction = round_cents(line.technical * (1 - MPPR_TC_SHARE))
-        adjusted[index] = line.model_copy(update={"allowed": line.allowed - reduction, "reduction": reduction})
+        adjusted[index] = line.model_copy(
+            update={"allowed": line.allowed - reduction, "reduction": reduction}
+        )
     return adjusted
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [{key.strip(): (value or "").strip() for key, value in row.items()} for row in csv.DictReader(handle)]
+        return [
+            {key.strip(): (value or "").strip() for key, value in row.items()}
+            for row in csv.DictReader(handle)
+        ]
 
 
 def import_pfs(src_dir: Path, dest: Path) -> PfsTables:
@@ -298,14 +309,18 @@ def import_pfs(src_dir: Path, dest: Path) -> PfsTables:
         elif {"mac", "locality", "counties"} <= columns:
             counties.extend((row["mac"], row["locality"].zfill(2), row["counties"]) for row in rows)
     if not rvu or not gpci:
-        raise ValueError(f"need at least one PPRRVU and one GPCI file (named with year and month) in {src_dir}")
+        raise ValueError(
+            f"need at least one PPRRVU and one GPCI file (named with year and month) in {src_dir}"
+        )
 
     def build(connection: sqlite3.Connection) -> None:
         connection.executescript(_SCHEMA)
         connection.executemany(f"INSERT OR REPLACE INTO rvu VALUES ({', '.join('?' * 15)})", rvu)
         connection.executemany(f"INSERT OR REPLACE INTO gpci VALUES ({', '.join('?' * 9)})", gpci)
         connection.executemany("INSERT OR REPLACE INTO counties VALUES (?, ?, ?)", counties)
-        connection.execute("INSERT INTO meta VALUES ('source', ?)", (f"CMS PFS import ({', '.join(releases)})",))
+        connection.execute(
+            "INSERT INTO meta VALUES ('source', ?)", (f"CMS PFS import ({', '.join(releases)})",)
+        )
 
     replace_database(dest / PFS_DB, build)
     return PfsTables(open_read_only(dest / PFS_DB))

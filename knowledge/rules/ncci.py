@@ -149,7 +149,9 @@ def _mue_rows(path: Path, source: str) -> list[tuple]:
     out: list[tuple] = []
     for row in rows or ():
         units = _field(row, "practitioner services mue values", "mue units")
-        if not units.isdigit() or not row.get("mue service", "practitioner").lower().startswith("practitioner"):
+        if not units.isdigit() or not row.get("mue service", "practitioner").lower().startswith(
+            "practitioner"
+        ):
             continue
         adjudication = _field(row, "mue adjudication indicator", "mue mai")
         out.append(
@@ -217,7 +219,10 @@ def curated_ncci() -> NcciTables:
     )
     connection.executemany(
         "INSERT OR REPLACE INTO mue VALUES (?, ?, ?, ?, ?)",
-        [(str(m["code"]), int(m["units"]), m.get("mai"), m["rationale"], data["mue_source"]) for m in data["mue"]],
+        [
+            (str(m["code"]), int(m["units"]), m.get("mai"), m["rationale"], data["mue_source"])
+            for m in data["mue"]
+        ],
     )
     connection.execute("INSERT INTO meta VALUES ('source', 'curated')")
     return NcciTables(connection)

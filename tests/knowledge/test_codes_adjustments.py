@@ -17,7 +17,9 @@ from knowledge.codes.adjustments import (
 from knowledge.data import read_yaml
 from knowledge.official_files import knowledge_store
 
-DOC_SECTION_6 = "4 11 16 18 22 27 29 45 49 50 59 96 97 109 119 146 151 167 170 181 182 185 197 204 234 236 B7 B15 B16"
+DOC_SECTION_6 = (
+    "4 11 16 18 22 27 29 45 49 50 59 96 97 109 119 146 151 167 170 181 182 185 197 204 234 236 B7 B15 B16"
+)
 
 
 @pytest.fixture

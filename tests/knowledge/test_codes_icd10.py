@@ -18,7 +18,13 @@ from knowledge.codes.icd10 import (
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("h401131", "H40.1131"), (" H40.1131 ", "H40.1131"), ("e113292", "E11.3292"), ("H52.4", "H52.4"), ("b88", "B88")],
+    [
+        ("h401131", "H40.1131"),
+        (" H40.1131 ", "H40.1131"),
+        ("e113292", "E11.3292"),
+        ("H52.4", "H52.4"),
+        ("b88", "B88"),
+    ],
 )
 def test_normalize_puts_the_dot_after_the_category(raw: str, expected: str) -> None:
     assert normalize_icd10(raw) == expected
@@ -57,7 +63,11 @@ def test_lateral_poag_replaced_the_old_h40_11x0() -> None:
 def test_injury_codes_need_the_seventh_character() -> None:
     assert icd10_billable("T15.01XA")
     assert icd10_exists("T15.01") and not icd10_billable("T15.01")
-    assert icd10_seventh_characters("T15.01") == {"A": "initial encounter", "D": "subsequent encounter", "S": "sequela"}
+    assert icd10_seventh_characters("T15.01") == {
+        "A": "initial encounter",
+        "D": "subsequent encounter",
+        "S": "sequela",
+    }
 
 
 def test_demodex_code_of_fy2026_is_in_the_installed_release() -> None:
