@@ -1,4 +1,4 @@
-"""The loaded knowledge base: NCCI and fee-schedule tables, from imports under data_dir or curated defaults."""
+"""The loaded knowledge base: NCCI and fee-schedule tables, from imports under data_dir or curated data."""
 
 import threading
 from dataclasses import dataclass

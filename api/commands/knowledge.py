@@ -54,8 +54,10 @@ def _print_table(findings: "list[Finding]") -> None:
         return
     colors = {"error": "red", "warning": "yellow", "info": "cyan"}
     table = Table(title=f"{len(findings)} finding{'s' if len(findings) > 1 else ''}", show_lines=True)
-    for column in ("severity", "code", "lines", "message", "fix"):
-        table.add_column(column, overflow="fold")
+    for column in ("severity", "code", "lines"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("message", overflow="fold", ratio=3)
+    table.add_column("fix", overflow="fold", ratio=2)
     for item in findings:
         color = colors.get(item.severity.value, "white")
         table.add_row(

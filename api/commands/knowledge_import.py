@@ -1,4 +1,4 @@
-"""`fovea knowledge import ncci|pfs|codes --from DIR`: load official CMS / X12 files into the knowledge store."""
+"""`fovea knowledge import ncci|pfs|codes --from DIR`: load official CMS / X12 files for later runs."""
 
 import time
 from enum import StrEnum
@@ -25,7 +25,7 @@ def import_files(
             "--from",
             exists=True,
             file_okay=False,
-            help="Folder holding the official files (default: FOVEA_NCCI_DIR / FOVEA_PFS_DIR / FOVEA_CODES_DIR)",
+            help="Folder of official files (default: FOVEA_NCCI_DIR / FOVEA_PFS_DIR / FOVEA_CODES_DIR)",
         ),
     ] = None,
 ) -> None:

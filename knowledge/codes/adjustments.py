@@ -102,7 +102,7 @@ def _lookup(
 
 
 def carc(code: str, on: date | None = None, *, settings: Settings | None = None) -> AdjustmentCode | None:
-    """The CARC (imported official text and dates, else our short description); None if unknown or not in force."""
+    """The CARC (imported official text and dates, else our short text); None if unknown or not in force."""
     return _lookup("CARC", code, on, settings)
 
 
@@ -121,7 +121,7 @@ def _categories() -> tuple[dict[str, tuple[DenialCategory, bool]], dict[str, Den
     return carcs, rarcs
 
 
-def categorize_denial(group: str, carc: str, rarcs: list[str] = ()) -> DenialCategory:  # noqa: B006
+def categorize_denial(group: str, carc: str, rarcs: list[str] = ()) -> DenialCategory:
     """Our category for an adjustment: by CARC, sharpened by the RARCs when the CARC is generic."""
     carc_map, rarc_map = _categories()
     rarc_categories = [
@@ -139,7 +139,7 @@ def categorize_denial(group: str, carc: str, rarcs: list[str] = ()) -> DenialCat
 
 
 def _dated_rows(rows: list[dict[str, str]]) -> list[AdjustmentCode]:
-    """The northstar-style list with dates: adj_code, adj_type, adj_description, adj_start_date, adj_end_date."""
+    """The dated list (northstar layout): adj_code, adj_type, adj_description, adj_start/end_date."""
     kinds: dict[str, AdjustmentKind] = {"carc": "CARC", "rarc": "RARC", "group": "group"}
     return [
         AdjustmentCode(

@@ -1,4 +1,4 @@
-"""ICD-10-CM look-ups over the `simple_icd_10_cm` package (CDC tabular), plus laterality read from descriptions."""
+"""ICD-10-CM look-ups over the `simple_icd_10_cm` package (CDC tabular); laterality read from the words."""
 
 import re
 from functools import cache

@@ -1,4 +1,4 @@
-"""LCD coverage rules for eye tests (knowledge/data/coverage_rules.yaml): supporting diagnoses and frequency."""
+"""LCD coverage rules for eye tests (knowledge/data/coverage_rules.yaml): covered diagnoses and frequency."""
 
 from datetime import date
 from functools import cache
@@ -52,7 +52,7 @@ def coverage_rules_for(code: str, on: date) -> list[CoverageRule]:
 
 
 def dx_supports(code: str, dx_codes: list[str], on: date) -> CoverageRule | None:
-    """The first rule for the code that one of the diagnoses satisfies; None when none does (or no rule exists)."""
+    """The first rule for the code that one of the diagnoses satisfies; None when none does or none exists."""
     for rule in coverage_rules_for(code, on):
         if any(rule.covers_dx(dx) for dx in dx_codes):
             return rule

@@ -1,4 +1,4 @@
-"""Medicare Physician Fee Schedule: RVUs, GPCIs and conversion factor, priced per locality and date of service."""
+"""Medicare Physician Fee Schedule: RVUs, GPCIs and conversion factor, priced by locality and service date."""
 
 import csv
 import re
@@ -26,12 +26,13 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE rvu (effective TEXT NOT NULL, release TEXT NOT NULL, code TEXT NOT NULL, modifier TEXT NOT NULL,
                   status TEXT NOT NULL, not_used_for_medicare INTEGER NOT NULL, work TEXT NOT NULL,
-                  pe_nonfacility TEXT NOT NULL, pe_facility TEXT NOT NULL, mp TEXT NOT NULL, pctc TEXT NOT NULL,
-                  global_days TEXT NOT NULL, mult_proc TEXT NOT NULL, bilat_surg TEXT NOT NULL,
-                  conv_factor TEXT NOT NULL, PRIMARY KEY (effective, code, modifier));
+                  pe_nonfacility TEXT NOT NULL, pe_facility TEXT NOT NULL, mp TEXT NOT NULL,
+                  pctc TEXT NOT NULL, global_days TEXT NOT NULL, mult_proc TEXT NOT NULL,
+                  bilat_surg TEXT NOT NULL, conv_factor TEXT NOT NULL,
+                  PRIMARY KEY (effective, code, modifier));
 CREATE TABLE gpci (effective TEXT NOT NULL, release TEXT NOT NULL, mac TEXT NOT NULL, locality TEXT NOT NULL,
-                   state TEXT NOT NULL, name TEXT NOT NULL, work TEXT NOT NULL, pe TEXT NOT NULL, mp TEXT NOT NULL,
-                   PRIMARY KEY (effective, mac, locality));
+                   state TEXT NOT NULL, name TEXT NOT NULL, work TEXT NOT NULL, pe TEXT NOT NULL,
+                   mp TEXT NOT NULL, PRIMARY KEY (effective, mac, locality));
 CREATE TABLE counties (mac TEXT NOT NULL, locality TEXT NOT NULL, counties TEXT NOT NULL,
                        PRIMARY KEY (mac, locality));
 """
@@ -185,8 +186,8 @@ class PfsTables:
     def indicators(self, code: str, on: date | None = None) -> PfsIndicators | None:
         effective = self._rvu_release(on)
         row = self._db.execute(
-            "SELECT release, status, not_used_for_medicare, pctc, global_days, mult_proc, bilat_surg, conv_factor"
-            " FROM rvu WHERE effective = ? AND code = ? AND modifier = ''",
+            "SELECT release, status, not_used_for_medicare, pctc, global_days, mult_proc, bilat_surg,"
+            " conv_factor FROM rvu WHERE effective = ? AND code = ? AND modifier = ''",
             (effective, code.strip().upper()),
         ).fetchone()
         if row is None:
@@ -206,8 +207,9 @@ class PfsTables:
 
     def localities(self, on: date | None = None) -> list[Locality]:
         rows = self._db.execute(
-            "SELECT g.mac, g.locality, g.state, g.name, g.work, g.pe, g.mp, coalesce(c.counties, '') FROM gpci g"
-            " LEFT JOIN counties c ON c.mac = g.mac AND c.locality = g.locality WHERE g.effective = ?"
+            "SELECT g.mac, g.locality, g.state, g.name, g.work, g.pe, g.mp, coalesce(c.counties, '')"
+            " FROM gpci g LEFT JOIN counties c ON c.mac = g.mac AND c.locality = g.locality"
+            " WHERE g.effective = ?"
             " ORDER BY g.mac, g.locality",
             (self._gpci_release(on),),
         ).fetchall()

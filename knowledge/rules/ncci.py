@@ -1,4 +1,4 @@
-"""Medicare NCCI edits: procedure-to-procedure pairs and practitioner MUEs, imported from CMS files or curated."""
+"""Medicare NCCI edits: procedure-to-procedure pairs and practitioner MUEs, from a CMS import or curated."""
 
 import sqlite3
 from datetime import date
@@ -88,7 +88,7 @@ class NcciTables:
         )
 
     def mue(self, code: str, on: date) -> MueLimit | None:
-        """The practitioner MUE of the loaded release (the tables carry one quarter, so `on` selects nothing yet)."""
+        """The practitioner MUE of the loaded release (one quarter is held, so `on` does not select yet)."""
         row = self._db.execute(
             "SELECT code, units, mai, rationale, source FROM mue WHERE code = ?", (code.strip().upper(),)
         ).fetchone()

@@ -1,4 +1,4 @@
-"""Payer policies (knowledge/data/policies/*.md): YAML front matter rules plus prose, resolved per payer and date."""
+"""Payer policies (knowledge/data/policies/*.md): front-matter rules and prose, resolved by payer and date."""
 
 from datetime import date
 from functools import cache

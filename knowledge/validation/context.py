@@ -50,7 +50,8 @@ def procedure_code(raw: str) -> str:
 def dx_code(raw: str) -> str:
     """The canonical ICD-10-CM spelling when the text has the shape of a code, else the text upper-cased."""
     text = raw.strip().upper()
-    return normalize_icd10(text) if ICD10_SHAPE.match(text) else text
+    compact = text.replace(" ", "")
+    return normalize_icd10(compact) if ICD10_SHAPE.match(compact) else text
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,9 @@ def generate_dataset(seed: int, patients: int, through: date | None = None) -> S
     last_chronic: dict[str, WrittenVisit] = {}
     for patient in patient_list:
         planned = plan_visits(rng, patient, by_patient[patient.id], window_start, through)
-        chart = write_visits(rng, patient, planned, by_patient[patient.id], providers, fees[patient.practice_id])
+        chart = write_visits(
+            rng, patient, planned, by_patient[patient.id], providers, fees[patient.practice_id]
+        )
         written += chart.visits
         for visit in chart.visits:
             if visit.chronic:
@@ -75,11 +77,14 @@ def generate_dataset(seed: int, patients: int, through: date | None = None) -> S
     adjudicated = [
         payer.adjudicate(claim, paid_on)
         for paid_on, claim in sorted(
-            ((p, c) for p, c in due if p is not None), key=lambda pair: (pair[0], pair[1].submitted_on, pair[1].id)
+            ((p, c) for p, c in due if p is not None),
+            key=lambda pair: (pair[0], pair[1].submitted_on, pair[1].id),
         )
     ]
     for coverage in coverages:
-        coverage.deductible_met = payer.deductible_met.get((coverage.id, through.year), coverage.deductible_met)
+        coverage.deductible_met = payer.deductible_met.get(
+            (coverage.id, through.year), coverage.deductible_met
+        )
 
     remittances, variances = _remittances(adjudicated, practices, providers, patient_list, coverage_by_id)
     intended_codes = {v.encounter.id: {line.code for line in v.intended.lines} for v in written}

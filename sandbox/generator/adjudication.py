@@ -114,7 +114,9 @@ class Payer:
         coverage = self.coverages[claim.coverage_id]
         contract = self.contracts[(claim.practice_id, claim.payer_id)]
         record = self.records.setdefault(claim.patient_id, PatientRecord())
-        ctx = ClaimContext(claim, contract, coverage, coverage.plan_kind, self.specialties[claim.provider_id], record)
+        ctx = ClaimContext(
+            claim, contract, coverage, coverage.plan_kind, self.specialties[claim.provider_id], record
+        )
         denials: dict[int, Denial] = {}
         if whole := claim_denial(ctx):
             denials = {line.line_number: whole for line in claim.lines}
@@ -177,7 +179,9 @@ class Payer:
             paid=ZERO,
             rule=denial.rule,
         )
-        return LineResult(line, outcome, [Adjustment(group=denial.group, reason=denial.carc, amount=line.charge)])
+        return LineResult(
+            line, outcome, [Adjustment(group=denial.group, reason=denial.carc, amount=line.charge)]
+        )
 
     def _pay(
         self,
@@ -248,7 +252,11 @@ class Payer:
         if expected <= ZERO or roll >= UNDERPAY_RATE + OVERPAY_RATE:
             return expected, reduction, ""
         if roll >= UNDERPAY_RATE:
-            return min(line.charge - reduction, round_cents(expected * Decimal("1.12"))), reduction, "overpaid"
+            return (
+                min(line.charge - reduction, round_cents(expected * Decimal("1.12"))),
+                reduction,
+                "overpaid",
+            )
         causes = ["flat_cut", "cost_share_misapplied"]
         if ctx.contract.basis == "percent_of_medicare":
             causes.append("wrong_fee_schedule_year")
@@ -272,7 +280,9 @@ class Payer:
                 record.paid.setdefault((claim.payer_id, line.code), []).append(claim.date_of_service)
 
     def _close(self, claim: Claim, result: AdjudicatedClaim) -> None:
-        provider_denials = [r for r in result.lines if r.outcome.status == "denied" and r.outcome.group != "PR"]
+        provider_denials = [
+            r for r in result.lines if r.outcome.status == "denied" and r.outcome.group != "PR"
+        ]
         if result.status_code == "4":
             status = ClaimStatus.DENIED
         elif provider_denials:
@@ -280,5 +290,7 @@ class Payer:
         else:
             status = ClaimStatus.PAID
         claim.status = status
-        claim.payer_claim_control_number = f"{claim.payer_id[4:7].upper()}{result.paid_on:%y%j}{claim.id[-6:]}"
+        claim.payer_claim_control_number = (
+            f"{claim.payer_id[4:7].upper()}{result.paid_on:%y%j}{claim.id[-6:]}"
+        )
         claim.history.append(ClaimStatusEvent(status=status, at=at(result.paid_on, 8), note="835 received"))

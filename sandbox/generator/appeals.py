@@ -63,11 +63,17 @@ def file_appeals(
 
 def _record(item: AdjudicatedClaim, appeal: Appeal) -> None:
     claim = item.claim
-    claim.history.append(ClaimStatusEvent(status=ClaimStatus.APPEALED, at=at(appeal.filed_on, 11), note=appeal.reason))
+    claim.history.append(
+        ClaimStatusEvent(status=ClaimStatus.APPEALED, at=at(appeal.filed_on, 11), note=appeal.reason)
+    )
     claim.status = ClaimStatus.APPEALED
     if appeal.decided_on is None:
         return
     status = ClaimStatus.PAID if appeal.outcome == "won" else ClaimStatus.CLOSED
-    note = "appeal won; line reprocessed for payment" if appeal.outcome == "won" else "appeal denied; denial upheld"
+    note = (
+        "appeal won; line reprocessed for payment"
+        if appeal.outcome == "won"
+        else "appeal denied; denial upheld"
+    )
     claim.history.append(ClaimStatusEvent(status=status, at=at(appeal.decided_on, 14), note=note))
     claim.status = status

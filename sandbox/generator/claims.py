@@ -70,7 +70,9 @@ class HistoryBiller:
             coverage=coverage,
             prior_auth_number=f"PA{self.rng.randrange(10**7, 10**8)}" if needs_auth else "",
             scenario=intended.scenario,
-            medical_coverages=[c for c in self.patient_coverages[encounter.patient_id] if c.plan_kind != PlanKind.VISION],
+            medical_coverages=[
+                c for c in self.patient_coverages[encounter.patient_id] if c.plan_kind != PlanKind.VISION
+            ],
             billed_before=self.billed_codes.setdefault(encounter.patient_id, set()),
             fees=self.fees[encounter.practice_id],
         )
@@ -127,8 +129,11 @@ class HistoryBiller:
 
     def _submit(self, claim: Claim, created: date, submitted: date) -> None:
         submitted = min(submitted, self.through)
-        claim.history = [ClaimStatusEvent(status=ClaimStatus.READY, at=at(created, 17), note="charge posted")]
-        claim.history.append(ClaimStatusEvent(status=ClaimStatus.SUBMITTED, at=at(submitted, 10), note="837P sent"))
+        ready = at(created, 17 if created < submitted else 8)
+        claim.history = [ClaimStatusEvent(status=ClaimStatus.READY, at=ready, note="claim created")]
+        claim.history.append(
+            ClaimStatusEvent(status=ClaimStatus.SUBMITTED, at=at(submitted, 10), note="837P sent")
+        )
         claim.submitted_on = submitted
         claim.status = ClaimStatus.SUBMITTED
         accepted = submitted + timedelta(days=1)

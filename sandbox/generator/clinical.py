@@ -37,7 +37,11 @@ def manifest(rng: random.Random, kind: str) -> str:
         sph = "pl" if sphere == 0 else f"{sphere:+.2f}"
         return f"{sph} DS" if cyl == 0 else f"{sph} {cyl:.2f} x {axis:03d}"
 
-    add = f" add +{rng.choice(('1.25', '1.50', '1.75', '2.00', '2.25', '2.50'))}" if kind == "presbyopia" else ""
+    add = (
+        f" add +{rng.choice(('1.25', '1.50', '1.75', '2.00', '2.25', '2.50'))}"
+        if kind == "presbyopia"
+        else ""
+    )
     return f"OD {one()}  OS {one()}{add}"
 
 

@@ -13,7 +13,13 @@ EYE_EXAM = {True: "92004", False: "92014"}
 VISION_S_CODE = {True: "S0620", False: "S0621"}
 EM = {True: {2: "99202", 3: "99203", 4: "99204"}, False: {2: "99212", 3: "99213", 4: "99214"}}
 MINOR_PROCEDURES = frozenset({"65205", "65222", "68761"})
-ESTABLISHED_FOR_NEW = {"92004": "92014", "99202": "99212", "99203": "99213", "99204": "99214", "S0620": "S0621"}
+ESTABLISHED_FOR_NEW = {
+    "92004": "92014",
+    "99202": "99212",
+    "99203": "99213",
+    "99204": "99214",
+    "S0620": "S0621",
+}
 MEDICARE_KINDS = frozenset({PlanKind.MEDICARE, PlanKind.MEDICARE_ADVANTAGE})
 
 
@@ -61,13 +67,16 @@ def code_visit(
         modifiers = ["GY"] if payer_kind in MEDICARE_KINDS and visit.benefit == "medical" else []
         lines.append(_line("92015", modifiers, refractive[:4], fees))
     for service in visit.services:
-        lines.append(_line(service.code, list(service.modifiers), [position[c] for c in service.dx][:4], fees))
+        lines.append(
+            _line(service.code, list(service.modifiers), [position[c] for c in service.dx][:4], fees)
+        )
     return IntendedCoding(
         encounter_id=encounter_id,
         scenario=visit.scenario,
         diagnosis_codes=dx_codes,
         lines=lines,
-        rationale=visit.rationale + (" New patient (no visit with this specialty in 3 years)." if new else ""),
+        rationale=visit.rationale
+        + (" New patient (no visit with this specialty in 3 years)." if new else ""),
     )
 
 

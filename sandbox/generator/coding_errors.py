@@ -55,7 +55,9 @@ def _oct_pair(draft: BillingDraft, rng: random.Random) -> bool:
     for present, missing in (("92133", "92134"), ("92134", "92133")):
         line = _find(draft, lambda l, code=present: l.code == code)
         if line is not None and missing not in have:
-            extra = ChargeLine(code=missing, diagnosis_pointers=list(line.diagnosis_pointers), fee=draft.fees[missing])
+            extra = ChargeLine(
+                code=missing, diagnosis_pointers=list(line.diagnosis_pointers), fee=draft.fees[missing]
+            )
             draft.charge.lines.append(extra)
             return True
     return False

@@ -24,7 +24,11 @@ SPECIALTY_LENS_CODES = ["92072", "92313"]
 
 
 def _fee_schedule(payer_id: str) -> list[FeeScheduleEntry]:
-    fees = MEDICAID_FEES if payer_id == MEDICAID else VISION_FEES.get({VSP: "vsp", EYEMED: "eyemed"}.get(payer_id, ""), {})
+    fees = (
+        MEDICAID_FEES
+        if payer_id == MEDICAID
+        else VISION_FEES.get({VSP: "vsp", EYEMED: "eyemed"}.get(payer_id, ""), {})
+    )
     return [FeeScheduleEntry(code=code, amount=amount) for code, amount in sorted(fees.items())]
 
 
@@ -54,7 +58,9 @@ def build_contracts(practices: list[Practice]) -> list[Contract]:
                     timely_filing_days=timely,
                     appeal_days=120 if payer_id == MEDICARE else 180,
                     mppr_diagnostic=not vision,
-                    prior_auth_codes=SPECIALTY_LENS_CODES if payer_id in (MEDICAID, MEDICARE_ADVANTAGE) else [],
+                    prior_auth_codes=SPECIALTY_LENS_CODES
+                    if payer_id in (MEDICAID, MEDICARE_ADVANTAGE)
+                    else [],
                     terms_text=terms + f". Claims must be filed within {timely} days of the date of service.",
                 )
             )

@@ -64,10 +64,18 @@ def write_visits(
             plan.case.update(plan.scenario.start(rng, ctx))
         visit = plan.scenario.build(rng, plan.case, ctx)
         coverage = vision if visit.benefit == "vision" else medical
-        if coverage is None or (visit.scenario in ROUTINE and coverage.plan_kind != PlanKind.VISION and coverage.payer_id != MEDICAID):
+        if coverage is None or (
+            visit.scenario in ROUTINE
+            and coverage.plan_kind != PlanKind.VISION
+            and coverage.payer_id != MEDICAID
+        ):
             continue  # self-pay visits are outside the billing data set
         provider = surgeons[0] if visit.wants_specialist and surgeons else usual
-        prior = [d for d, practice, specialty in chart.seen if practice == patient.practice_id and specialty == provider.specialty]
+        prior = [
+            d
+            for d, practice, specialty in chart.seen
+            if practice == patient.practice_id and specialty == provider.specialty
+        ]
         new = is_new_patient(dos, prior)
         intended = code_visit(
             visit,
@@ -93,7 +101,9 @@ def write_visits(
             encounter_id="",
             text=render_note(rng, visit, age=ctx.age, sex=ctx.sex, dos=dos, provider=signer),
             finalized=True,
-            finalized_at=datetime.combine(dos + timedelta(days=rng.choice((0, 0, 0, 1))), time(rng.randint(12, 19), 0)),
+            finalized_at=datetime.combine(
+                dos + timedelta(days=rng.choice((0, 0, 0, 1))), time(rng.randint(12, 19), 0)
+            ),
             author_provider_id=provider.id,
         )
         chart.visits.append(WrittenVisit(encounter, note, intended, chronic=not plan.scenario.acute))

@@ -45,7 +45,10 @@ PRIOR_YEAR_FACTOR = Decimal("0.966")
 
 # Medicaid pays a fixed fee schedule, roughly 70% of Medicare, and pays refraction.
 MEDICAID_FEES: dict[str, Decimal] = {
-    **{code: (amount * Decimal("0.70")).quantize(Decimal("0.01")) for code, amount in MEDICARE_ALLOWED_2024.items()},
+    **{
+        code: (amount * Decimal("0.70")).quantize(Decimal("0.01"))
+        for code, amount in MEDICARE_ALLOWED_2024.items()
+    },
     "92015": Decimal("22.00"),
     "92310": Decimal("55.00"),
 }

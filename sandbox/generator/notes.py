@@ -19,7 +19,14 @@ def render_note(rng: random.Random, visit: Visit, *, age: int, sex: str, dos: da
 
 
 def _slit_lamp(visit: Visit) -> dict[str, str]:
-    exam = {"L/L": "WNL OU", "C/S": "w&q OU", "K": "clr OU", "AC": "D&Q OU", "Iris": "flat OU", "Lens": "clr OU"}
+    exam = {
+        "L/L": "WNL OU",
+        "C/S": "w&q OU",
+        "K": "clr OU",
+        "AC": "D&Q OU",
+        "Iris": "flat OU",
+        "Lens": "clr OU",
+    }
     renames = {"Conj": "C/S", "Cornea": "K", "Lens": "Lens"}
     for structure, finding in visit.findings:
         if structure in renames:
@@ -39,7 +46,11 @@ def _fundus(visit: Visit) -> dict[str, str]:
 
 
 def _terse(rng: random.Random, visit: Visit, age: int, sex: str, dos: date, provider: str) -> str:
-    lines = [f"DOS {dos:%m/%d/%Y}  {provider}", f"CC: {visit.reason}", f"HPI: {age}yo {sex}. " + " ".join(visit.hpi)]
+    lines = [
+        f"DOS {dos:%m/%d/%Y}  {provider}",
+        f"CC: {visit.reason}",
+        f"HPI: {age}yo {sex}. " + " ".join(visit.hpi),
+    ]
     if visit.negations:
         lines.append("ROS/neg: " + "; ".join(visit.negations))
     if visit.family_history:
@@ -71,25 +82,36 @@ def _terse(rng: random.Random, visit: Visit, age: int, sex: str, dos: date, prov
 def _narrative(rng: random.Random, visit: Visit, age: int, sex: str, provider: str) -> str:
     person = {"F": "woman", "M": "man"}.get(sex, "patient") if age >= 18 else "child"
     paragraphs = [
-        f"The patient is a {age}-year-old {person} seen today for {visit.reason.lower()}. " + " ".join(visit.hpi),
+        f"The patient is a {age}-year-old {person} seen today for {visit.reason.lower()}. "
+        + " ".join(visit.hpi),
     ]
     if visit.negations:
         paragraphs.append("Pertinent negatives: " + ", ".join(visit.negations) + ".")
     if visit.family_history:
-        paragraphs.append(f"Family history is notable: {visit.family_history.replace('FHx', 'family history of')}.")
+        paragraphs.append(
+            f"Family history is notable: {visit.family_history.replace('FHx', 'family history of')}."
+        )
     exam = f"Visual acuity measured {visit.va[0]} in the right eye and {visit.va[1]} in the left eye."
     if visit.iop:
-        exam += f" Intraocular pressure was {visit.iop[0]} mmHg on the right and {visit.iop[1]} mmHg on the left."
+        exam += (
+            f" Intraocular pressure was {visit.iop[0]} mmHg on the right and {visit.iop[1]} mmHg on the left."
+        )
     if visit.exam == "comprehensive":
         exam += " Confrontation fields were full, motility full, and pupils reactive without afferent defect."
     if visit.findings:
         exam += " Notable findings: " + "; ".join(f"{k.lower()}: {v}" for k, v in visit.findings) + "."
     if visit.dilated:
         exam += " The pupils were dilated for a fundus examination"
-        exam += f", showing cup-to-disc ratios of {visit.cup_disc[0]} and {visit.cup_disc[1]}." if visit.cup_disc else "."
+        exam += (
+            f", showing cup-to-disc ratios of {visit.cup_disc[0]} and {visit.cup_disc[1]}."
+            if visit.cup_disc
+            else "."
+        )
     paragraphs.append(exam)
     if visit.refraction:
-        paragraphs.append(f"A manifest refraction was performed with a final prescription of {visit.refraction}.")
+        paragraphs.append(
+            f"A manifest refraction was performed with a final prescription of {visit.refraction}."
+        )
     for service in visit.services:
         verb = "was performed" if service.code in PROCEDURES else "was obtained today and interpreted"
         paragraphs.append(f"{service.long.capitalize()} {verb}: {service.result}.")
@@ -116,7 +138,9 @@ def _template(rng: random.Random, visit: Visit, age: int, sex: str, dos: date, p
     out += [f"\u2022 {med}" for med in visit.meds] or ["\u2022 none"]
     out += ["Base Eye Exam", f"Visual Acuity (Snellen - Linear)  Right {visit.va[0]}  Left {visit.va[1]}"]
     if visit.iop:
-        out.append(f"Tonometry (Applanation, {rng.randint(8, 16)}:{rng.choice(('05', '20', '40'))})  Right {visit.iop[0]}  Left {visit.iop[1]}")
+        out.append(
+            f"Tonometry (Applanation, {rng.randint(8, 16)}:{rng.choice(('05', '20', '40'))})  Right {visit.iop[0]}  Left {visit.iop[1]}"
+        )
     if visit.exam == "comprehensive":
         out.append("Confrontation fields: Full OU   Extraocular Movement: Full OU   Pupils: PERRL, no APD")
     if visit.dilated:
@@ -132,7 +156,9 @@ def _template(rng: random.Random, visit: Visit, age: int, sex: str, dos: date, p
     out.append("Diagnostic Studies:")
     out += [f"  {s.long}: {s.result}" for s in tests] or ["  No diagnostic studies ordered this encounter."]
     for proc in procedures:
-        out.append(f"Procedure: {proc.long}; consent obtained, topical anesthesia; {proc.result}. Tolerated well.")
+        out.append(
+            f"Procedure: {proc.long}; consent obtained, topical anesthesia; {proc.result}. Tolerated well."
+        )
     out.append(f"IMPRESSION: {age} y.o. {gender} with Ophthalmologic problems:")
     for dx in visit.dx:
         out.append(f"  {dx.long}")

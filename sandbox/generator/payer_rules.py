@@ -82,14 +82,18 @@ def dx_laterality(code: str) -> int | None:
 
 
 def _line_dx(claim: Claim, line: ClaimLine) -> list[str]:
-    return [claim.diagnosis_codes[p - 1] for p in line.diagnosis_pointers if 0 < p <= len(claim.diagnosis_codes)]
+    return [
+        claim.diagnosis_codes[p - 1] for p in line.diagnosis_pointers if 0 < p <= len(claim.diagnosis_codes)
+    ]
 
 
 def claim_denial(ctx: ClaimContext) -> Denial | None:
     """Edits that deny every line: eligibility and timely filing."""
     claim, coverage = ctx.claim, ctx.coverage
     dos = claim.date_of_service
-    if (coverage.effective and coverage.effective > dos) or (coverage.termination and coverage.termination < dos):
+    if (coverage.effective and coverage.effective > dos) or (
+        coverage.termination and coverage.termination < dos
+    ):
         return Denial("eligibility", "CO", "27", ("N30",))
     if claim.submitted_on and (claim.submitted_on - dos).days > ctx.contract.timely_filing_days:
         return Denial("timely_filing", "CO", "29")
@@ -105,8 +109,10 @@ def line_denial(ctx: ClaimContext, line: ClaimLine) -> Denial | None:
         return Denial("duplicate", "CO", "18", ("N522",))
     if line.code == "92015":
         if kind in MEDICARE_KINDS:
-            return Denial("non_covered_refraction", "PR", "204", ("N425",)) if "GY" in mods else Denial(
-                "refraction_missing_gy", "CO", "96", ("N425",)
+            return (
+                Denial("non_covered_refraction", "PR", "204", ("N425",))
+                if "GY" in mods
+                else Denial("refraction_missing_gy", "CO", "96", ("N425",))
             )
         if kind == PlanKind.COMMERCIAL:
             return Denial("non_covered_refraction", "PR", "96", ("N130",))
@@ -147,7 +153,9 @@ def bundling_denials(ctx: ClaimContext, open_lines: list[ClaimLine]) -> dict[int
             if modifier_ok and set(column2.modifiers) & {"59", "XS"}:
                 continue
             found[column2.line_number] = (
-                Denial("ncci_conflict", "CO", "97", ("M80",)) if modifier_ok else Denial("ncci_conflict", "CO", "236", ("N20",))
+                Denial("ncci_conflict", "CO", "97", ("M80",))
+                if modifier_ok
+                else Denial("ncci_conflict", "CO", "236", ("N20",))
             )
     if codes.keys() & MINOR_PROCEDURES:
         for line in open_lines:

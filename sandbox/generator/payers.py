@@ -46,7 +46,9 @@ PAYERS = [
         timely_filing_days=120,
     ),
     Payer(id=VSP, name="VSP Vision Care", kind=PlanKind.VISION, payer_id="VSP01"),
-    Payer(id=EYEMED, name="EyeMed Vision Care", kind=PlanKind.VISION, payer_id="EYEMD", timely_filing_days=180),
+    Payer(
+        id=EYEMED, name="EyeMed Vision Care", kind=PlanKind.VISION, payer_id="EYEMD", timely_filing_days=180
+    ),
 ]
 PAYER_BY_ID = {payer.id: payer for payer in PAYERS}
 MEDICAL_KINDS = frozenset(
@@ -106,7 +108,9 @@ class CoverageBuilder:
         self.rng = rng
         self.coverages: list[Coverage] = []
 
-    def add(self, patient: Patient, payer_id: str, effective: date, termination: date | None = None) -> Coverage:
+    def add(
+        self, patient: Patient, payer_id: str, effective: date, termination: date | None = None
+    ) -> Coverage:
         terms = COST_SHARE[payer_id]
         coverage = Coverage(
             id=f"cov-{len(self.coverages) + 1:05d}",
@@ -130,7 +134,9 @@ def _plan_start(rng: random.Random, before: date) -> date:
     return date(before.year - rng.randint(1, 6), rng.choice((1, 1, 1, 4, 7, 10)), 1)
 
 
-def build_coverages(rng: random.Random, patients: list[Patient], window_start: date, through: date) -> list[Coverage]:
+def build_coverages(
+    rng: random.Random, patients: list[Patient], window_start: date, through: date
+) -> list[Coverage]:
     """Medical coverage for everyone (Medicare at 65), a vision plan for many, some terminations and switches."""
     builder = CoverageBuilder(rng)
     # Coverage must reach back far enough for visits before the window (3-year new-patient history).
@@ -164,7 +170,9 @@ def build_coverages(rng: random.Random, patients: list[Patient], window_start: d
         vision_share = 0.25 if age >= 65 else (0.0 if builder.coverages[-1].payer_id == MEDICAID else 0.65)
         if rng.random() < vision_share:
             ends = window_start + timedelta(days=rng.randint(90, 360)) if rng.random() < 0.05 else None
-            builder.add(patient, VSP if rng.random() < 0.55 else EYEMED, _plan_start(rng, history_start), ends)
+            builder.add(
+                patient, VSP if rng.random() < 0.55 else EYEMED, _plan_start(rng, history_start), ends
+            )
     return builder.coverages
 
 

@@ -1,4 +1,4 @@
-"""Synthetic patients: names from built-in lists, ages from children to 90+, Oregon addresses, fictional phones."""
+"""Synthetic patients: built-in name lists, ages from children to 90+, Oregon addresses, fictional phones."""
 
 import random
 from datetime import date, timedelta
@@ -6,34 +6,45 @@ from datetime import date, timedelta
 from billing.practice import Patient, Sex
 from sandbox.generator.practices import MAIN_PRACTICE_ID, SMALL_PRACTICE_ID
 
+# fmt: off
 FEMALE_NAMES = (
-    "Abigail Adeline Alice Amara Anna Aria Ava Beatrice Bella Brooke Camila Chloe Clara Daisy Delia Eleanor Elena "
-    "Eliza Ella Emilia Emma Esther Evelyn Fiona Freya Gemma Grace Hannah Harper Hazel Ida Imani Iris Isla Ivy Jade "
-    "June Kaia Keiko Laila Layla Leah Lena Lila Lucia Lucy Luna Mabel Maeve Maya Mila Mira Nadia Naomi Nora Olive "
-    "Opal Paloma Penelope Pearl Priyanka Quinn Rosa Ruby Ruth Sadie Sage Selma Sienna Sofia Stella Talia Tessa Thea "
-    "Uma Vera Violet Willa Wren Ximena Yara Zara Zoe"
-).split()
+    "Abigail", "Adeline", "Alice", "Amara", "Anna", "Aria", "Ava", "Beatrice", "Bella", "Brooke", "Camila",
+    "Chloe", "Clara", "Daisy", "Delia", "Eleanor", "Elena", "Eliza", "Ella", "Emilia", "Emma", "Esther",
+    "Evelyn", "Fiona", "Freya", "Gemma", "Grace", "Hannah", "Harper", "Hazel", "Ida", "Imani", "Iris",
+    "Isla", "Ivy", "Jade", "June", "Kaia", "Keiko", "Laila", "Layla", "Leah", "Lena", "Lila", "Lucia",
+    "Lucy", "Luna", "Mabel", "Maeve", "Maya", "Mila", "Mira", "Nadia", "Naomi", "Nora", "Olive", "Opal",
+    "Paloma", "Penelope", "Pearl", "Priyanka", "Quinn", "Rosa", "Ruby", "Ruth", "Sadie", "Sage", "Selma",
+    "Sienna", "Sofia", "Stella", "Talia", "Tessa", "Thea", "Uma", "Vera", "Violet", "Willa", "Wren",
+    "Ximena", "Yara", "Zara", "Zoe",
+)
 MALE_NAMES = (
-    "Aaron Abel Adrian Ahmed Alden Amir Andre Arlo Arthur Asher August Beckett Bennett Bruno Caleb Callum Cedric "
-    "Chen Cyrus Dante Declan Desmond Elias Elliot Emil Ezra Felix Finn Gideon Graham Hector Henry Hugo Ian Idris "
-    "Isaac Jasper Javier Jonah Julian Kai Kenji Leo Levi Lionel Lucas Malik Mateo Milo Nathan Nico Noah Omar "
-    "Oscar Otis Pablo Quentin Rafael Ravi Reid Rhys Roman Rowan Samir Silas Soren Tariq Theo Tobias Victor "
-    "Wesley Wyatt Xavier Yusuf Zane"
-).split()
+    "Aaron", "Abel", "Adrian", "Ahmed", "Alden", "Amir", "Andre", "Arlo", "Arthur", "Asher", "August",
+    "Beckett", "Bennett", "Bruno", "Caleb", "Callum", "Cedric", "Chen", "Cyrus", "Dante", "Declan",
+    "Desmond", "Elias", "Elliot", "Emil", "Ezra", "Felix", "Finn", "Gideon", "Graham", "Hector", "Henry",
+    "Hugo", "Ian", "Idris", "Isaac", "Jasper", "Javier", "Jonah", "Julian", "Kai", "Kenji", "Leo", "Levi",
+    "Lionel", "Lucas", "Malik", "Mateo", "Milo", "Nathan", "Nico", "Noah", "Omar", "Oscar", "Otis", "Pablo",
+    "Quentin", "Rafael", "Ravi", "Reid", "Rhys", "Roman", "Rowan", "Samir", "Silas", "Soren", "Tariq",
+    "Theo", "Tobias", "Victor", "Wesley", "Wyatt", "Xavier", "Yusuf", "Zane",
+)
 LAST_NAMES = (
-    "Abernathy Acosta Albright Alvarado Ashford Baptiste Barlow Beaumont Bellamy Blackwood Bramley Calloway "
-    "Carrow Castillo Chandran Cho Colbert Cordova Crane Dalton Delacroix Donnelly Draper Dunmore Easton Ellwood "
-    "Espinoza Farrow Fennimore Fairchild Gallardo Garrison Greaves Halvorsen Harrow Hawthorne Hollister Ibarra "
-    "Ingram Iverson Jablonski Jovanovic Kaplan Kestrel Kowalczyk Lachance Larkspur Lindqvist Lockhart Lowell "
-    "Maddox Marchetti Mercer Montague Nakagawa Navarro Northcott Oakley Okafor Osei Pellegrino Penhallow "
-    "Quintero Radcliffe Ramsey Rasmussen Redfern Rios Rutherford Salazar Santoro Sato Sinclair Solberg Stroud "
-    "Sutherland Takahashi Thorne Trevino Underhill Valdez Vance Varga Wainwright Whitlock Winslow Yamamoto "
-    "Yilmaz Zamora Zielinski"
-).split()
+    "Abernathy", "Acosta", "Albright", "Alvarado", "Ashford", "Baptiste", "Barlow", "Beaumont", "Bellamy",
+    "Blackwood", "Bramley", "Calloway", "Carrow", "Castillo", "Chandran", "Cho", "Colbert", "Cordova",
+    "Crane", "Dalton", "Delacroix", "Donnelly", "Draper", "Dunmore", "Easton", "Ellwood", "Espinoza",
+    "Farrow", "Fennimore", "Fairchild", "Gallardo", "Garrison", "Greaves", "Halvorsen", "Harrow",
+    "Hawthorne", "Hollister", "Ibarra", "Ingram", "Iverson", "Jablonski", "Jovanovic", "Kaplan", "Kestrel",
+    "Kowalczyk", "Lachance", "Larkspur", "Lindqvist", "Lockhart", "Lowell", "Maddox", "Marchetti", "Mercer",
+    "Montague", "Nakagawa", "Navarro", "Northcott", "Oakley", "Okafor", "Osei", "Pellegrino", "Penhallow",
+    "Quintero", "Radcliffe", "Ramsey", "Rasmussen", "Redfern", "Rios", "Rutherford", "Salazar", "Santoro",
+    "Sato", "Sinclair", "Solberg", "Stroud", "Sutherland", "Takahashi", "Thorne", "Trevino", "Underhill",
+    "Valdez", "Vance", "Varga", "Wainwright", "Whitlock", "Winslow", "Yamamoto", "Yilmaz", "Zamora",
+    "Zielinski",
+)
 STREETS = (
-    "Alder Birch Cedar Dogwood Elm Fir Hawthorne Juniper Larch Madrona Maple Oak Pine Sequoia Spruce Tamarack "
-    "Willow Cascade Columbia Klamath Umpqua Willamette"
-).split()
+    "Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Hawthorne", "Juniper", "Larch", "Madrona", "Maple",
+    "Oak", "Pine", "Sequoia", "Spruce", "Tamarack", "Willow", "Cascade", "Columbia", "Klamath", "Umpqua",
+    "Willamette",
+)
+# fmt: on
 STREET_KINDS = ("St", "Ave", "Ln", "Dr", "Ct", "Way", "Rd")
 CITIES = {
     MAIN_PRACTICE_ID: (("Portland", "972", "503"), ("Beaverton", "970", "503"), ("Gresham", "970", "503")),

@@ -5,7 +5,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.generator.clinical import acuity, cup_disc, eye, manifest, per_eye_or_both, pressures, refractive_dx
+from sandbox.generator.clinical import (
+    acuity,
+    cup_disc,
+    eye,
+    manifest,
+    pressures,
+    refractive_dx,
+)
 from sandbox.generator.visits import Dx, Service, Visit, VisitContext
 
 Case = dict[str, Any]
@@ -31,7 +38,11 @@ def _add_refraction(rng: random.Random, visit: Visit, ctx: VisitContext, share: 
         return
     presbyope = ctx.age >= 45
     visit.refraction = manifest(rng, "presbyopia" if presbyope else "myopia")
-    visit.dx.append(Dx("H52.4", "presbyopia", "presbyopia") if presbyope else Dx("H52.13", "myopia OU", "myopia, both eyes"))
+    visit.dx.append(
+        Dx("H52.4", "presbyopia", "presbyopia")
+        if presbyope
+        else Dx("H52.13", "myopia OU", "myopia, both eyes")
+    )
     visit.plan.append("Refraction done at pt request; Rx released")
 
 
@@ -65,7 +76,11 @@ def build_routine(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         reason="Annual eye exam",
         appointment_type="routine_vision",
         dx=dx,
-        hpi=[rng.choice(("Here for yearly exam.", "Wants updated glasses Rx.", "Blur at distance worse lately."))],
+        hpi=[
+            rng.choice(
+                ("Here for yearly exam.", "Wants updated glasses Rx.", "Blur at distance worse lately.")
+            )
+        ],
         negations=[rng.choice(("denies flashes/floaters", "denies eye pain or redness", "no diplopia"))],
         va=acuity(rng, "good"),
         iop=pressures(rng),
@@ -151,17 +166,26 @@ def build_suspect(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         )
         if _due(ctx, "92133", 330):
             visit.services.append(
-                Service("92133", "OCT RNFL", "OCT of the optic nerve", "RNFL WNL OU, borderline sup OD", codes)
+                Service(
+                    "92133", "OCT RNFL", "OCT of the optic nerve", "RNFL WNL OU, borderline sup OD", codes
+                )
             )
         if "76514" not in ctx.done:
             visit.services.append(Service("76514", "pachy", "corneal pachymetry", "CCT 528/531", codes))
         if case["kind"] == "narrow" or "92020" not in ctx.done:
             visit.services.append(
-                Service("92020", "gonio", "gonioscopy", "open to SS 360 OU" if case["kind"] != "narrow"
-                        else "TM visible 180 deg only OU", codes)
+                Service(
+                    "92020",
+                    "gonio",
+                    "gonioscopy",
+                    "open to SS 360 OU" if case["kind"] != "narrow" else "TM visible 180 deg only OU",
+                    codes,
+                )
             )
         _add_refraction(rng, visit, ctx)
-        visit.rationale = "Comprehensive medical exam for glaucoma suspect with VF/OCT; tests linked to H40.0-."
+        visit.rationale = (
+            "Comprehensive medical exam for glaucoma suspect with VF/OCT; tests linked to H40.0-."
+        )
     else:
         visit.deferred.append(rng.choice(("OCT next visit", "VF not repeated today", "HVF due at annual")))
         visit.rationale = "Stable suspect IOP check: low-level E/M, no tests today."
@@ -183,11 +207,19 @@ def poag_dx(stages: dict[int, int]) -> list[Dx]:
     """Same stage both eyes: one bilateral code; different stages: one code per eye."""
     if len(stages) == 2 and stages[1] == stages[2]:
         stage = stages[1]
-        return [Dx(f"H40.113{stage}", f"POAG OU {STAGES[stage][:3]}", f"POAG both eyes, {STAGES[stage]} stage")]
+        return [
+            Dx(f"H40.113{stage}", f"POAG OU {STAGES[stage][:3]}", f"POAG both eyes, {STAGES[stage]} stage")
+        ]
     found = []
     for side, stage in sorted(stages.items()):
         short, long = eye(side)
-        found.append(Dx(f"H40.11{side}{stage}", f"POAG {short} {STAGES[stage][:3]}", f"POAG {long}, {STAGES[stage]} stage"))
+        found.append(
+            Dx(
+                f"H40.11{side}{stage}",
+                f"POAG {short} {STAGES[stage][:3]}",
+                f"POAG {long}, {STAGES[stage]} stage",
+            )
+        )
     return found
 
 
@@ -209,7 +241,10 @@ def build_poag(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         reason="Glaucoma follow-up",
         appointment_type="follow_up" if kind else "medical",
         dx=dx,
-        hpi=[f"POAG on {case['drops']}, good compliance.", rng.choice(("Vision stable.", "No new complaints."))],
+        hpi=[
+            f"POAG on {case['drops']}, good compliance.",
+            rng.choice(("Vision stable.", "No new complaints.")),
+        ],
         negations=["denies ocular pain", "no redness with drops"],
         meds=[case["drops"]],
         va=acuity(rng, "fair" if worst >= 3 else "good"),
@@ -223,18 +258,28 @@ def build_poag(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
     if len(case["stages"]) == 1:
         visit.findings.append(("Nerve", "fellow eye healthy, no glaucomatous cupping"))
     if kind == 0:
-        visit.services.append(Service("92083", "HVF 24-2", "threshold visual field", "stable defects vs prior", codes))
+        visit.services.append(
+            Service("92083", "HVF 24-2", "threshold visual field", "stable defects vs prior", codes)
+        )
         if _due(ctx, "92020", 330):
-            visit.services.append(Service("92020", "gonio", "gonioscopy", "open angles 360 OU, grade 3-4", codes))
+            visit.services.append(
+                Service("92020", "gonio", "gonioscopy", "open angles 360 OU, grade 3-4", codes)
+            )
         if "76514" not in ctx.done:
             visit.services.append(Service("76514", "pachy", "corneal pachymetry", "CCT 512/509", codes))
         _add_refraction(rng, visit, ctx)
-        visit.rationale = "Annual comprehensive glaucoma exam with VF; per-eye staging drives the H40.11- codes."
+        visit.rationale = (
+            "Annual comprehensive glaucoma exam with VF; per-eye staging drives the H40.11- codes."
+        )
     elif kind == 1 and _due(ctx, "92133", 160):
-        visit.services.append(Service("92133", "OCT RNFL", "OCT of the optic nerve", "no progression vs baseline", codes))
+        visit.services.append(
+            Service("92133", "OCT RNFL", "OCT of the optic nerve", "no progression vs baseline", codes)
+        )
         visit.rationale = "Glaucoma drug management (moderate MDM) with RNFL OCT."
     else:
-        visit.deferred.append(rng.choice(("VF not repeated today", "OCT next visit", "gonio deferred to annual")))
+        visit.deferred.append(
+            rng.choice(("VF not repeated today", "OCT next visit", "gonio deferred to annual"))
+        )
         if kind in (1, 3):
             visit.plan.insert(0, "IOP above target OD; add brimonidine bid OD")
             visit.meds.append("brimonidine bid OD")
@@ -266,7 +311,9 @@ def diabetic_dx(case: Case) -> list[Dx]:
     found: list[Dx] = []
     eyes = case["eyes"]
     if not eyes:
-        found.append(Dx(f"{family}.9", f"{label} w/o retinopathy", f"type {case['type']} diabetes, no retinopathy"))
+        found.append(
+            Dx(f"{family}.9", f"{label} w/o retinopathy", f"type {case['type']} diabetes, no retinopathy")
+        )
     elif eyes[1] == eyes[2]:
         severity, edema = eyes[1]
         found.append(_dr_code(family, label, severity, edema, 3))
@@ -320,7 +367,9 @@ def build_diabetic(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         visit.plan.insert(0, "Refer to retina for anti-VEGF evaluation")
         visit.deferred.append("fundus photos next year")
     elif annual and _due(ctx, "92250", 330):
-        visit.services.append(Service("92250", "fundus photos", "fundus photography", "baseline documented", lead))
+        visit.services.append(
+            Service("92250", "fundus photos", "fundus photography", "baseline documented", lead)
+        )
     visit.rationale = "Diabetic retinopathy coded with the combination E-code per eye; imaging linked to it."
     return visit
 
@@ -352,7 +401,9 @@ def build_cataract(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         reason="Blurry vision, glare" if first else "Cataract surgery planning",
         appointment_type="medical",
         dx=dx,
-        hpi=["Glare with night driving, trouble reading signs." if first else "Ready to proceed with surgery."],
+        hpi=[
+            "Glare with night driving, trouble reading signs." if first else "Ready to proceed with surgery."
+        ],
         negations=["denies flashes/floaters"],
         va=acuity(rng, "fair"),
         iop=pressures(rng),
@@ -362,14 +413,23 @@ def build_cataract(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         wants_specialist=not first,
     )
     if first:
-        visit.plan = ["BCVA reduced, glare symptoms affect ADLs", "Discussed cataract surgery; RTC for biometry"]
+        visit.plan = [
+            "BCVA reduced, glare symptoms affect ADLs",
+            "Discussed cataract surgery; RTC for biometry",
+        ]
         _add_refraction(rng, visit, ctx, 0.8)
         visit.rationale = "Comprehensive exam for cataract; refraction billed separately (GY for Medicare)."
     else:
         op_side, op_long = eye(case["operative"])
         visit.services.append(
-            Service("92136", "IOL master", "optical biometry with IOL calculation", f"axial length measured {op_side}",
-                    [dx[0].code], ["RT" if case["operative"] == 1 else "LT"])
+            Service(
+                "92136",
+                "IOL master",
+                "optical biometry with IOL calculation",
+                f"axial length measured {op_side}",
+                [dx[0].code],
+                ["RT" if case["operative"] == 1 else "LT"],
+            )
         )
         visit.plan = [f"Plan CE/IOL {op_side} ({op_long}) first", "Pre-op instructions given"]
         visit.rationale = "Surgical decision visit with biometry for the first operative eye."
@@ -399,8 +459,16 @@ def amd_dx(eyes: dict[int, tuple[str, int]]) -> list[Dx]:
 def _amd_code(kind: str, stage: int, side: int) -> Dx:
     short, long = eye(side)
     if kind == "wet":
-        return Dx(f"H35.32{side}{stage}", f"wet AMD {short} {AMD_WET[stage]}", f"exudative AMD, {long}, {AMD_WET[stage]}")
-    return Dx(f"H35.31{side}{stage}", f"dry AMD {short} {AMD_DRY[stage]}", f"nonexudative AMD, {long}, {AMD_DRY[stage]}")
+        return Dx(
+            f"H35.32{side}{stage}",
+            f"wet AMD {short} {AMD_WET[stage]}",
+            f"exudative AMD, {long}, {AMD_WET[stage]}",
+        )
+    return Dx(
+        f"H35.31{side}{stage}",
+        f"dry AMD {short} {AMD_DRY[stage]}",
+        f"nonexudative AMD, {long}, {AMD_DRY[stage]}",
+    )
 
 
 def build_amd(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
@@ -423,12 +491,21 @@ def build_amd(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         cup_disc=cup_disc(rng),
         findings=[("Macula", "drusen and RPE changes; see stages per eye")],
         dilated=True,
-        plan=["Continue AREDS2", "Amsler grid daily", "RTC 6 mo" if not wet else "RTC 2-3 mo, coordinate with retina"],
+        plan=[
+            "Continue AREDS2",
+            "Amsler grid daily",
+            "RTC 6 mo" if not wet else "RTC 2-3 mo, coordinate with retina",
+        ],
     )
     if wet or ctx.index % 2 == 0:
         visit.services.append(
-            Service("92134", "OCT mac", "macular OCT", "no SRF/IRF" if not wet else "SRF decreased vs prior",
-                    [d.code for d in dx])
+            Service(
+                "92134",
+                "OCT mac",
+                "macular OCT",
+                "no SRF/IRF" if not wet else "SRF decreased vs prior",
+                [d.code for d in dx],
+            )
         )
     else:
         visit.deferred.append("OCT mac next visit")
@@ -498,8 +575,14 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
             lid = "E4" if plug_side == 1 else "E2"
             short, _ = eye(plug_side)
             visit.services.append(
-                Service("68761", f"punctal plug {short} LL", "punctal occlusion by plug, lower punctum",
-                        "collagen-free silicone plug placed, good fit", [dx[0].code], [lid])
+                Service(
+                    "68761",
+                    f"punctal plug {short} LL",
+                    "punctal occlusion by plug, lower punctum",
+                    "collagen-free silicone plug placed, good fit",
+                    [dx[0].code],
+                    [lid],
+                )
             )
         visit.plan = ["Silicone plugs placed lower puncta", "Continue AT prn", "RTC 6 wk"]
         if rng.random() < 0.5:
@@ -508,7 +591,9 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
             visit.hpi.append("Also new complaint of crusty, itchy lids for 2 weeks.")
             visit.plan.insert(0, "Blepharitis: lid hygiene, azithromycin gel qhs x 4 wk")
             visit.em_level = 4
-            visit.rationale = "Plugs per punctum with E-modifiers; separate blepharitis problem supports E/M-25."
+            visit.rationale = (
+                "Plugs per punctum with E-modifiers; separate blepharitis problem supports E/M-25."
+            )
         else:
             visit.exam = "none"
             visit.rationale = "Plugs only: the decision for the minor procedure is included, no separate E/M."
@@ -520,7 +605,11 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
 
 
 def _start_foreign_body(rng: random.Random, ctx: VisitContext) -> Case:
-    return {"eye": rng.choice((1, 2)), "site": "cornea" if rng.random() < 0.75 else "conj", "separate": rng.random() < 0.4}
+    return {
+        "eye": rng.choice((1, 2)),
+        "site": "cornea" if rng.random() < 0.75 else "conj",
+        "separate": rng.random() < 0.4,
+    }
 
 
 def build_foreign_body(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
@@ -531,7 +620,13 @@ def build_foreign_body(rng: random.Random, case: Case, ctx: VisitContext) -> Vis
     encounter = "A" if first else "D"
     code = f"T15.{0 if cornea else 1}{case['eye']}X{encounter}"
     where = "corneal" if cornea else "conjunctival"
-    dx = [Dx(code, f"{where} FB {side}", f"{where} foreign body, {side_long}, {'initial' if first else 'subsequent'}")]
+    dx = [
+        Dx(
+            code,
+            f"{where} FB {side}",
+            f"{where} foreign body, {side_long}, {'initial' if first else 'subsequent'}",
+        )
+    ]
     visit = Visit(
         scenario="foreign_body",
         benefit="medical",
@@ -543,22 +638,34 @@ def build_foreign_body(rng: random.Random, case: Case, ctx: VisitContext) -> Vis
         hpi=["Grinding metal without safety glasses yesterday." if first else "Feels much better."],
         negations=["no penetrating injury", "Seidel negative"],
         va=acuity(rng, "good"),
-        findings=[("Cornea" if cornea else "Conj", f"{'metallic FB with rust ring' if cornea else 'FB upper tarsus'} {side}, fellow eye clear")],
+        findings=[
+            (
+                "Cornea" if cornea else "Conj",
+                f"{'metallic FB with rust ring' if cornea else 'FB upper tarsus'} {side}, fellow eye clear",
+            )
+        ],
         plan=["Moxifloxacin qid " + side + " x 5 d", "AT prn OU", "RTC 1-2 d" if first else "RTC prn"],
         rationale="Follow-up of FB: subsequent-encounter 7th character D." if not first else "",
     )
     if first:
         visit.services.append(
-            Service("65222" if cornea else "65205", "FB removal", f"removal of {where} foreign body",
-                    "removed with 25g needle at slit lamp, rust ring cleared" if cornea else "removed with swab",
-                    [code], [modifier])
+            Service(
+                "65222" if cornea else "65205",
+                "FB removal",
+                f"removal of {where} foreign body",
+                "removed with 25g needle at slit lamp, rust ring cleared" if cornea else "removed with swab",
+                [code],
+                [modifier],
+            )
         )
         if case["separate"]:
             visit.dx.append(Dx("H10.13", "allergic conj OU", "acute atopic conjunctivitis, both eyes"))
             visit.hpi.append("Separately c/o itchy watery eyes OU for 3 wks.")
             visit.plan.insert(1, "Allergic conjunctivitis: olopatadine bid OU")
             visit.em_level = 4
-            visit.rationale = "FB removal with eye modifier; separate allergic conjunctivitis supports E/M-25."
+            visit.rationale = (
+                "FB removal with eye modifier; separate allergic conjunctivitis supports E/M-25."
+            )
         else:
             visit.exam = "none"
             visit.rationale = "FB removal only (0-day global); no separately identifiable E/M."
@@ -588,7 +695,9 @@ def build_red_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         reason=f"Red eye {side}",
         appointment_type="urgent",
         dx=[Dx(code, f"{short} {side}", f"{long}, {side_long}")],
-        hpi=[f"Red {side} x {rng.randint(2, 5)} days" + (", started OD now OU." if case["eye"] == 3 else ".")],
+        hpi=[
+            f"Red {side} x {rng.randint(2, 5)} days" + (", started OD now OU." if case["eye"] == 3 else ".")
+        ],
         negations=["no photophobia", "no corneal infiltrates"],
         va=acuity(rng, "good"),
         findings=[("Conj", f"2+ injection {side}, {'papillae' if case['kind'] != 'viral' else 'follicles'}")],
@@ -601,7 +710,11 @@ def build_red_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
 
 
 def _start_plaquenil(rng: random.Random, ctx: VisitContext) -> Case:
-    return {"indication": rng.choice((("M06.9", "RA", "rheumatoid arthritis"), ("M32.9", "SLE", "systemic lupus")))}
+    return {
+        "indication": rng.choice(
+            (("M06.9", "RA", "rheumatoid arthritis"), ("M32.9", "SLE", "systemic lupus"))
+        )
+    }
 
 
 def build_plaquenil(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
@@ -623,7 +736,13 @@ def build_plaquenil(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         dilated=True,
         services=[
             Service("92134", "SD-OCT mac", "macular OCT", "normal ellipsoid zone OU", ["Z79.899", code]),
-            Service("92083", "HVF 10-2", "threshold visual field 10-2", "no paracentral loss OU", ["Z79.899", code]),
+            Service(
+                "92083",
+                "HVF 10-2",
+                "threshold visual field 10-2",
+                "no paracentral loss OU",
+                ["Z79.899", code],
+            ),
         ],
         deferred=["FAF not done"],
         plan=["No toxicity; letter to rheumatology", "RTC 1 yr"],
@@ -638,7 +757,13 @@ def _start_keratoconus(rng: random.Random, ctx: VisitContext) -> Case:
 def build_keratoconus(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
     side, side_long = eye(case["eye"])
     course = {"0": "", "1": "stable ", "2": "progressing "}[case["course"]]
-    dx = [Dx(f"H18.6{case['course']}{case['eye']}", f"KCN {side} {course}".strip(), f"{course}keratoconus, {side_long}")]
+    dx = [
+        Dx(
+            f"H18.6{case['course']}{case['eye']}",
+            f"KCN {side} {course}".strip(),
+            f"{course}keratoconus, {side_long}",
+        )
+    ]
     visit = Visit(
         scenario="keratoconus",
         benefit="medical",
@@ -651,13 +776,27 @@ def build_keratoconus(rng: random.Random, case: Case, ctx: VisitContext) -> Visi
         negations=["no hydrops"],
         va=acuity(rng, "fair"),
         findings=[("Cornea", f"inferior steepening, Vogt striae {side}")],
-        services=[Service("92025", "topo", "corneal topography", f"Kmax {rng.randint(48, 58)}.{rng.randint(0, 9)} D", [dx[0].code])],
+        services=[
+            Service(
+                "92025",
+                "topo",
+                "corneal topography",
+                f"Kmax {rng.randint(48, 58)}.{rng.randint(0, 9)} D",
+                [dx[0].code],
+            )
+        ],
         plan=["Monitor for progression; CXL referral if progressing", "RTC 6 mo"],
         rationale="Keratoconus monitored with topography (medical, not routine CL).",
     )
     if ctx.index == case["fit_visit"]:
         visit.services.append(
-            Service("92072", "KC CL fit", "contact lens fitting for keratoconus", "RGP trial, good fit", [dx[0].code])
+            Service(
+                "92072",
+                "KC CL fit",
+                "contact lens fitting for keratoconus",
+                "RGP trial, good fit",
+                [dx[0].code],
+            )
         )
         visit.plan.insert(0, "Specialty CL fit (prior auth obtained where required)")
     return visit
@@ -672,31 +811,145 @@ def _start_wet(rng: random.Random, ctx: VisitContext) -> Case:
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("routine_vision", "Routine exam + refraction (vision plan)", ("92004", "92014", "S0620", "S0621", "92015"),
-             (4, 97), 30, (365, 430), False, _start_routine, build_routine),
-    Scenario("contact_lens", "Contact lens exam and fit", ("92310", "S0592"), (12, 60), 9, (365, 420), False,
-             _start_routine, build_contact_lens),
-    Scenario("glaucoma_suspect", "Glaucoma suspect / OHT monitoring", ("92083", "92133", "76514", "92020"),
-             (40, 97), 7, (170, 200), False, _start_suspect, build_suspect),
-    Scenario("poag", "Primary open-angle glaucoma", ("92083", "92133", "92020", "76514", "99213", "99214"),
-             (50, 97), 7, (90, 120), False, _start_poag, build_poag),
-    Scenario("diabetic_eye", "Diabetic eye exam", ("92250", "92134"), (25, 97), 9, (340, 380), False,
-             _start_diabetic, build_diabetic),
-    Scenario("cataract", "Age-related cataract work-up", ("92136",), (60, 97), 8, (120, 240), False,
-             _start_cataract, build_cataract, max_visits=2),
-    Scenario("amd_dry", "Dry AMD monitoring", ("92134",), (60, 97), 5, (170, 200), False, _start_dry, build_amd),
-    Scenario("amd_wet", "Wet AMD co-management", ("92134",), (65, 97), 3, (60, 90), False, _start_wet, build_amd),
-    Scenario("dry_eye", "Dry eye and punctal plugs", ("68761",), (30, 97), 6, (45, 70), False,
-             _start_dry_eye, build_dry_eye, max_visits=3),
-    Scenario("plaquenil", "Hydroxychloroquine monitoring", ("92134", "92083"), (25, 85), 3, (350, 380), False,
-             _start_plaquenil, build_plaquenil),
-    Scenario("keratoconus", "Keratoconus monitoring and specialty fit", ("92025", "92072"), (14, 45), 2.5,
-             (150, 200), False, _start_keratoconus, build_keratoconus),
-    Scenario("foreign_body", "Corneal / conjunctival foreign body", ("65222", "65205"), (16, 75), 0.06, (1, 3),
-             True, _start_foreign_body, build_foreign_body),
-    Scenario("red_eye", "Conjunctivitis", ("99213", "99214"), (4, 97), 0.08, (0, 0), True,
-             _start_red_eye, build_red_eye),
-    Scenario("pvd", "Posterior vitreous detachment", ("99214",), (45, 97), 0.05, (28, 45), True,
-             _start_pvd, build_pvd),
+    Scenario(
+        "routine_vision",
+        "Routine exam + refraction (vision plan)",
+        ("92004", "92014", "S0620", "S0621", "92015"),
+        (4, 97),
+        30,
+        (365, 430),
+        False,
+        _start_routine,
+        build_routine,
+    ),
+    Scenario(
+        "contact_lens",
+        "Contact lens exam and fit",
+        ("92310", "S0592"),
+        (12, 60),
+        9,
+        (365, 420),
+        False,
+        _start_routine,
+        build_contact_lens,
+    ),
+    Scenario(
+        "glaucoma_suspect",
+        "Glaucoma suspect / OHT monitoring",
+        ("92083", "92133", "76514", "92020"),
+        (40, 97),
+        7,
+        (170, 200),
+        False,
+        _start_suspect,
+        build_suspect,
+    ),
+    Scenario(
+        "poag",
+        "Primary open-angle glaucoma",
+        ("92083", "92133", "92020", "76514", "99213", "99214"),
+        (50, 97),
+        7,
+        (90, 120),
+        False,
+        _start_poag,
+        build_poag,
+    ),
+    Scenario(
+        "diabetic_eye",
+        "Diabetic eye exam",
+        ("92250", "92134"),
+        (25, 97),
+        9,
+        (340, 380),
+        False,
+        _start_diabetic,
+        build_diabetic,
+    ),
+    Scenario(
+        "cataract",
+        "Age-related cataract work-up",
+        ("92136",),
+        (60, 97),
+        8,
+        (120, 240),
+        False,
+        _start_cataract,
+        build_cataract,
+        max_visits=2,
+    ),
+    Scenario(
+        "amd_dry", "Dry AMD monitoring", ("92134",), (60, 97), 5, (170, 200), False, _start_dry, build_amd
+    ),
+    Scenario(
+        "amd_wet", "Wet AMD co-management", ("92134",), (65, 97), 3, (60, 90), False, _start_wet, build_amd
+    ),
+    Scenario(
+        "dry_eye",
+        "Dry eye and punctal plugs",
+        ("68761",),
+        (30, 97),
+        6,
+        (45, 70),
+        False,
+        _start_dry_eye,
+        build_dry_eye,
+        max_visits=3,
+    ),
+    Scenario(
+        "plaquenil",
+        "Hydroxychloroquine monitoring",
+        ("92134", "92083"),
+        (25, 85),
+        3,
+        (350, 380),
+        False,
+        _start_plaquenil,
+        build_plaquenil,
+    ),
+    Scenario(
+        "keratoconus",
+        "Keratoconus monitoring and specialty fit",
+        ("92025", "92072"),
+        (14, 45),
+        2.5,
+        (150, 200),
+        False,
+        _start_keratoconus,
+        build_keratoconus,
+    ),
+    Scenario(
+        "foreign_body",
+        "Corneal / conjunctival foreign body",
+        ("65222", "65205"),
+        (16, 75),
+        0.06,
+        (1, 3),
+        True,
+        _start_foreign_body,
+        build_foreign_body,
+    ),
+    Scenario(
+        "red_eye",
+        "Conjunctivitis",
+        ("99213", "99214"),
+        (4, 97),
+        0.08,
+        (0, 0),
+        True,
+        _start_red_eye,
+        build_red_eye,
+    ),
+    Scenario(
+        "pvd",
+        "Posterior vitreous detachment",
+        ("99214",),
+        (45, 97),
+        0.05,
+        (28, 45),
+        True,
+        _start_pvd,
+        build_pvd,
+    ),
 )
 SCENARIO_BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}

@@ -58,7 +58,11 @@ def plan_visits(
     for scenario in profiles:
         visits += _chronic_series(rng, scenario, patient, window_start, through)
     for scenario in SCENARIOS:
-        if scenario.acute and scenario.ages[0] <= age <= scenario.ages[1] and rng.random() < scenario.weight * 1.6:
+        if (
+            scenario.acute
+            and scenario.ages[0] <= age <= scenario.ages[1]
+            and rng.random() < scenario.weight * 1.6
+        ):
             visits += _episode(rng, scenario, window_start, through)
     if not visits:
         visits += _episode(rng, SCENARIO_BY_NAME["red_eye"], window_start, through)

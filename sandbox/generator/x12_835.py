@@ -42,7 +42,11 @@ def _cas_segments(adjustments: Iterable[Adjustment]) -> list[str]:
     for group, items in by_group.items():
         for start in range(0, len(items), MAX_CAS_REASONS):
             # Each adjustment is a reason / amount / quantity triple; quantity stays empty.
-            pairs = [part for a in items[start : start + MAX_CAS_REASONS] for part in (a.reason, amount(a.amount), "")]
+            pairs = [
+                part
+                for a in items[start : start + MAX_CAS_REASONS]
+                for part in (a.reason, amount(a.amount), "")
+            ]
             segments.append(_segment("CAS", group, *pairs))
     return segments
 
@@ -65,13 +69,26 @@ def _claim_segments(
             "11",
             "1",
         ),
-        _segment("NM1", "QC", "1", patient.last_name.upper(), patient.first_name.upper(), "", "", "", "MI", coverage.member_id),
+        _segment(
+            "NM1",
+            "QC",
+            "1",
+            patient.last_name.upper(),
+            patient.first_name.upper(),
+            "",
+            "",
+            "",
+            "MI",
+            coverage.member_id,
+        ),
         _segment("NM1", "82", "1", last.upper(), first.upper(), "", "", "", "XX", provider.npi),
     ]
     for result in adjudicated.lines:
         line, outcome = result.line, result.outcome
         procedure = ":".join(["HC", line.code, *line.modifiers])
-        segments.append(_segment("SVC", procedure, amount(line.charge), amount(outcome.paid or ZERO), "", str(line.units)))
+        segments.append(
+            _segment("SVC", procedure, amount(line.charge), amount(outcome.paid or ZERO), "", str(line.units))
+        )
         segments.append(_segment("DTM", "472", f"{claim.date_of_service:%Y%m%d}"))
         segments += _cas_segments(result.adjustments)
         segments.append(_segment("REF", "6R", f"{claim.id}-{line.line_number}"))
@@ -99,8 +116,23 @@ def render_835(
     payee_tin = practice.tax_id.replace("-", "")
     if total > ZERO:
         bpr = _segment(
-            "BPR", "I", amount(total), "C", "ACH", "CCP", "01", "071000013", "DA", "4400123987", f"1{payer_tin}",
-            "", "01", "123000220", "DA", f"77{payee_tin}", stamp_date,
+            "BPR",
+            "I",
+            amount(total),
+            "C",
+            "ACH",
+            "CCP",
+            "01",
+            "071000013",
+            "DA",
+            "4400123987",
+            f"1{payer_tin}",
+            "",
+            "01",
+            "123000220",
+            "DA",
+            f"77{payee_tin}",
+            stamp_date,
         )
     else:
         bpr = "BPR*H*0.00*C*NON" + "*" * 12 + stamp_date
@@ -121,7 +153,10 @@ def render_835(
     for adjudicated in claims:
         claim = adjudicated.claim
         body += _claim_segments(
-            adjudicated, patients[claim.patient_id], coverages[claim.coverage_id], providers[claim.provider_id]
+            adjudicated,
+            patients[claim.patient_id],
+            coverages[claim.coverage_id],
+            providers[claim.provider_id],
         )
     body.append(_segment("SE", str(len(body) + 1), "0001"))
     isa = (
@@ -130,7 +165,17 @@ def render_835(
     )
     envelope = [
         isa,
-        _segment("GS", "HP", payer.payer_id, practice.npi, stamp_date, stamp_time, str(control_number), "X", "005010X221A1"),
+        _segment(
+            "GS",
+            "HP",
+            payer.payer_id,
+            practice.npi,
+            stamp_date,
+            stamp_time,
+            str(control_number),
+            "X",
+            "005010X221A1",
+        ),
         *body,
         _segment("GE", "1", str(control_number)),
         _segment("IEA", "1", f"{control_number:09d}"),

@@ -52,7 +52,11 @@ def write(tmp_path: Path, content: str | dict[str, Any], name: str = "CLAIM.json
 
 
 def test_json_output_shape_and_exit_zero(tmp_path: Path) -> None:
+    started = time.perf_counter()
     result = fovea(tmp_path, "--input", str(write(tmp_path, CLAIM)), "--json")
+    print(
+        f"\none `fovea check claim --json` run: {time.perf_counter() - started:.2f} s (process start incl.)"
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert list(payload) == ["findings"]
@@ -65,13 +69,11 @@ def test_json_output_shape_and_exit_zero(tmp_path: Path) -> None:
     assert payload["findings"][0]["lines"] == [2]
 
 
-def test_clean_claim_prints_table_and_exits_zero(tmp_path: Path) -> None:
-    clean = {**CLAIM, "lines": CLAIM["lines"][:1]}
-    result = fovea(tmp_path, "--input", str(write(tmp_path, clean)))
+def test_table_output_exits_zero(tmp_path: Path) -> None:
+    result = fovea(tmp_path, "--input", str(write(tmp_path, CLAIM)))
     assert result.returncode == 0, result.stderr
-    assert "No findings" in result.stdout
-    busy = fovea(tmp_path, "--input", str(write(tmp_path, CLAIM)))
-    assert busy.returncode == 0 and "REFRACTION_MEDICARE_GY" in busy.stdout
+    assert "2 findings" in result.stdout
+    assert "LATERALITY_NOT_ALLOWED" in result.stdout and "REFRACTION_MEDICARE_GY" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -135,7 +137,7 @@ def test_unknown_and_malformed_codes_are_findings_not_crashes(tmp_path: Path) ->
 
 
 def test_speed_per_claim(tmp_path: Path) -> None:
-    """Printed, not tightly asserted: in-process p95 over the case table, and one CLI run end to end."""
+    """Printed, not tightly asserted: the in-process time per claim over the case table."""
     kb = load_knowledge(Settings(_env_file=None, data_dir=tmp_path / "var"))
     claims = [case_claim(case) for case in CASES]
     for claim in claims:  # warm the code-set caches once
@@ -146,13 +148,8 @@ def test_speed_per_claim(tmp_path: Path) -> None:
         validate(claim, kb)
         timings.append(time.perf_counter() - started)
     p95 = statistics.quantiles(timings, n=20)[18]
-    started = time.perf_counter()
-    result = fovea(tmp_path, "--input", str(write(tmp_path, CLAIM)), "--json")
-    cli_seconds = time.perf_counter() - started
     print(
         f"\nvalidator: {len(timings)} claim checks, median {statistics.median(timings) * 1000:.2f} ms, "
-        f"p95 {p95 * 1000:.2f} ms per claim; one `fovea check claim` run {cli_seconds:.2f} s "
-        "(process start included)"
+        f"p95 {p95 * 1000:.2f} ms per claim (code sets loaded)"
     )
-    assert result.returncode == 0
     assert p95 < 0.5

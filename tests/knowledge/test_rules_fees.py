@@ -21,23 +21,30 @@ def pfs(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> PfsTable
 
 def test_hand_computed_allowed_amounts(pfs: PfsTables) -> None:
     # PPRRVU 2024 July, CF 33.2875. 92014: work 1.42, non-facility PE 2.31, MP 0.04.
-    # Alabama: (1.42 x 1 + 2.31 x 0.869 + 0.04 x 0.575) x 33.2875 = 3.45039 x 33.2875 = 114.8548... -> 114.85
+    # Alabama: (1.42 x 1 + 2.31 x 0.869 + 0.04 x 0.575) x 33.2875
+    #   = 3.45039 x 33.2875 = 114.8548... -> 114.85
     assert pfs.allowed("92014", locality=ALABAMA, on=JULY_2024) == Decimal("114.85")
-    # San Francisco: (1.42 x 1.088 + 2.31 x 1.419 + 0.04 x 0.445) x 33.2875 = 4.84065 x 33.2875 = 161.1331... -> 161.13
+    # San Francisco: (1.42 x 1.088 + 2.31 x 1.419 + 0.04 x 0.445) x 33.2875
+    #   = 4.84065 x 33.2875 = 161.1331... -> 161.13
     assert pfs.allowed("92014", locality=SAN_FRANCISCO, on=JULY_2024) == Decimal("161.13")
     # 92133: work 0.40, non-facility PE 0.67, MP 0.02.
-    # Alabama: (0.40 + 0.67 x 0.869 + 0.02 x 0.575) x 33.2875 = 0.99373 x 33.2875 = 33.0787... -> 33.08
+    # Alabama: (0.40 + 0.67 x 0.869 + 0.02 x 0.575) x 33.2875
+    #   = 0.99373 x 33.2875 = 33.0787... -> 33.08
     assert pfs.allowed("92133", locality=ALABAMA, on=JULY_2024) == Decimal("33.08")
-    # San Francisco: (0.40 x 1.088 + 0.67 x 1.419 + 0.02 x 0.445) x 33.2875 = 1.39483 x 33.2875 = 46.4304... -> 46.43
+    # San Francisco: (0.40 x 1.088 + 0.67 x 1.419 + 0.02 x 0.445) x 33.2875
+    #   = 1.39483 x 33.2875 = 46.4304... -> 46.43
     assert pfs.allowed("92133", locality=SAN_FRANCISCO, on=JULY_2024) == Decimal("46.43")
 
 
 def test_facility_and_component_rows(pfs: PfsTables) -> None:
-    # 92014 facility PE 0.77: (1.42 + 0.77 x 0.869 + 0.04 x 0.575) x 33.2875 = 2.11213 x 33.2875 = 70.3075... -> 70.31
+    # 92014 facility PE 0.77: (1.42 + 0.77 x 0.869 + 0.04 x 0.575) x 33.2875
+    #   = 2.11213 x 33.2875 = 70.3075... -> 70.31
     assert pfs.allowed("92014", locality=ALABAMA, facility=True, on=JULY_2024) == Decimal("70.31")
-    # 92133-26: work 0.40, PE 0.22, MP 0.01: (0.40 + 0.22 x 0.869 + 0.01 x 0.575) x 33.2875 = 0.59693 x 33.2875 -> 19.87
+    # 92133-26: work 0.40, PE 0.22, MP 0.01: (0.40 + 0.22 x 0.869 + 0.01 x 0.575) x 33.2875
+    #   = 0.59693 x 33.2875 = 19.8703... -> 19.87
     assert pfs.allowed("92133", "26", locality=ALABAMA, on=JULY_2024) == Decimal("19.87")
-    # 92133-TC: PE 0.45, MP 0.01: (0.45 x 0.869 + 0.01 x 0.575) x 33.2875 = 0.3968 x 33.2875 = 13.2085 -> 13.21
+    # 92133-TC: PE 0.45, MP 0.01: (0.45 x 0.869 + 0.01 x 0.575) x 33.2875
+    #   = 0.3968 x 33.2875 = 13.2085 -> 13.21
     assert pfs.allowed("92133", "TC RT", locality=ALABAMA, on=JULY_2024) == Decimal("13.21")
     # A non-pricing modifier prices the global row.
     assert pfs.allowed("92133", "25", locality=ALABAMA, on=JULY_2024) == Decimal("33.08")
@@ -86,7 +93,8 @@ def test_mppr_reduces_the_technical_share_of_all_but_the_highest(pfs: PfsTables)
     ]
     adjusted = mppr_adjusted(lines)
     assert [line.code for line in adjusted] == ["92133", "92083", "92134", "92014"]
-    # 92083 has the highest TC (PE 1.10, MP 0.01: (1.10 x 0.869 + 0.01 x 0.575) x 33.2875 = 32.01): paid in full.
+    # 92083 has the highest TC, paid in full: PE 1.10, MP 0.01,
+    #   (1.10 x 0.869 + 0.01 x 0.575) x 33.2875 = 32.0112... -> 32.01
     assert adjusted[1].technical == Decimal("32.01") and adjusted[1].reduction == Decimal("0.00")
     # 92133's TC is 13.21: 20% of it, 2.642 -> 2.64, comes off the global 33.08.
     assert adjusted[0].reduction == Decimal("2.64") and adjusted[0].allowed == Decimal("30.44")

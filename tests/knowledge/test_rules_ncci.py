@@ -1,4 +1,4 @@
-"""NCCI PTP and MUE tables: import of the CMS data (shared extracts and raw layouts), curated defaults, loading."""
+"""NCCI PTP and MUE tables: CMS imports (shared extracts, raw layouts), curated defaults, loading."""
 
 import time
 from datetime import date

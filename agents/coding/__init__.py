@@ -1,0 +1,1 @@
+"""Charge coding: a finalized note becomes suggested CPT/HCPCS lines and ICD-10-CM diagnoses with evidence."""
