@@ -68,7 +68,7 @@ class SeededVariance(BaseModel):
     expected_allowed: Money
     actual_allowed: Money
     expected_paid: Money | None = Field(None, description="What the payer should have paid on the line")
-    actual_paid: Money | None = Field(None, description="What it paid (differs from expected when cost share was misapplied)")
+    actual_paid: Money | None = Field(None, description="What it paid (less when cost share was misapplied)")
 
 
 class Appointment(BaseModel):

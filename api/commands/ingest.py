@@ -117,8 +117,11 @@ def _ingest_encounters(
 
     try:
         # A quick probe without retries, so a stopped sandbox is reported at once rather than after backoff.
-        with make_crystalpm(settings.model_copy(update={"crystalpm_max_retries": 0})) as probe:
+        probe = make_crystalpm(settings.model_copy(update={"crystalpm_max_retries": 0}))
+        try:
             probe.health()
+        finally:
+            probe.close()
     except (CrystalPMError, NotImplementedError) as error:
         console.print(
             f"[yellow]encounters skipped:[/yellow] Crystal PM at {settings.crystalpm_base_url} "
@@ -127,20 +130,22 @@ def _ingest_encounters(
         )
         return None
     task = progress.add_task("encounters: pulling from Crystal PM", total=None)
-    with make_crystalpm(settings) as crystalpm:
-        try:
-            approved = _approved_charges(crystalpm, practice_id)
-            progress.update(task, total=len(approved), description="encounters: notes + embedding")
+    crystalpm = make_crystalpm(settings)
+    try:
+        approved = _approved_charges(crystalpm, practice_id)
+        progress.update(task, total=len(approved), description="encounters: notes + embedding")
 
-            def counted() -> Iterator["CodedEncounter"]:
-                for encounter in _coded_encounters(crystalpm, practice_id, approved):
-                    yield encounter
-                    progress.advance(task)
+        def counted() -> Iterator["CodedEncounter"]:
+            for encounter in _coded_encounters(crystalpm, practice_id, approved):
+                yield encounter
+                progress.advance(task)
 
-            return upsert_encounters(client, counted())
-        except CrystalPMError as error:
-            console.print(f"[red]encounters stopped:[/red] {error}")
-            return None
+        return upsert_encounters(client, counted())
+    except CrystalPMError as error:
+        console.print(f"[red]encounters stopped:[/red] {error} (what was written stays; run again to finish)")
+        return None
+    finally:
+        crystalpm.close()
 
 
 def _approved_charges(crystalpm: "CrystalPM", practice_id: str | None) -> dict[str, "Charge"]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
+from typing import Literal
 
 from billing.claim_input import ClaimInput, HistoryVisit
 from billing.findings import Finding, Severity
@@ -33,7 +34,7 @@ MEDICAL_KINDS = frozenset(
     {PlanKind.MEDICARE, PlanKind.MEDICARE_ADVANTAGE, PlanKind.MEDICAID, PlanKind.COMMERCIAL}
 )
 LCD_KINDS = frozenset({PlanKind.MEDICARE, PlanKind.MEDICARE_ADVANTAGE})
-Eye = str  # "right" | "left" | "bilateral"
+Eye = Literal["right", "left", "bilateral"]
 
 
 class DxStatus(StrEnum):

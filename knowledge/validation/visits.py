@@ -1,7 +1,7 @@
 """Visit-code checks: eye code vs E/M, modifier 25 with minor procedures, new vs established, G2211."""
 
 from billing.findings import Finding, Severity
-from knowledge.validation.context import ClaimContext, LineView, finding, lines_text, procedure_code
+from knowledge.validation.context import ClaimContext, finding, lines_text, procedure_code
 
 NEW_TO_ESTABLISHED = {
     "92002": "92012",
@@ -67,7 +67,7 @@ def _is_professional(code: str) -> bool:
     return not procedure_code(code).startswith("V")
 
 
-def _recent_service(ctx: ClaimContext, line: LineView) -> str | None:
+def _recent_service(ctx: ClaimContext) -> str | None:
     """The last professional service within 3 years before this date of service, if any."""
     for visit in sorted(ctx.prior_visits(NEW_PATIENT_WINDOW_DAYS), key=lambda v: v.date, reverse=True):
         if any(_is_professional(code) for code in visit.codes):
@@ -80,7 +80,7 @@ def check_patient_status(ctx: ClaimContext) -> list[Finding]:
     for line in ctx.lines:
         status = line.procedure.patient_status if line.procedure else None
         if status == "new":
-            seen_on = _recent_service(ctx, line)
+            seen_on = _recent_service(ctx)
             if not (ctx.claim.established or seen_on):
                 continue
             why = (
@@ -102,7 +102,7 @@ def check_patient_status(ctx: ClaimContext) -> list[Finding]:
                 )
             )
         elif status == "established" and not ctx.claim.established and ctx.dos is not None:
-            if _recent_service(ctx, line):
+            if _recent_service(ctx):
                 continue
             replacement = ESTABLISHED_TO_NEW.get(line.code)
             findings.append(

@@ -1,9 +1,9 @@
-"""The synthetic practice generator: generate_dataset(seed, patients, through) builds a whole SyntheticDataset."""
+"""The synthetic practice generator: generate_dataset(seed, patients, through) builds a SyntheticDataset."""
 
 import random
 from datetime import date, timedelta
 
-from billing.practice import Coverage
+from billing.practice import Coverage, Patient, Practice, Provider
 from sandbox.dataset import RemittanceFile, SeededVariance, SyntheticDataset
 from sandbox.generator.adjudication import AdjudicatedClaim, Payer
 from sandbox.generator.appeals import file_appeals
@@ -119,10 +119,10 @@ def generate_dataset(seed: int, patients: int, through: date | None = None) -> S
 
 def _remittances(
     adjudicated: list[AdjudicatedClaim],
-    practices: list,
-    providers: list,
-    patients: list,
-    coverages: dict,
+    practices: list[Practice],
+    providers: list[Provider],
+    patients: list[Patient],
+    coverages: dict[str, Coverage],
 ) -> tuple[list[RemittanceFile], list[SeededVariance]]:
     """One 835 per payer, practice and weekly payment date; variances point at the file that carried them."""
     groups: dict[tuple[str, str, date], list[AdjudicatedClaim]] = {}

@@ -146,7 +146,7 @@ class Payer:
     def _price(
         self, ctx: ClaimContext, lines: list[ClaimLine], denials: dict[int, Denial]
     ) -> dict[int, tuple[Decimal, Decimal, str]]:
-        """Contract allowed per line, less multiple-procedure reductions (MPPR on tests, 50% on extra puncta)."""
+        """Contract allowed per line, less multiple-procedure cuts (MPPR on tests, 50% on extra puncta)."""
         priced: dict[int, tuple[Decimal, Decimal, str]] = {}
         for line in lines:
             allowed = contract_allowed(ctx.contract, line.code, line.units)
@@ -154,14 +154,14 @@ class Payer:
                 denials[line.line_number] = Denial("non_covered_service", "CO", "96", ("N130",))
                 continue
             priced[line.line_number] = (min(allowed, line.charge), ZERO, "contract")
-        tests = [l for l in lines if l.line_number in priced and l.code in MPPR_TECHNICAL]
+        tests = [line for line in lines if line.line_number in priced and line.code in MPPR_TECHNICAL]
         if ctx.contract.mppr_diagnostic and len(tests) > 1:
-            tests.sort(key=lambda l: (-MPPR_TECHNICAL[l.code], l.line_number))
+            tests.sort(key=lambda line: (-MPPR_TECHNICAL[line.code], line.line_number))
             for line in tests[1:]:
                 allowed, _, _ = priced[line.line_number]
                 share = MPPR_TECHNICAL[line.code] / MEDICARE_ALLOWED_2024[line.code]
                 priced[line.line_number] = (allowed, round_cents(allowed * share * Decimal("0.20")), "mppr")
-        puncta = [l for l in lines if l.line_number in priced and l.code == "68761"]
+        puncta = [line for line in lines if line.line_number in priced and line.code == "68761"]
         for line in puncta[1:]:
             allowed, _, _ = priced[line.line_number]
             priced[line.line_number] = (allowed, round_cents(allowed / 2), "multiple_procedure")

@@ -1,4 +1,4 @@
-"""Appeals the office filed on some denials, and how they ended: documented medical necessity wins more often."""
+"""Appeals filed on some denials and how they ended: documented medical necessity wins more often."""
 
 import random
 from datetime import date, timedelta

@@ -1,4 +1,4 @@
-"""Historical billing: a posted charge and a submitted claim for every encounter older than the unbilled window."""
+"""Historical billing: a posted charge and a submitted claim per encounter older than the unbilled window."""
 
 import random
 from dataclasses import dataclass

@@ -50,15 +50,6 @@ def eye(laterality: int) -> tuple[str, str]:
     return EYES[laterality]
 
 
-def per_eye_or_both(
-    rng: random.Random, bilateral_share: float = 0.7, unilateral_share: float = 0.0
-) -> tuple[int, ...]:
-    """Eyes affected: (3,) bilateral, (1,) or (2,) one eye; unilateral only when asked."""
-    if rng.random() < unilateral_share:
-        return (rng.choice((1, 2)),)
-    return (3,) if rng.random() < bilateral_share else (1, 2)
-
-
 REFRACTIVE = {
     "myopia": {1: "H52.11", 2: "H52.12", 3: "H52.13"},
     "hyperopia": {1: "H52.01", 2: "H52.02", 3: "H52.03"},

@@ -1,4 +1,4 @@
-"""The intended (gold) coding of a visit: exam code by the 3-year rule, modifiers, units and diagnosis pointers."""
+"""The intended (gold) coding of a visit: exam code by the 3-year rule, modifiers, units, pointers."""
 
 from datetime import date
 from decimal import Decimal
@@ -31,7 +31,7 @@ def three_years_before(day: date) -> date:
 
 
 def is_new_patient(dos: date, prior_visits: list[date]) -> bool:
-    """New unless the patient had a professional service from the same specialty in the group within 3 years."""
+    """New unless the same specialty in the group saw the patient within the past 3 years."""
     cutoff = three_years_before(dos)
     return not any(cutoff <= seen < dos for seen in prior_visits)
 
@@ -53,7 +53,7 @@ def code_visit(
     vision_payer: str | None,
     fees: dict[str, Decimal],
 ) -> IntendedCoding:
-    """Turn what was done into claim lines: exam (25 when a minor procedure rides along), refraction, tests."""
+    """Claim lines for what was done: exam (25 beside a minor procedure), refraction, tests."""
     dx_codes = list(dict.fromkeys(d.code for d in visit.dx))
     position = {code: index for index, code in enumerate(dx_codes, start=1)}
     lines: list[ChargeLine] = []
@@ -61,7 +61,11 @@ def code_visit(
     if visit.exam != "none":
         exam = exam_code(visit, new=new, vision_payer=vision_payer)
         modifiers = ["25"] if any(s.code in MINOR_PROCEDURES for s in visit.services) else []
-        lines.append(_line(exam, modifiers, list(range(1, min(4, len(dx_codes)) + 1)), fees))
+        # A medical exam points at the medical problems; the refractive dx belongs to 92015.
+        medical = (
+            [position[c] for c in dx_codes if not c.startswith("H52")] if visit.benefit == "medical" else []
+        )
+        lines.append(_line(exam, modifiers, (medical or list(position.values()))[:4], fees))
     if visit.refraction and not exam.startswith("S06"):
         refractive = [position[c] for c in dx_codes if c.startswith("H52")] or [1]
         modifiers = ["GY"] if payer_kind in MEDICARE_KINDS and visit.benefit == "medical" else []

@@ -34,7 +34,7 @@ def _find(draft: BillingDraft, test: Callable[[ChargeLine], bool]) -> ChargeLine
 
 
 def _missing_laterality(draft: BillingDraft, rng: random.Random) -> bool:
-    line = _find(draft, lambda l: bool(LATERAL & set(l.modifiers)))
+    line = _find(draft, lambda line: bool(LATERAL & set(line.modifiers)))
     if line is None:
         return False
     line.modifiers = [m for m in line.modifiers if m not in LATERAL]
@@ -53,7 +53,7 @@ def _wrong_laterality_dx(draft: BillingDraft, rng: random.Random) -> bool:
 def _oct_pair(draft: BillingDraft, rng: random.Random) -> bool:
     have = {line.code for line in draft.charge.lines}
     for present, missing in (("92133", "92134"), ("92134", "92133")):
-        line = _find(draft, lambda l, code=present: l.code == code)
+        line = _find(draft, lambda line, code=present: line.code == code)
         if line is not None and missing not in have:
             extra = ChargeLine(
                 code=missing, diagnosis_pointers=list(line.diagnosis_pointers), fee=draft.fees[missing]
@@ -64,7 +64,7 @@ def _oct_pair(draft: BillingDraft, rng: random.Random) -> bool:
 
 
 def _refraction_without_gy(draft: BillingDraft, rng: random.Random) -> bool:
-    line = _find(draft, lambda l: l.code == "92015" and "GY" in l.modifiers)
+    line = _find(draft, lambda line: line.code == "92015" and "GY" in line.modifiers)
     if line is None:
         return False
     line.modifiers = [m for m in line.modifiers if m != "GY"]
@@ -72,7 +72,7 @@ def _refraction_without_gy(draft: BillingDraft, rng: random.Random) -> bool:
 
 
 def _missing_25(draft: BillingDraft, rng: random.Random) -> bool:
-    line = _find(draft, lambda l: "25" in l.modifiers)
+    line = _find(draft, lambda line: "25" in line.modifiers)
     if line is None:
         return False
     line.modifiers = [m for m in line.modifiers if m != "25"]
@@ -80,7 +80,7 @@ def _missing_25(draft: BillingDraft, rng: random.Random) -> bool:
 
 
 def _new_for_established(draft: BillingDraft, rng: random.Random) -> bool:
-    line = _find(draft, lambda l: l.code in NEW_FOR_ESTABLISHED)
+    line = _find(draft, lambda line: line.code in NEW_FOR_ESTABLISHED)
     if line is None:
         return False
     line.code = NEW_FOR_ESTABLISHED[line.code]
@@ -101,7 +101,7 @@ def _routine_to_medical(draft: BillingDraft, rng: random.Random) -> bool:
 def _frequency_exceeded(draft: BillingDraft, rng: random.Random) -> bool:
     if draft.scenario not in ("poag", "glaucoma_suspect") or "76514" not in draft.billed_before:
         return False
-    if _find(draft, lambda l: l.code == "76514") is not None:
+    if _find(draft, lambda line: line.code == "76514") is not None:
         return False
     draft.charge.lines.append(ChargeLine(code="76514", diagnosis_pointers=[1], fee=draft.fees["76514"]))
     return True
@@ -130,10 +130,10 @@ ERRORS: tuple[tuple[str, float, Callable[[BillingDraft, random.Random], bool]], 
     ("missing_laterality_modifier", 0.12, _missing_laterality),
     ("missing_25", 0.15, _missing_25),
     ("refraction_without_gy", 0.06, _refraction_without_gy),
-    ("oct_pair", 0.05, _oct_pair),
-    ("frequency_exceeded", 0.08, _frequency_exceeded),
+    ("oct_pair", 0.04, _oct_pair),
+    ("frequency_exceeded", 0.06, _frequency_exceeded),
     ("routine_to_medical", 0.05, _routine_to_medical),
-    ("new_for_established", 0.025, _new_for_established),
+    ("new_for_established", 0.018, _new_for_established),
 )
 
 

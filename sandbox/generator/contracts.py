@@ -41,7 +41,8 @@ def build_contracts(practices: list[Practice]) -> list[Contract]:
                 percent -= 5.0
             vision = payer_id in (VSP, EYEMED)
             terms = (
-                f"{percent:g}% of the 2024 Medicare Physician Fee Schedule, locality {practice.medicare_locality}"
+                f"{percent:g}% of the 2024 Medicare Physician Fee Schedule, "
+                f"locality {practice.medicare_locality}"
                 if percent
                 else "Fixed fee schedule (attached); lesser of billed charge or scheduled amount"
             )
@@ -68,7 +69,7 @@ def build_contracts(practices: list[Practice]) -> list[Contract]:
 
 
 def contract_allowed(contract: Contract, code: str, units: int) -> Decimal | None:
-    """The contracted allowed amount before any multiple-procedure reduction, or None if the code is not priced."""
+    """Contracted allowed amount before multiple-procedure cuts; None when the code is not priced."""
     if contract.basis == "percent_of_medicare":
         base = MEDICARE_ALLOWED_2024.get(code)
         if base is None or contract.percent is None:

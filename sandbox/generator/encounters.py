@@ -14,8 +14,6 @@ from sandbox.generator.payers import MEDICAID, active_coverage
 from sandbox.generator.timeline import ROUTINE, PlannedVisit
 from sandbox.generator.visits import VisitContext
 
-MEDICARE_KINDS = (PlanKind.MEDICARE, PlanKind.MEDICARE_ADVANTAGE)
-
 
 @dataclass
 class WrittenVisit:
@@ -55,7 +53,6 @@ def write_visits(
             dos=dos,
             age=patient.age_on(dos),
             sex=patient.sex.value,
-            medicare=bool(medical and medical.plan_kind in MEDICARE_KINDS),
             vision_payer=vision.payer_id if vision else None,
             index=plan.index,
             done=dict(chart.done),

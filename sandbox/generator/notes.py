@@ -1,4 +1,4 @@
-"""Exam notes written from a visit in three styles: terse shorthand, narrative prose and a templated EHR note."""
+"""Exam notes written from a visit in three styles: terse shorthand, narrative prose, templated EHR."""
 
 import random
 from datetime import date
@@ -139,7 +139,8 @@ def _template(rng: random.Random, visit: Visit, age: int, sex: str, dos: date, p
     out += ["Base Eye Exam", f"Visual Acuity (Snellen - Linear)  Right {visit.va[0]}  Left {visit.va[1]}"]
     if visit.iop:
         out.append(
-            f"Tonometry (Applanation, {rng.randint(8, 16)}:{rng.choice(('05', '20', '40'))})  Right {visit.iop[0]}  Left {visit.iop[1]}"
+            f"Tonometry (Applanation, {rng.randint(8, 16)}:{rng.choice(('05', '20', '40'))})"
+            f"  Right {visit.iop[0]}  Left {visit.iop[1]}"
         )
     if visit.exam == "comprehensive":
         out.append("Confrontation fields: Full OU   Extraocular Movement: Full OU   Pupils: PERRL, no APD")

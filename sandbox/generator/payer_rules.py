@@ -1,4 +1,4 @@
-"""The simulated payers' own edit tables and the denials they produce (independent of the copilot's knowledge)."""
+"""The simulated payers' own edit tables and denials (written apart from the copilot's knowledge)."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,7 +53,7 @@ class Denial:
 
 @dataclass
 class PatientRecord:
-    """What the simulated payers know of one patient: paid services by (payer, code), lines seen, group visits."""
+    """What the payers know of a patient: paid services by (payer, code), lines seen, group visits."""
 
     paid: dict[tuple[str, str], list[date]] = field(default_factory=dict, repr=False)
     processed: dict[tuple[str, date, tuple[str, ...]], str] = field(default_factory=dict)
@@ -144,7 +144,7 @@ def line_denial(ctx: ClaimContext, line: ClaimLine) -> Denial | None:
 
 
 def bundling_denials(ctx: ClaimContext, open_lines: list[ClaimLine]) -> dict[int, Denial]:
-    """Pair edits among the lines still payable: PTP pairs and an E/M billed with a minor procedure without 25."""
+    """Pair edits on the lines still payable: PTP pairs; an E/M beside a minor procedure without 25."""
     codes = {line.code: line for line in open_lines}
     found: dict[int, Denial] = {}
     for first, second, modifier_ok in PTP_PAIRS:

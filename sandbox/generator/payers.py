@@ -51,9 +51,6 @@ PAYERS = [
     ),
 ]
 PAYER_BY_ID = {payer.id: payer for payer in PAYERS}
-MEDICAL_KINDS = frozenset(
-    {PlanKind.MEDICARE, PlanKind.MEDICARE_ADVANTAGE, PlanKind.MEDICAID, PlanKind.COMMERCIAL}
-)
 PLAN_NAMES = {
     MEDICARE: "Medicare Part B",
     MEDICARE_ADVANTAGE: "Senior Advantage HMO",
@@ -87,7 +84,7 @@ COST_SHARE = {
 
 
 def _mbi(rng: random.Random) -> str:
-    """A Medicare Beneficiary Identifier shape: digit, letter, alnum, digit, letter, alnum, digit, 2 letters, 2 digits."""
+    """A Medicare Beneficiary Identifier shape (11 characters, no S L O I B Z)."""
     alnum = MBI_LETTERS + string.digits
     pattern = ["123456789", MBI_LETTERS, alnum, string.digits, MBI_LETTERS, alnum, string.digits]
     pattern += [MBI_LETTERS, MBI_LETTERS, string.digits, string.digits]
@@ -137,7 +134,7 @@ def _plan_start(rng: random.Random, before: date) -> date:
 def build_coverages(
     rng: random.Random, patients: list[Patient], window_start: date, through: date
 ) -> list[Coverage]:
-    """Medical coverage for everyone (Medicare at 65), a vision plan for many, some terminations and switches."""
+    """Medical coverage for all (Medicare at 65), vision plans for many, some terminations and switches."""
     builder = CoverageBuilder(rng)
     # Coverage must reach back far enough for visits before the window (3-year new-patient history).
     history_start = window_start - timedelta(days=5 * 365)

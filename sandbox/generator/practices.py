@@ -1,4 +1,4 @@
-"""The two synthetic practices: providers with valid NPIs, demo staff users and each practice's charge master."""
+"""The two synthetic practices: providers with valid NPIs, demo staff and each practice's charge master."""
 
 import random
 from decimal import Decimal

@@ -89,7 +89,7 @@ def build_routine(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         dilated=rng.random() < 0.8,
         refraction=manifest(rng, case["kind"]),
         plan=["New spectacle Rx released", "RTC 1 yr for routine exam"],
-        rationale="Routine vision exam with refraction billed to the vision benefit; refractive dx after Z01.0-.",
+        rationale="Routine exam + refraction to the vision benefit; refractive dx after Z01.0-.",
     )
     if rng.random() < 0.25:
         relative = rng.choice(("mother", "father", "grandmother"))
@@ -702,7 +702,8 @@ def build_red_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         va=acuity(rng, "good"),
         findings=[("Conj", f"2+ injection {side}, {'papillae' if case['kind'] != 'viral' else 'follicles'}")],
         plan=[f"{treatment} {side}", "Hand hygiene", "RTC 1 wk if not improved"],
-        rationale=f"Acute conjunctivitis E/M; level {level} reflects {'Rx drug management' if level == 4 else 'supportive care'}.",
+        rationale=f"Acute conjunctivitis E/M at level {level}: "
+        + ("Rx drug management." if level == 4 else "supportive care."),
     )
 
 

@@ -24,7 +24,7 @@ NEXT_PROCEDURE: dict[str, tuple[str, str]] = {
 def book_appointments(
     rng: random.Random, last_visits: list[tuple[str, str, str, str]], through: date
 ) -> list[Appointment]:
-    """last_visits: (patient id, practice id, provider id, scenario) of each patient's latest chronic visit."""
+    """last_visits: (patient, practice, provider, scenario) of each patient's latest chronic visit."""
     appointments: list[Appointment] = []
     for patient_id, practice_id, provider_id, scenario in last_visits:
         planned = NEXT_PROCEDURE.get(scenario)

@@ -1,4 +1,4 @@
-"""Each patient's visit history: a chronic profile, routine and acute visits, and one visit before the window."""
+"""Each patient's visits: a chronic profile, routine and acute visits, one visit before the window."""
 
 import random
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""What happened at one synthetic visit: the clinical facts notes are written from and codes are derived from."""
+"""What happened at one synthetic visit: the facts notes are written from and codes derived from."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,7 +62,6 @@ class VisitContext:
     dos: date
     age: int
     sex: str
-    medicare: bool
     vision_payer: str | None
     index: int
     done: dict[str, date]

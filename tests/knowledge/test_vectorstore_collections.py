@@ -17,7 +17,6 @@ from billing.settings import Settings
 from knowledge.vectorstore import (
     ENCOUNTERS,
     ICD10_INDEX,
-    PAYER_POLICIES,
     CodedEncounter,
     CodedProcedure,
     MiniLMEmbeddingFunction,
@@ -150,13 +149,17 @@ def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def _encounter(encounter_id: str, note: str, dx: list[str], cpt: list[str], kind: str = "medicare") -> CodedEncounter:
+def _encounter(
+    encounter_id: str, note: str, dx: list[str], cpt: list[str], kind: str = "medicare"
+) -> CodedEncounter:
     return CodedEncounter(
         encounter_id=encounter_id,
         practice_id="PRA-1",
         note_text=note,
         diagnosis_codes=dx,
-        procedure_codes=[CodedProcedure(code=code, modifiers=["RT"] if code == "92083" else []) for code in cpt],
+        procedure_codes=[
+            CodedProcedure(code=code, modifiers=["RT"] if code == "92083" else []) for code in cpt
+        ],
         payer_name="Synthetic Medicare" if kind == "medicare" else "Synthetic Commercial",
         payer_kind=kind,
         date_of_service=date(2025, 3, 4),
@@ -250,7 +253,9 @@ def test_policy_ingest_updates_changed_chunks_and_deletes_removed_policies(
     (policy_dir / "medicare.md").unlink()
     removed = ingest_policies(client, policy_dir)
     assert (removed.unchanged, removed.deleted) == (2, 2)
-    assert {hit.policy_id for hit in search_policies(client, "refraction modifier", k=10)} == {"test-vision-plan"}
+    assert {hit.policy_id for hit in search_policies(client, "refraction modifier", k=10)} == {
+        "test-vision-plan"
+    }
 
 
 def test_search_policies_filters_by_payer_kind(client: ClientAPI, policy_dir: Path) -> None:
@@ -281,7 +286,7 @@ def encounter_client(client: ClientAPI) -> Iterator[ClientAPI]:
 def test_similar_encounters_finds_the_near_duplicate_note_first(encounter_client: ClientAPI) -> None:
     rewritten = GLAUCOMA_NOTE.replace("17 OD and 18 OS", "16 OD and 17 OS").replace("six months", "4 months")
     hits = similar_encounters(encounter_client, rewritten, k=3)
-    assert [hit.encounter_id for hit in hits][0] == "ENC-G"
+    assert hits[0].encounter_id == "ENC-G"
     assert len({hit.encounter_id for hit in hits}) == len(hits) == 3  # one hit per encounter
     best = hits[0]
     assert best.diagnosis_codes == ["H40.1131"]

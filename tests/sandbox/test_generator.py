@@ -1,12 +1,15 @@
 """The synthetic practice generator: determinism, coverage of scenarios, valid codes, billing history."""
 
+import ast
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import simple_icd_10_cm as icd
 
 from billing.practice import PlanKind
+from sandbox import generator
 from sandbox.dataset import SyntheticDataset
 from sandbox.generator import DEFAULT_THROUGH, UNBILLED_DAYS, generate_dataset
 from sandbox.generator.coding import is_new_patient
@@ -33,6 +36,28 @@ def test_default_through_is_fixed(dataset: SyntheticDataset) -> None:
 def test_every_scenario_appears(dataset: SyntheticDataset) -> None:
     seen = {coding.scenario for coding in dataset.intended}
     assert {scenario.name for scenario in SCENARIOS} <= seen
+
+
+def test_each_scenario_bills_its_signature_codes(dataset: SyntheticDataset) -> None:
+    billed: dict[str, set[str]] = {}
+    for coding in dataset.intended:
+        billed.setdefault(coding.scenario, set()).update(line.code for line in coding.lines)
+    for scenario in SCENARIOS:
+        assert set(scenario.codes) & billed[scenario.name], scenario.name
+
+
+def test_generator_imports_only_billing_and_its_own_modules() -> None:
+    package = Path(generator.__file__).parent
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in {"knowledge", "tools", "agents", "graphs", "api", "evals"}, (
+                    module.name,
+                    name,
+                )
 
 
 def test_two_practices_split_about_70_30(dataset: SyntheticDataset) -> None:
@@ -167,8 +192,8 @@ def test_some_historical_charges_carry_coding_errors(dataset: SyntheticDataset) 
     wrong = 0
     for charge in dataset.charges:
         gold = intended[charge.encounter_id]
-        same_lines = [(l.code, l.modifiers) for l in charge.lines] == [
-            (l.code, l.modifiers) for l in gold.lines
+        same_lines = [(line.code, line.modifiers) for line in charge.lines] == [
+            (line.code, line.modifiers) for line in gold.lines
         ]
         wrong += not (same_lines and charge.diagnosis_codes == gold.diagnosis_codes)
     assert 0.025 <= wrong / len(dataset.charges) <= 0.07

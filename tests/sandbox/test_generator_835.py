@@ -66,7 +66,7 @@ def pyx12_accepts(x12: str) -> bool:
 
 
 def _sample(dataset: SyntheticDataset) -> list[RemittanceFile]:
-    """A few files of different shapes: a zero-pay file, one with a denial, one with a variance, the largest."""
+    """Files of different shapes: zero-pay, a denial, a variance, the largest, one per payer."""
     files = dataset.remittances
     zero = next(f for f in files if parse(f.x12)[0] == 0)
     denial = next(f for f in files if "*4*" in f.x12 and f is not zero)
