@@ -18,7 +18,9 @@ class ChargeLine(BaseModel):
     code: str = Field(description="CPT or HCPCS code")
     modifiers: list[str] = Field(default_factory=list, max_length=4)
     units: int = Field(1, ge=0)
-    diagnosis_pointers: list[int] = Field(default_factory=list, description="1-based into Charge.diagnosis_codes")
+    diagnosis_pointers: list[int] = Field(
+        default_factory=list, description="1-based into Charge.diagnosis_codes"
+    )
     fee: Money = ZERO
 
 
@@ -36,4 +38,6 @@ class Charge(BaseModel):
     note: str = ""
 
     def line_diagnoses(self, line: ChargeLine) -> list[str]:
-        return [self.diagnosis_codes[p - 1] for p in line.diagnosis_pointers if 0 < p <= len(self.diagnosis_codes)]
+        return [
+            self.diagnosis_codes[p - 1] for p in line.diagnosis_pointers if 0 < p <= len(self.diagnosis_codes)
+        ]

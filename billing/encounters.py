@@ -31,4 +31,6 @@ class Encounter(BaseModel):
     place_of_service: str = "11"
     visit_reason: str = ""
     coverage_id: str | None = None
-    appointment_type: str = Field("", description="routine_vision | medical | follow_up | urgent | contact_lens")
+    appointment_type: str = Field(
+        "", description="routine_vision | medical | follow_up | urgent | contact_lens"
+    )

@@ -19,4 +19,6 @@ class WebhookEvent(BaseModel):
     type: EventType
     practice_id: str
     occurred_at: datetime
-    data: dict[str, Any] = Field(default_factory=dict, description="Ids of the resources concerned, never PHI")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="Ids of the resources concerned, never PHI"
+    )

@@ -1,6 +1,6 @@
 """Remittance advice (X12 835) as models: payments, claim and service-line payments, adjustments."""
 
-from datetime import date
+import datetime as dt
 
 from pydantic import BaseModel, Field
 
@@ -22,7 +22,7 @@ class ServiceLinePayment(BaseModel):
     paid: Money = ZERO
     allowed: Money | None = None
     units: float = 1
-    date_of_service: date | None = None
+    date_of_service: dt.date | None = None
     adjustments: list[Adjustment] = Field(default_factory=list)
     remarks: list[str] = Field(default_factory=list, description="RARCs (LQ*HE)")
     line_control_number: str = ""
@@ -53,7 +53,7 @@ class ProviderAdjustment(BaseModel):
 class Payment(BaseModel):
     method: str = Field("", description="BPR04: ACH, CHK, NON, FWT, BOP")
     amount: Money = ZERO
-    date: date | None = None
+    date: dt.date | None = None
     trace: str = Field("", description="TRN02 check or EFT trace number")
 
 

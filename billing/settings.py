@@ -1,4 +1,4 @@
-"""The one Settings object (env prefix FOVEA_); every module gets configuration from here, never os.environ."""
+"""The one Settings object (env prefix FOVEA_): modules get configuration here, never from os.environ."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -82,7 +82,9 @@ class Settings(BaseSettings):
             if getattr(self, name).get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
         ]
         if weak:
-            raise ValueError(f"set real values for {', '.join('FOVEA_' + w.upper() for w in weak)} outside development")
+            raise ValueError(
+                f"set real values for {', '.join('FOVEA_' + w.upper() for w in weak)} outside development"
+            )
         return self
 
     @property

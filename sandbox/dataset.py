@@ -58,13 +58,17 @@ class RemittanceFile(BaseModel):
 
 
 class SeededVariance(BaseModel):
-    """Ground truth for contract-variance detection: a line the simulated payer paid off-contract on purpose."""
+    """Ground truth for contract-variance detection: a line the simulated payer paid off-contract."""
 
     remittance_id: str
     claim_id: str
     line_number: int
     kind: Literal["underpaid", "overpaid"]
-    cause: str = Field(description="wrong_fee_schedule_year | reduction_misapplied | cost_share_misapplied | flat_cut | overpaid")
+    cause: str = Field(
+        description=(
+            "wrong_fee_schedule_year | reduction_misapplied | cost_share_misapplied | flat_cut | overpaid"
+        )
+    )
     expected_allowed: Money
     actual_allowed: Money
     expected_paid: Money | None = Field(None, description="What the payer should have paid on the line")
@@ -92,7 +96,9 @@ class SyntheticDataset(BaseModel):
     encounters: list[Encounter] = Field(default_factory=list)
     notes: list[ClinicalNote] = Field(default_factory=list)
     intended: list[IntendedCoding] = Field(default_factory=list)
-    charges: list[Charge] = Field(default_factory=list, description="Historical billed charges (not for unbilled encounters)")
+    charges: list[Charge] = Field(
+        default_factory=list, description="Historical billed charges (not for unbilled encounters)"
+    )
     claims: list[Claim] = Field(default_factory=list)
     outcomes: list[LineOutcome] = Field(default_factory=list)
     remittances: list[RemittanceFile] = Field(default_factory=list)

@@ -27,22 +27,25 @@ def _slit_lamp(visit: Visit) -> dict[str, str]:
         "Iris": "flat OU",
         "Lens": "clr OU",
     }
-    renames = {"Conj": "C/S", "Cornea": "K", "Lens": "Lens"}
+    return _with_findings(exam, visit, {"Conj": "C/S", "Cornea": "K", "Lens": "Lens"})
+
+
+def _with_findings(exam: dict[str, str], visit: Visit, renames: dict[str, str]) -> dict[str, str]:
+    """Normal defaults replaced by the visit's findings; several findings on one structure are joined."""
+    found: dict[str, list[str]] = {}
     for structure, finding in visit.findings:
         if structure in renames:
-            exam[renames[structure]] = finding
-    return exam
+            found.setdefault(renames[structure], []).append(finding)
+    return {**exam, **{key: "; ".join(items) for key, items in found.items()}}
 
 
 def _fundus(visit: Visit) -> dict[str, str]:
     exam = {"Vit": "clear OU", "Mac": "flat, good reflex OU", "Vessels": "WNL OU", "Periph": "flat 360 OU"}
     if visit.cup_disc:
         exam = {"C/D": f"{visit.cup_disc[0]}/{visit.cup_disc[1]}", **exam}
-    renames = {"Vitreous": "Vit", "Macula": "Mac", "Retina": "Periph", "Nerve": "ONH"}
-    for structure, finding in visit.findings:
-        if structure in renames:
-            exam[renames[structure]] = finding
-    return exam
+    return _with_findings(
+        exam, visit, {"Vitreous": "Vit", "Macula": "Mac", "Retina": "Periph", "Nerve": "ONH"}
+    )
 
 
 def _terse(rng: random.Random, visit: Visit, age: int, sex: str, dos: date, provider: str) -> str:

@@ -661,6 +661,7 @@ def build_foreign_body(rng: random.Random, case: Case, ctx: VisitContext) -> Vis
         if case["separate"]:
             visit.dx.append(Dx("H10.13", "allergic conj OU", "acute atopic conjunctivitis, both eyes"))
             visit.hpi.append("Separately c/o itchy watery eyes OU for 3 wks.")
+            visit.findings.append(("Conj", "1+ papillae and mild chemosis OU"))
             visit.plan.insert(1, "Allergic conjunctivitis: olopatadine bid OU")
             visit.em_level = 4
             visit.rationale = (
