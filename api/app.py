@@ -12,6 +12,7 @@ from api.routes import health, webhooks
 from api.storage.db import create_db_engine, create_session_factory
 from api.storage.migrate import migrate_engine
 from api.worker import HandlerRegistry, WorkerPool, default_registry
+from billing.events import EventType
 from billing.settings import Settings
 
 
@@ -26,7 +27,15 @@ def create_app(
         engine = create_db_engine(settings.resolved_database_url)
         await run_in_threadpool(migrate_engine, engine)
         sessions = create_session_factory(engine)
-        worker = WorkerPool(sessions, handlers or default_registry(), concurrency=settings.worker_concurrency)
+        registry = handlers
+        if registry is None:
+            registry = default_registry()
+            # Imported here: the graph stack (LangGraph, Chroma, engines) is not needed to import the app.
+            from api.coding_runtime import ChargeCodingRuntime
+
+            app.state.charge_coding = ChargeCodingRuntime(settings, sessions)
+            registry.register(EventType.NOTE_FINALIZED, app.state.charge_coding.start_charge_coding)
+        worker = WorkerPool(sessions, registry, concurrency=settings.worker_concurrency)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = sessions

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = 30.0
 
+    # LangSmith tracing: off unless both are set; inputs and outputs are then redacted (agents/tracing.py)
+    langsmith_tracing: bool = False
+    langsmith_api_key: SecretStr = SecretStr("")
+    langsmith_project: str = "fovea"
+    langsmith_endpoint: str = Field("", description="LangSmith API URL; empty means the hosted service")
+
     # Crystal PM
     crystalpm_adapter: Literal["rest", "files"] = "rest"
     crystalpm_base_url: str = "http://127.0.0.1:8100"

@@ -33,17 +33,29 @@ class SimilarEncounter(BaseModel):
     payer_kind: str = ""
 
 
+class PolicyPassage(BaseModel):
+    """A passage of a payer policy retrieved for this visit (context for the LLM engine)."""
+
+    policy_id: str
+    title: str = ""
+    section: str = ""
+    text: str
+
+
 class CodingRequest(BaseModel):
     note: str
     patient_age: int | None = None
     patient_sex: str | None = None
     payer_name: str = ""
-    payer_kind: str = Field("commercial", description="medicare | medicaid | commercial | medicare_advantage | vision")
+    payer_kind: str = Field(
+        "commercial", description="medicare | medicaid | commercial | medicare_advantage | vision"
+    )
     established: bool | None = Field(None, description="None: decide from history (3-year rule)")
     date_of_service: date | None = None
     history: list[PriorVisit] = Field(default_factory=list)
     fee_schedule_codes: set[str] | None = None
     similar_encounters: list[SimilarEncounter] = Field(default_factory=list)
+    payer_policies: list[PolicyPassage] = Field(default_factory=list)
 
 
 class SuggestedDiagnosis(BaseModel):
@@ -67,7 +79,9 @@ class CodeSuggestion(BaseModel):
     lines: list[SuggestedLine] = Field(default_factory=list)
     diagnoses: list[SuggestedDiagnosis] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
-    confidence: float = Field(0.0, ge=0, le=1, description="The charge as a whole: min over its codes, calibrated")
+    confidence: float = Field(
+        0.0, ge=0, le=1, description="The charge as a whole: min over its codes, calibrated"
+    )
     engine: str = "offline"
     engine_version: str = ""
     rationale: list[str] = Field(default_factory=list)
@@ -75,7 +89,9 @@ class CodeSuggestion(BaseModel):
     @property
     def auto_draft(self) -> bool:
         """Above the review threshold with no error finding: may be drafted without a closer look."""
-        return self.confidence >= AUTO_DRAFT_THRESHOLD and not any(f.severity == "error" for f in self.findings)
+        return self.confidence >= AUTO_DRAFT_THRESHOLD and not any(
+            f.severity == "error" for f in self.findings
+        )
 
 
 AUTO_DRAFT_THRESHOLD = 0.9

@@ -1,4 +1,4 @@
-"""SQLAlchemy ORM models of the copilot's own tables (events for now)."""
+"""SQLAlchemy ORM models of the copilot's own tables: events, the audit log, coding feedback."""
 
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -85,3 +85,50 @@ class Event(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
 
     __table_args__ = (Index("ix_events_status_available_at", "status", "available_at"),)
+
+
+class AuditRecord(Base):
+    """One audited step, append-only: `hash` chains it to the record before (see api.storage.audit)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(128))
+    practice_id: Mapped[str] = mapped_column(String(64), default="")
+    patient_id: Mapped[str] = mapped_column(String(64), default="")
+    claim_id: Mapped[str] = mapped_column(String(64), default="")
+    thread_id: Mapped[str] = mapped_column(String(128), default="")
+    inputs_hash: Mapped[str] = mapped_column(String(64), default="")
+    prompt_hash: Mapped[str] = mapped_column(String(64), default="")
+    engine: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # Unique: two writers that read the same chain head cannot both append after it.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_log_thread_id", "thread_id"),)
+
+
+class CodingFeedbackRecord(Base):
+    """A reviewer's decision on a charge suggestion: what was suggested, what was written, and the diff."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(128))
+    encounter_id: Mapped[str] = mapped_column(String(64))
+    practice_id: Mapped[str] = mapped_column(String(64))
+    suggestion: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    final: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    diff: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    decision: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_feedback_thread_id", "thread_id"),
+        Index("ix_feedback_practice_id", "practice_id"),
+    )

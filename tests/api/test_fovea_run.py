@@ -12,9 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import typer
-
-from api.commands import sandbox
 
 API_TOKEN = "e2e-crystalpm-token"
 ADMIN_TOKEN = "e2e-sandbox-admin-token"
@@ -66,10 +63,7 @@ def refuses_connections(url: str) -> bool:
     return False
 
 
-@pytest.mark.slow
 def test_fovea_run_serves_both_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    if "seed" not in typer.main.get_command(sandbox.app).commands:
-        pytest.skip("`fovea sandbox seed` does not exist yet")
     api_port, sandbox_port = free_port(), free_port()
     api_url, sandbox_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
     # Only this test's FOVEA_ settings reach the child, whatever the calling shell exports.

@@ -20,7 +20,9 @@ def test_package_resolves_inside_repo(name: str) -> None:
 
 def test_packages_resolve_inside_repo_from_another_directory(tmp_path: Path) -> None:
     """The editable install, not the current directory, is what makes them importable."""
-    code = "import importlib,sys; print('\\n'.join(importlib.import_module(n).__file__ for n in sys.argv[1:]))"
+    code = (
+        "import importlib,sys; print('\\n'.join(importlib.import_module(n).__file__ for n in sys.argv[1:]))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code, *PACKAGES], cwd=tmp_path, capture_output=True, text=True, check=True
     ).stdout.split()
@@ -42,7 +44,9 @@ def test_cli_help_is_fast_and_imports_no_heavy_library() -> None:
     assert float(import_seconds) < 1.0
 
     started = time.perf_counter()
-    help_run = subprocess.run([str(Path(sys.executable).parent / "fovea"), "--help"], capture_output=True, text=True)
+    help_run = subprocess.run(
+        [str(Path(sys.executable).parent / "fovea"), "--help"], capture_output=True, text=True
+    )
     assert help_run.returncode == 0
     assert "sandbox" in help_run.stdout
     assert time.perf_counter() - started < 1.5

@@ -15,7 +15,14 @@ class Priced(BaseModel):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("12.5", "12.50"), (12.5, "12.50"), (0.1, "0.10"), ("$1,234.005", "1234.01"), (7, "7.00"), ("-3.335", "-3.34")],
+    [
+        ("12.5", "12.50"),
+        (12.5, "12.50"),
+        (0.1, "0.10"),
+        ("$1,234.005", "1234.01"),
+        (7, "7.00"),
+        ("-3.335", "-3.34"),
+    ],
 )
 def test_money_serializes_as_two_decimal_string(raw: object, expected: str) -> None:
     assert json.loads(Priced(amount=raw).model_dump_json())["amount"] == expected

@@ -1,0 +1,113 @@
+"""Assertion status of a mention (negated, uncertain, historical, family) with medspaCy's ConText, loaded once."""
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+# Eye-clinic cue words ConText's default rules lack: (literal, category, direction).
+EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
+    ("w/o", "NEGATED_EXISTENCE", "FORWARD"),
+    ("neg for", "NEGATED_EXISTENCE", "FORWARD"),
+    ("not addressed", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("not assessed", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("not evaluated", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("ruled out", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("vs", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
+    ("vs.", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
+    ("versus", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
+    ("likely", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("probable", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("probably", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("questionable", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("concern for", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("cannot exclude", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("?", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("hx of", "HISTORICAL", "FORWARD"),
+    ("history of", "HISTORICAL", "FORWARD"),
+    ("s/p", "HISTORICAL", "FORWARD"),
+    ("status post", "HISTORICAL", "FORWARD"),
+    ("resolved", "HISTORICAL", "BACKWARD"),
+    ("fhx", "FAMILY", "FORWARD"),
+    ("family history", "FAMILY", "FORWARD"),
+    ("family hx", "FAMILY", "FORWARD"),
+)
+
+
+@dataclass(frozen=True)
+class Assertion:
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    family: bool = False
+    hypothetical: bool = False
+
+    @property
+    def affirmed(self) -> bool:
+        """Present in this patient now: not negated, uncertain, hypothetical or someone else's."""
+        return not (self.negated or self.uncertain or self.hypothetical or self.family)
+
+
+class ContextReader:
+    """medspaCy ConText over a cheap tokenizer (spaCy's blank English): one clause at a time, fast enough
+    for the 150 ms per note budget. Thread-safe: ConText is run under a lock."""
+
+    def __init__(self) -> None:
+        from loguru import logger
+
+        logger.disable("PyRuSH")  # medspaCy's sentence splitter logs at DEBUG on import
+        import spacy
+        from medspacy.context import ConText, ConTextRule
+
+        self._nlp = spacy.blank("en")
+        self._context: Any = ConText(self._nlp, rules="default", prune_on_target_overlap=True)
+        self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
+        self._lock = threading.Lock()
+
+    def assertions(self, text: str, spans: list[tuple[int, int]]) -> list[Assertion]:
+        """The assertion of each (start, end) span of `text`, in order; spans index `text`."""
+        if not spans:
+            return []
+        with self._lock:
+            doc = self._nlp.make_doc(text)
+            for token in doc:  # the caller passes one clause: a single sentence
+                token.is_sent_start = token.i == 0
+            entities = []
+            for start, end in spans:
+                span = doc.char_span(start, end, label="TARGET", alignment_mode="expand")
+                entities.append(span)
+            kept = _non_overlapping([e for e in entities if e is not None])
+            doc.ents = kept
+            self._context(doc)
+            by_offsets = {
+                (ent.start_char, ent.end_char): Assertion(
+                    negated=ent._.is_negated,
+                    uncertain=ent._.is_uncertain,
+                    historical=ent._.is_historical,
+                    family=ent._.is_family,
+                    hypothetical=ent._.is_hypothetical,
+                )
+                for ent in doc.ents
+            }
+        return [_lookup(by_offsets, e.start_char, e.end_char) if e is not None else Assertion() for e in entities]
+
+
+def _lookup(by_offsets: dict[tuple[int, int], Assertion], start: int, end: int) -> Assertion:
+    """The assertion of this span, or of the kept span it overlaps (overlapping targets share a reading)."""
+    if (start, end) in by_offsets:
+        return by_offsets[(start, end)]
+    return next((a for (s, e), a in by_offsets.items() if s < end and start < e), Assertion())
+
+
+def _non_overlapping(spans: list[Any]) -> list[Any]:
+    kept: list[Any] = []
+    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+        if not kept or span.start >= kept[-1].end:
+            kept.append(span)
+    return kept
+
+
+@cache
+def context_reader() -> ContextReader:
+    """The process-wide reader (loading medspaCy takes seconds; reading a clause ~1 ms)."""
+    return ContextReader()

@@ -1,0 +1,440 @@
+"""Diagnoses read from the note the way a coder reads them: the assessment first, at full ICD-10-CM specificity."""
+
+import re
+from dataclasses import dataclass, field
+
+from agents.coding.context import Assertion, context_reader
+from agents.coding.laterality import BOTH, LEFT, RIGHT, eyes_in, lids_in
+from agents.coding.lexicon import Condition, Lexicon, load_lexicon
+from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet
+from knowledge.codes.icd10 import icd10_billable, icd10_description
+
+FALLBACK_SECTIONS = frozenset(
+    {SectionKind.BODY, SectionKind.PROCEDURE, SectionKind.COMPLAINT, SectionKind.HISTORY}
+)
+_SUBCLAUSE = re.compile(r",|;|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
+_SUBSEQUENT = re.compile(
+    r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv", re.IGNORECASE
+)
+_TYPE_1 = re.compile(r"type\s*(?:1|I)\b(?!I)|\bT1DM\b|\bDM\s?(?:1|I)\b(?!I)|\bIDDM\b|juvenile\s+diabetes", re.I)
+_TYPE_2 = re.compile(r"type\s*(?:2|II)\b|\bT2DM\b|\bDM\s?(?:2|II)\b|\bNIDDM\b", re.IGNORECASE)
+_PDR = re.compile(r"(?<!non)(?<!non-)(?<!non )proliferative|\bPDR\b", re.IGNORECASE)
+_DR_SEVERITY = (
+    (re.compile(r"\bsevere\b", re.I), "4"),
+    (re.compile(r"\bmod(?:erate)?\b", re.I), "3"),
+    (re.compile(r"\bmild\b", re.I), "2"),
+)
+_EDEMA_NO = re.compile(r"(?:without|w/o|\bno)\s+(?:center[- ]involving\s+)?(?:DME|CSME|CME|ME\b|(?:diabetic\s+)?macular\s+edema)", re.I)
+_EDEMA_YES = re.compile(r"\bDME\b|\bCSME\b|\bCME\b|macular\s+edema|center[- ]involving", re.IGNORECASE)
+_PDR_STABLE = re.compile(r"stable|regress|quiescent|inactive|involut", re.IGNORECASE)
+_TRACTION = re.compile(r"traction(?:al)?\s+(?:retinal\s+)?detachment|\bTRD\b", re.IGNORECASE)
+_NOT_MACULA = re.compile(r"not\s+involving\s+(?:the\s+)?macula|macula[- ]sparing|extramacular", re.IGNORECASE)
+_NEGATED_DRUG = re.compile(r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never)\W+(?:\w+\W+){0,2}$", re.I)
+_EYE_CHAR = {RIGHT: "1", LEFT: "2"}
+_CONTROL_CODES = (("insulin", "Z79.4"), ("oral", "Z79.84"), ("injectable", "Z79.85"))
+
+
+@dataclass
+class FoundDiagnosis:
+    """A diagnosis the coder would post, with the spans that support it and what made it certain."""
+
+    code: str
+    condition: Condition | None
+    evidence: list[tuple[int, int]]
+    position: int
+    source: str  # assessment | fallback | note_wide | derived
+    eye_basis: str = "n/a"  # explicit | inferred | default | n/a
+    stage_basis: str = "n/a"  # explicit | default | n/a
+    features: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def group(self) -> str:
+        return self.condition.group if self.condition else "derived"
+
+    @property
+    def description(self) -> str:
+        return icd10_description(self.code) or ""
+
+
+@dataclass(frozen=True)
+class _Mention:
+    condition: Condition
+    start: int  # note offsets
+    end: int
+    clause: Clause
+    assertion: Assertion
+
+
+def _mentions_in(note: ParsedNote, clause: Clause, conditions: tuple[Condition, ...]) -> list[_Mention]:
+    """Lexicon matches in one clause: longest first, no overlaps, with their ConText assertion."""
+    text = note.span(clause)
+    raw: list[tuple[int, int, Condition]] = []
+    for condition in conditions:
+        for pattern in condition.patterns:
+            raw.extend((m.start(), m.end(), condition) for m in pattern.finditer(text) if m.end() > m.start())
+    raw.sort(key=lambda r: (-(r[1] - r[0]), r[2].priority, r[0]))
+    kept: list[tuple[int, int, Condition]] = []
+    for start, end, condition in raw:
+        if all(end <= s or start >= e for s, e, _ in kept):
+            kept.append((start, end, condition))
+    kept.sort(key=lambda r: r[0])
+    assertions = context_reader().assertions(text, [(s, e) for s, e, _ in kept])
+    return [
+        _Mention(condition, clause.start + s, clause.start + e, clause, assertion)
+        for (s, e, condition), assertion in zip(kept, assertions, strict=True)
+    ]
+
+
+def _counts(mention: _Mention) -> bool:
+    a = mention.assertion
+    if a.negated or a.uncertain or a.hypothetical:
+        return False
+    if a.family and mention.condition.id != "family_history_glaucoma":
+        return False
+    return not (a.historical and not mention.condition.status)
+
+
+def _scope(mentions: list[_Mention], index: int) -> tuple[int, int]:
+    """The words that belong to a mention: from the previous mention's end to the next one's start."""
+    clause = mentions[index].clause
+    start = mentions[index - 1].end if index > 0 and mentions[index - 1].clause == clause else clause.start
+    following = mentions[index + 1] if index + 1 < len(mentions) else None
+    end = following.start if following is not None and following.clause == clause else clause.end
+    return start, end
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Eyes and stage read from a mention's scope; per_eye holds eye -> stage when the eyes differ."""
+
+    eyes: frozenset[str]
+    eye_basis: str
+    stage: str | None
+    per_eye: dict[str, str | None]
+
+
+def _read_scope(text: str, stage_of) -> tuple[list[tuple[frozenset[str], str | None]], str | None]:
+    """Each sub-clause's eyes and stage, and the stage stated without an eye."""
+    parts, free_stage, cursor = [], None, 0
+    for cut in [*_SUBCLAUSE.finditer(text), None]:
+        piece = text[cursor : cut.start() if cut else len(text)]
+        cursor = cut.end() if cut else len(text)
+        eyes, stage = eyes_in(piece), stage_of(piece)
+        if eyes:
+            parts.append((eyes, stage))
+        elif stage is not None and free_stage is None:
+            free_stage = stage
+    return parts, free_stage
+
+
+def _reading(
+    note: ParsedNote, mentions: list[_Mention], index: int, stage_of, lexicon: Lexicon
+) -> _Reading:
+    mention = mentions[index]
+    start, end = _scope(mentions, index)
+    scope = note.text[start:end]
+    parts, free_stage = _read_scope(scope, stage_of)
+    per_eye: dict[str, str | None] = {}
+    for eyes, stage in parts:
+        if len(eyes) == 1 and stage is not None:
+            per_eye.setdefault(next(iter(eyes)), stage)
+    if len(per_eye) == 2 and per_eye[RIGHT] != per_eye[LEFT]:
+        return _Reading(BOTH, "explicit", None, per_eye)
+    eyes = frozenset(e for part_eyes, _ in parts for e in part_eyes)
+    stages = [s for _, s in parts if s is not None]
+    stage = stages[0] if stages else free_stage
+    if eyes:
+        return _Reading(eyes, "explicit", stage, {})
+    # "hyperopia and presbyopia, both eyes": an eye stated later in the same clause is shared
+    after = eyes_in(note.text[mention.end : mention.clause.end])
+    if after:
+        return _Reading(after, "explicit", stage if stage is not None else stage_of(scope), {})
+    inferred = _eyes_elsewhere(note, mention.condition)
+    if inferred:
+        return _Reading(inferred, "inferred", stage, {})
+    if mention.condition.eye_default == "both":
+        return _Reading(BOTH, "default", stage, {})
+    return _Reading(frozenset(), "default", stage, {})
+
+
+def _eyes_elsewhere(note: ParsedNote, condition: Condition) -> frozenset[str]:
+    """The eye the rest of the note gives this condition, when every mention agrees on one."""
+    found: set[frozenset[str]] = set()
+    for clause in note.sentences:
+        text = note.span(clause)
+        for pattern in condition.patterns:
+            match = pattern.search(text)
+            if match:
+                eyes = eyes_in(text[match.start() : match.end() + 40])
+                if eyes:
+                    found.add(eyes)
+                break
+    return next(iter(found)) if len(found) == 1 else frozenset()
+
+
+def _render_eye(template: str, eyes: frozenset[str], **slots: str) -> list[str]:
+    """Codes for a template at these eyes: bilateral code, or right + left where none exists."""
+    if eyes == BOTH:
+        code = template.format(eye="3", **slots)
+        if icd10_billable(code):
+            return [code]
+        return [template.format(eye=_EYE_CHAR[e], **slots) for e in (RIGHT, LEFT)]
+    if eyes:
+        return [template.format(eye=_EYE_CHAR[next(iter(eyes))], **slots)]
+    for unspecified in ("9", "0"):
+        code = template.format(eye=unspecified, **slots)
+        if icd10_billable(code):
+            return [code]
+    return [template.format(eye="9", **slots)]
+
+
+def _lid_chars(lids: frozenset[str], eyes: frozenset[str], condition: Condition) -> list[str]:
+    """Eyelid characters (1 RUL 2 RLL 3 right 4 LUL 5 LLL 6 left 9 unspecified, A right upper+lower, B left)."""
+    chars: list[str] = []
+    sides = (("RUL", "RLL", "1", "2", "A", "3", RIGHT), ("LUL", "LLL", "4", "5", "B", "6", LEFT))
+    for upper, lower, up_char, low_char, both_char, side_char, eye in sides:
+        if upper in lids and lower in lids:
+            chars.append(both_char)
+        elif upper in lids:
+            chars.append(up_char)
+        elif lower in lids:
+            chars.append(low_char)
+        elif not lids and eye in eyes:
+            chars.append(both_char if condition.lids_default == "both_lids" else side_char)
+    return chars or ["9"]
+
+
+def _render_lid(template: str, chars: list[str]) -> list[str]:
+    codes = []
+    for char in chars:
+        code = template.format(lid=char)
+        if icd10_billable(code) or char not in "AB":
+            codes.append(code)
+        else:  # no "upper and lower" code in this family: one code per lid
+            codes += [template.format(lid=c) for c in ({"A": "12", "B": "45"}[char])]
+    return codes
+
+
+def _codes_for(
+    note: ParsedNote, mentions: list[_Mention], index: int, lexicon: Lexicon
+) -> list[tuple[str, str, str]]:
+    """(code, eye basis, stage basis) for one mention of a coded condition."""
+    mention = mentions[index]
+    condition = mention.condition
+    scale = lexicon.stages.get(condition.stage) if condition.stage else None
+    reading = _reading(note, mentions, index, scale.level if scale else (lambda _t: None), lexicon)
+    start, end = _scope(mentions, index)
+    scope = note.text[start:end]
+    encounter = "D" if _SUBSEQUENT.search(scope) else "A"
+    out: list[tuple[str, str, str]] = []
+    for template in condition.codes:
+        stage_basis = "n/a"
+        if "{lid}" in template:
+            lids = lids_in(scope) or lids_in(note.text[mention.start : mention.clause.end])
+            chars = _lid_chars(lids, reading.eyes, condition)
+            out += [(c, "explicit" if lids else reading.eye_basis, "n/a") for c in _render_lid(template, chars)]
+            continue
+        if "{eye}" not in template:
+            out.append((template.format(encounter=encounter), "n/a", "n/a"))
+            continue
+        if scale is not None and reading.per_eye:
+            for eye in (RIGHT, LEFT):
+                stage = reading.per_eye.get(eye) or reading.stage or scale.default
+                codes = _render_eye(template, frozenset({eye}), stage=stage, encounter=encounter)
+                out += [(c, "explicit", "explicit") for c in codes]
+            continue
+        stage = reading.stage if reading.stage is not None else (scale.default if scale else "")
+        if scale is not None:
+            stage_basis = "explicit" if reading.stage is not None else "default"
+        codes = _render_eye(template, reading.eyes, stage=stage, encounter=encounter)
+        out += [(c, reading.eye_basis, stage_basis) for c in codes]
+    return out
+
+
+def _diabetes_type(note: ParsedNote, near: str) -> str:
+    for text in (near, note.text):
+        one, two = _TYPE_1.search(text), _TYPE_2.search(text)
+        if one and not two:
+            return "E10"
+        if two:
+            return "E11"
+    return "E11"
+
+
+def _dr_stage(text: str) -> str | None:
+    """The combination-code tail (e.g. "329", "355") a retinopathy phrase states, None if no severity."""
+    edema = not _EDEMA_NO.search(text) and bool(_EDEMA_YES.search(text))
+    if _PDR.search(text):
+        if edema:
+            return "351"
+        if _TRACTION.search(text):
+            return "353" if _NOT_MACULA.search(text) else "352"
+        return "355" if _PDR_STABLE.search(text) else "359"
+    severity = next((value for pattern, value in _DR_SEVERITY if pattern.search(text)), None)
+    if severity is None:
+        return None
+    return f"3{severity}{'1' if edema else '9'}"
+
+
+def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDiagnosis]:
+    """E10/E11 combination codes from the assessment, plus Z79.4/Z79.84/Z79.85 for type 2."""
+    dm = [m for m in mentions if m.condition.id == "diabetes" and _counts(m)]
+    dr_index = [i for i, m in enumerate(mentions) if m.condition.id == "diabetic_retinopathy" and _counts(m)]
+    if not dm and not dr_index:
+        return []
+    first = min([m.start for m in dm] + [mentions[i].start for i in dr_index])
+    family = _diabetes_type(note, " ".join(note.span(m.clause) for m in dm))
+    found: list[FoundDiagnosis] = []
+    for i in dr_index:
+        mention = mentions[i]
+        start, end = _scope(mentions, i)
+        scope = note.text[mention.start : end] if start >= mention.start else note.text[start:end]
+        parts, free = _read_scope(scope, _dr_stage)
+        per_eye = {next(iter(e)): s for e, s in parts if len(e) == 1 and s is not None}
+        eyes = frozenset(e for part_eyes, _ in parts for e in part_eyes) or eyes_in(
+            note.text[mention.end : mention.clause.end]
+        )
+        whole = _dr_stage(scope)
+        evidence = [(mention.start, mention.end)]
+        if len(per_eye) == 2 and per_eye[RIGHT] != per_eye[LEFT]:
+            for eye in (RIGHT, LEFT):
+                code = f"{family}.{per_eye[eye]}{_EYE_CHAR[eye]}"
+                found.append(FoundDiagnosis(code, mention.condition, evidence, mention.start, "assessment",
+                                            "explicit", "explicit"))
+            continue
+        stage = next((s for _, s in parts if s is not None), free) or whole
+        if stage is None:
+            code = f"{family}.311" if _EDEMA_YES.search(scope) and not _EDEMA_NO.search(scope) else f"{family}.319"
+            found.append(FoundDiagnosis(code, mention.condition, evidence, mention.start, "assessment", "n/a",
+                                        "default"))
+            continue
+        eye_char = "3" if eyes == BOTH else _EYE_CHAR[next(iter(eyes))] if eyes else "9"
+        found.append(FoundDiagnosis(f"{family}.{stage}{eye_char}", mention.condition, evidence, mention.start,
+                                    "assessment", "explicit" if eyes else "default", "explicit"))
+    if not found:
+        condition = dm[0].condition
+        found.append(FoundDiagnosis(f"{family}.9", condition, [(dm[0].start, dm[0].end)], first, "assessment"))
+    if family == "E11":
+        found += _control_codes(note, first)
+    return found
+
+
+def _control_codes(note: ParsedNote, position: int) -> list[FoundDiagnosis]:
+    lexicon = load_lexicon()
+    found = []
+    for name, code in _CONTROL_CODES:
+        for match in lexicon.diabetes_control[name].finditer(note.text):
+            if _NEGATED_DRUG.search(note.text[max(0, match.start() - 30) : match.start()]):
+                continue
+            found.append(FoundDiagnosis(code, None, [(match.start(), match.end())], position, "derived"))
+            break
+    return found
+
+
+def _note_wide(note: ParsedNote, conditions: list[Condition]) -> list[tuple[Condition, _Mention]]:
+    found = []
+    for condition in conditions:
+        for clause in note.sentences:
+            hits = [m for m in _mentions_in(note, clause, (condition,)) if m.condition is condition and _counts(m)]
+            if hits:
+                found.append((condition, hits[0]))
+                break
+    return found
+
+
+def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
+    """The clauses diagnoses come from, and whether they are a fallback (no assessment in the note)."""
+    items = [c for c in note.clauses if c.section == SectionKind.ASSESSMENT and not is_plan_bullet(note.text, c)]
+    if note.has(SectionKind.ASSESSMENT):
+        return items, False
+    return [c for c in note.sentences if c.section in FALLBACK_SECTIONS], True
+
+
+def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
+    """Every codable diagnosis, ordered the way the claim lists them (chief reason first)."""
+    lexicon = load_lexicon()
+    items, fallback = assessment_clauses(note)
+    item_conditions = tuple(c for c in lexicon.conditions if not c.note_wide)
+    mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]
+    source = "fallback" if fallback else "assessment"
+    found: list[FoundDiagnosis] = []
+    for index, mention in enumerate(mentions):
+        condition = mention.condition
+        if not _counts(mention) or condition.kind == "diabetes" or not condition.codes:
+            continue
+        for code, eye_basis, stage_basis in _codes_for(note, mentions, index, lexicon):
+            found.append(FoundDiagnosis(code, condition, [(mention.start, mention.end)], mention.start, source,
+                                        eye_basis, stage_basis))
+    found += _diabetes_codes(note, mentions)
+    groups = {d.group for d in found}
+    wide = [c for c in lexicon.conditions if c.note_wide and c.requires_group in groups]
+    for condition, mention in _note_wide(note, wide):
+        anchor = max(d.position for d in found if d.group == condition.requires_group)
+        for code in condition.codes:
+            found.append(FoundDiagnosis(code, condition, [(mention.start, mention.end)], anchor, "note_wide"))
+    return _ordered(_suppressed(_billable(_merged(found))))
+
+
+def _merged(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
+    """One entry per code: the first position, all evidence, the surest basis."""
+    by_code: dict[str, FoundDiagnosis] = {}
+    for diagnosis in found:
+        kept = by_code.get(diagnosis.code)
+        if kept is None:
+            by_code[diagnosis.code] = diagnosis
+            continue
+        kept.evidence += [e for e in diagnosis.evidence if e not in kept.evidence]
+        if kept.eye_basis != "explicit" and diagnosis.eye_basis == "explicit":
+            kept.eye_basis = "explicit"
+    merged = list(by_code.values())
+    # a bilateral code and a one-eye code of the same family: the one-eye code came from a vaguer mention
+    for diagnosis in list(merged):
+        if diagnosis.code[-1] in "12" and any(
+            other.code[:-1] == diagnosis.code[:-1] and other.code[-1] == "3" for other in merged
+        ):
+            merged.remove(diagnosis)
+    return merged
+
+
+def _billable(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
+    return [d for d in found if icd10_billable(d.code)]
+
+
+def _suppressed(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
+    codes = [d.code for d in found]
+    return [
+        d
+        for d in found
+        if not (d.condition and any(c.startswith(p) and c != d.code for p in d.condition.suppressed_by for c in codes))
+    ]
+
+
+def _rank(diagnosis: FoundDiagnosis) -> tuple[int, int]:
+    code = diagnosis.code
+    if code == "Z79.899":
+        return (0, diagnosis.position)
+    if diagnosis.condition is not None and diagnosis.condition.group == "hcq_indication":
+        return (0, diagnosis.position + 1)
+    return (1, diagnosis.position)
+
+
+def _ordered(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
+    """Assessment order, with drug monitoring first, control codes after their diabetes code, and a status
+    code (pseudophakia) after the first condition it accompanies."""
+    ordered = sorted(found, key=_rank)
+    controls = [d for d in ordered if d.code in {"Z79.4", "Z79.84", "Z79.85"}]
+    ordered = [d for d in ordered if d not in controls]
+    last_diabetes = max((i for i, d in enumerate(ordered) if d.code.startswith(("E10", "E11"))), default=None)
+    if last_diabetes is not None:
+        ordered[last_diabetes + 1 : last_diabetes + 1] = controls
+    status = [d for d in ordered if d.condition is not None and d.condition.status]
+    for diagnosis in status:
+        at = ordered.index(diagnosis)
+        medical = next(
+            (i for i, d in enumerate(ordered) if i > at and d.condition and not d.condition.refractive
+             and not d.condition.status),
+            None,
+        )
+        if at == 0 and medical is not None:
+            ordered.insert(medical, ordered.pop(at))
+    return ordered

@@ -1,0 +1,86 @@
+"""Which eye or eyelid a phrase names: OD/OS/OU, right/left/both eyes, RE/LE, RUL/RLL/LUL/LLL, puncta."""
+
+import re
+from dataclasses import dataclass
+
+RIGHT, LEFT = "right", "left"
+BOTH = frozenset({RIGHT, LEFT})
+
+LIDS = ("RUL", "RLL", "LUL", "LLL")
+LID_EYE = {"RUL": RIGHT, "RLL": RIGHT, "LUL": LEFT, "LLL": LEFT}
+# Medicare's anatomic modifiers for the eyelids and their puncta (optometry-billing.md §2).
+LID_MODIFIER = {"LUL": "E1", "LLL": "E2", "RUL": "E3", "RLL": "E4"}
+EYE_MODIFIER = {RIGHT: "RT", LEFT: "LT"}
+
+_FLAGS = re.IGNORECASE
+_EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"\bOU\b|\bboth\s+(?:eyes|sides)\b|\beach\s+eye\b|\beither\s+eye\b|\bbilateral(?:ly)?\b", _FLAGS), BOTH),
+    (re.compile(r"\bright\s+and\s+left\b|\bleft\s+and\s+right\b", _FLAGS), BOTH),
+    (re.compile(r"\bOD\b|\bright(?:\s+eye)?\b(?!\s+(?:upper|lower))|\bR\.E\.", _FLAGS), frozenset({RIGHT})),
+    (re.compile(r"\bRE\b"), frozenset({RIGHT})),
+    (re.compile(r"\bOS\b|\bleft(?:\s+eye)?\b(?!\s+(?:upper|lower))|\bL\.E\.", _FLAGS), frozenset({LEFT})),
+    (re.compile(r"\bLE\b"), frozenset({LEFT})),
+)
+_LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"\bRUL\b|\bright\s+upper\b", _FLAGS), frozenset({"RUL"})),
+    (re.compile(r"\bRLL\b|\bright\s+lower\b", _FLAGS), frozenset({"RLL"})),
+    (re.compile(r"\bLUL\b|\bleft\s+upper\b", _FLAGS), frozenset({"LUL"})),
+    (re.compile(r"\bLLL\b|\bleft\s+lower\b", _FLAGS), frozenset({"LLL"})),
+    (re.compile(r"\bboth\s+upper\b|\bupper\s+(?:lids|eyelids|puncta)\s+(?:OU|both)\b|\bbilateral\s+upper\b", _FLAGS),
+     frozenset({"RUL", "LUL"})),
+    (re.compile(r"\bboth\s+lower\b|\blower\s+(?:lids|eyelids|puncta)\s+(?:OU|both)\b|\bbilateral\s+lower\b", _FLAGS),
+     frozenset({"RLL", "LLL"})),
+    (re.compile(r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b", _FLAGS), frozenset(LIDS)),
+)
+_UPPER_AND_LOWER = re.compile(r"\bupper\s*(?:and|\+|&|/)\s*lower\b|\blower\s*(?:and|\+|&|/)\s*upper\b", _FLAGS)
+
+
+@dataclass(frozen=True)
+class EyeMention:
+    eyes: frozenset[str]
+    start: int
+    end: int
+
+
+def eye_mentions(text: str) -> list[EyeMention]:
+    """Every eye named in the text, in order (overlaps resolved in favour of the earlier, longer one)."""
+    found: list[EyeMention] = []
+    for pattern, eyes in _EYE_PATTERNS:
+        found.extend(EyeMention(eyes, m.start(), m.end()) for m in pattern.finditer(text))
+    for lids in lid_mentions(text):
+        found.append(EyeMention(frozenset(LID_EYE[lid] for lid in lids.eyes), lids.start, lids.end))
+    found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    kept: list[EyeMention] = []
+    for mention in found:
+        if not kept or mention.start >= kept[-1].end:
+            kept.append(mention)
+    return kept
+
+
+def eyes_in(text: str) -> frozenset[str]:
+    """All eyes the text names (right, left or both); empty when it names none."""
+    return frozenset(eye for mention in eye_mentions(text) for eye in mention.eyes)
+
+
+def lid_mentions(text: str) -> list[EyeMention]:
+    """Eyelids (or their puncta) named in the text; `eyes` holds lid names (RUL, RLL, LUL, LLL)."""
+    return [
+        EyeMention(lids, m.start(), m.end()) for pattern, lids in _LID_PATTERNS for m in pattern.finditer(text)
+    ]
+
+
+def lids_in(text: str) -> frozenset[str]:
+    """The eyelids a phrase names; "upper and lower lids" with an eye means both lids of that eye."""
+    lids = {lid for mention in lid_mentions(text) for lid in mention.eyes}
+    if _UPPER_AND_LOWER.search(text):
+        for eye in eyes_in(text) or BOTH:
+            lids |= {lid for lid in LIDS if LID_EYE[lid] == eye}
+    return frozenset(lids)
+
+
+def eye_words(eyes: frozenset[str]) -> str:
+    if eyes == BOTH:
+        return "both eyes"
+    if eyes:
+        return f"{next(iter(eyes))} eye"
+    return "eye not stated"

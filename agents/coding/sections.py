@@ -1,0 +1,151 @@
+"""Note sections (CC, HPI, exam, tests, assessment, plan, procedure) and the clauses inside them, as offsets."""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SectionKind(StrEnum):
+    BODY = "body"  # text before any header (narrative notes are mostly body)
+    COMPLAINT = "complaint"
+    HISTORY = "history"
+    EXAM = "exam"
+    TESTS = "tests"
+    ASSESSMENT = "assessment"
+    PLAN = "plan"
+    PROCEDURE = "procedure"
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: SectionKind
+    header: str
+    start: int  # first character after the header
+    end: int
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A sentence, list item or semicolon part of a section, as offsets into the note."""
+
+    start: int
+    end: int
+    section: SectionKind
+
+
+# Single letters (S/O/A/P) only count at the start of a line; longer headers also after a wide gap, the way
+# EHR exports flatten their line breaks (the OHSU template).
+_SHORT_HEADERS = {
+    "S": SectionKind.HISTORY,
+    "O": SectionKind.EXAM,
+    "A": SectionKind.ASSESSMENT,
+    "P": SectionKind.PLAN,
+}
+_LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
+    (r"CC|C/C|Chief\s+Complaints?|Reason\s+for\s+(?:visit|exam)", SectionKind.COMPLAINT),
+    (
+        r"HPI|History(?:\s+of\s+Present\s+Illness)?|Subjective|Meds|Medications|PMH|POH|FHx?|SH|ROS(?:/neg)?"
+        r"|Pertinent\s+negatives|Allergies|Current\s+(?:Ocular\s+|Outpatient\s+)?Medications(?:\s*\([^)\n]*\))?",
+        SectionKind.HISTORY,
+    ),
+    (r"Objective|Exam(?:ination)?|Base\s+Eye\s+Exam|Slit\s+Lamp(?:\s+and\s+Fundus\s+Exam)?", SectionKind.EXAM),
+    (r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results)?|Imaging|Special\s+tests?", SectionKind.TESTS),
+    (
+        r"A/P|A\s*&\s*P|Assessment(?:\s+(?:and|&)\s+Plan)?|Impressions?|Imp|Dx|Diagnos[ie]s",
+        SectionKind.ASSESSMENT,
+    ),
+    (r"Plan|Recommendations?", SectionKind.PLAN),
+    (r"Proc(?:edure)?s?(?:\s+(?:visit|note|performed))?", SectionKind.PROCEDURE),
+)
+_HEADER = re.compile(
+    r"(?:(?:^|\n)[ \t]*(?P<short>[SOAP])[ \t]*:)"
+    r"|(?:(?:^|\n|(?<=\S)[ \t]{2,}|(?<=\S\.)[ \t])[ \t]*(?P<long>"
+    + "|".join(f"(?:{p})" for p, _ in _LONG_HEADERS)
+    + r")[ \t]*:)",
+    re.IGNORECASE,
+)
+_LONG_KINDS = tuple((re.compile(rf"^(?:{p})$", re.IGNORECASE), kind) for p, kind in _LONG_HEADERS)
+
+# Clause boundaries: line breaks, semicolons, sentence ends, and inline list numbers ("... OU 2. MGD ...").
+_SENTENCE_BOUNDARY = r"\n|;|(?<=[a-zA-Z)\]%])\.(?=\s)|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
+_BOUNDARY = re.compile(_SENTENCE_BOUNDARY + r"|\s{3,}")
+_SENTENCE = re.compile(_SENTENCE_BOUNDARY)
+_BULLET = re.compile(r"^[ \t]*(?:[-•*·]|\d{1,2}[.)])?[ \t]*")
+_PLAN_BULLET = re.compile(r"^[ \t]*[-•*·]")
+
+
+def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
+    if match.group("short"):
+        return _SHORT_HEADERS[match.group("short").upper()], match.group("short")
+    header = match.group("long")
+    for pattern, kind in _LONG_KINDS:
+        if pattern.match(header.strip()):
+            return kind, header
+    return SectionKind.BODY, header
+
+
+def split_sections(note: str) -> list[Section]:
+    """The note cut at its headers; text before the first header is BODY. Covers the whole note."""
+    sections: list[Section] = []
+    kind, header, start = SectionKind.BODY, "", 0
+    for match in _HEADER.finditer(note):
+        sections.append(Section(kind, header, start, match.start()))
+        kind, header = _kind_of(match)
+        start = match.end()
+    sections.append(Section(kind, header, start, len(note)))
+    return [s for s in sections if s.end > s.start or s.kind != SectionKind.BODY]
+
+
+def clauses(note: str, section: Section, *, cells: bool = True) -> list[Clause]:
+    """The section's clauses, trimmed of list numbers and bullets; empty ones dropped. With `cells`, the wide
+    gaps of an OD/OS table also cut (a cell is a clause); without, a table row stays one clause."""
+    found: list[Clause] = []
+    cursor = section.start
+    for boundary in (_BOUNDARY if cells else _SENTENCE).finditer(note, section.start, section.end):
+        found.extend(_trimmed(note, cursor, boundary.start(), section.kind))
+        cursor = boundary.end()
+    found.extend(_trimmed(note, cursor, section.end, section.kind))
+    return found
+
+
+def _trimmed(note: str, start: int, end: int, kind: SectionKind) -> list[Clause]:
+    lead = _BULLET.match(note, start, end)
+    if lead:
+        start = lead.end()
+    while end > start and note[end - 1] in " \t.,:-":
+        end -= 1
+    while start < end and note[start] in " \t":
+        start += 1
+    return [Clause(start, end, kind)] if end > start else []
+
+
+def is_plan_bullet(note: str, clause: Clause) -> bool:
+    """A "- do this" line inside an A/P block: a plan step, not a diagnosis."""
+    line_start = note.rfind("\n", 0, clause.start) + 1
+    return bool(_PLAN_BULLET.match(note, line_start, clause.end))
+
+
+@dataclass(frozen=True)
+class ParsedNote:
+    """A note cut once into sections, clauses (table cells apart) and sentences (table rows whole)."""
+
+    text: str
+    sections: tuple[Section, ...]
+    clauses: tuple[Clause, ...]
+    sentences: tuple[Clause, ...]
+
+    def has(self, kind: SectionKind) -> bool:
+        return any(section.kind == kind for section in self.sections)
+
+    def span(self, clause: Clause) -> str:
+        return self.text[clause.start : clause.end]
+
+
+def parse_note(note: str) -> ParsedNote:
+    sections = split_sections(note)
+    return ParsedNote(
+        text=note,
+        sections=tuple(sections),
+        clauses=tuple(c for s in sections for c in clauses(note, s)),
+        sentences=tuple(c for s in sections for c in clauses(note, s, cells=False)),
+    )

@@ -1,0 +1,238 @@
+"""Composition of the charge_coding graph: the real Crystal PM client, engine, knowledge, Chroma and stores.
+
+`ChargeCodingRuntime.start_charge_coding(event)` is the worker's `note.finalized` handler: it runs the
+graph for thread `encounter:<id>` up to the review interrupt. `resume_charge_coding(thread_id, decision)`
+resumes that interrupt with a reviewer's decision (approve, edit or reject).
+"""
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from typing import Any, Literal
+
+from chromadb.api import ClientAPI
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents.coding.engines import make_code_suggester
+from agents.coding.schemas import CodeSuggester, PolicyPassage, SimilarEncounter, SuggestedLine
+from agents.tracing import tracing_scope
+from api.storage.audit import AuditLog
+from api.storage.checkpoints import make_checkpointer
+from api.storage.feedback import FeedbackLog
+from billing.events import WebhookEvent
+from billing.settings import Settings
+from graphs.charge_coding import ReviewDecision, build_charge_coding_graph, thread_id_for
+from graphs.ports import CodingRetriever
+from knowledge.base import KnowledgeBase, load_knowledge
+from knowledge.vectorstore import (
+    CodedEncounter,
+    open_chroma,
+    search_policies,
+    similar_encounters,
+    upsert_encounters,
+)
+from tools.crystalpm import CrystalPM, make_crystalpm
+
+log = logging.getLogger("fovea.charge_coding")
+
+RunState = Literal["not_started", "pending_review", "interrupted", "done"]
+
+
+class ReviewNotPending(Exception):
+    """The thread has no review waiting: never started, already decided, or finished."""
+
+
+class ChromaCodingRetriever:
+    """The graph's retriever (graphs.ports.CodingRetriever) over the Chroma collections."""
+
+    def __init__(self, client: ClientAPI) -> None:
+        self.client = client
+
+    def similar_encounters(
+        self, note: str, *, practice_id: str, exclude_encounter_id: str = "", k: int = 5
+    ) -> list[SimilarEncounter]:
+        hits = similar_encounters(self.client, note, k=k + 1, where={"practice_id": practice_id})
+        return [
+            SimilarEncounter(
+                encounter_id=hit.encounter_id,
+                similarity=min(1.0, max(0.0, 1.0 - hit.distance)),
+                note_text=hit.text,
+                diagnosis_codes=hit.diagnosis_codes,
+                lines=[
+                    SuggestedLine(
+                        code=line.code,
+                        modifiers=line.modifiers,
+                        units=line.units,
+                        diagnosis_codes=hit.diagnosis_codes,
+                    )
+                    for line in hit.procedure_codes
+                ],
+                payer_kind=hit.payer_kind,
+            )
+            for hit in hits
+            if hit.encounter_id != exclude_encounter_id
+        ][:k]
+
+    def payer_policies(self, text: str, *, payer_kind: str, k: int = 4) -> list[PolicyPassage]:
+        return [
+            PolicyPassage(policy_id=hit.policy_id, title=hit.title, section=hit.section, text=hit.text)
+            for hit in search_policies(self.client, text, k=k, payer_kind=payer_kind or None)
+        ]
+
+    def remember(self, encounter: CodedEncounter) -> None:
+        upsert_encounters(self.client, [encounter])
+
+
+class RunStatus(BaseModel):
+    """Where a charge_coding thread stands; `review` is the interrupt payload while a review is pending."""
+
+    thread_id: str
+    state: RunState
+    next: list[str] = []
+    review: dict[str, Any] | None = None
+    charge_id: str | None = None
+    decision: dict[str, Any] | None = None
+
+
+class ChargeCodingRuntime:
+    """Builds and runs the charge_coding graph; engines, knowledge and Chroma are opened on first use.
+
+    Runs of the same thread are serialized in this process; each call opens its own checkpointer and
+    Crystal PM client, so worker threads share nothing mutable but the engine and Chroma client.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        *,
+        crystalpm: CrystalPM | None = None,
+        suggester: CodeSuggester | None = None,
+        kb: KnowledgeBase | None = None,
+        retriever: CodingRetriever | None = None,
+    ) -> None:
+        self.settings = settings
+        self.audit = AuditLog(sessions)
+        self.feedback = FeedbackLog(sessions)
+        self._crystalpm = crystalpm
+        self._suggester = suggester
+        self._kb = kb
+        self._retriever = retriever
+        self._setup_lock = threading.Lock()
+        self._thread_locks: dict[str, threading.Lock] = {}
+
+    def _dependencies(self) -> tuple[CodeSuggester, KnowledgeBase, CodingRetriever]:
+        with self._setup_lock:
+            if self._kb is None:
+                self._kb = load_knowledge(self.settings)
+            if self._suggester is None:
+                self._suggester = make_code_suggester(self.settings, kb=self._kb)
+            if self._retriever is None:
+                self._retriever = ChromaCodingRetriever(open_chroma(self.settings))
+            return self._suggester, self._kb, self._retriever
+
+    @contextmanager
+    def _crystalpm_client(self) -> Iterator[CrystalPM]:
+        if self._crystalpm is not None:
+            yield self._crystalpm
+            return
+        with closing(make_crystalpm(self.settings)) as client:
+            yield client
+
+    @contextmanager
+    def _graph(self, thread_id: str) -> Iterator[CompiledStateGraph]:
+        """The compiled graph on a fresh checkpointer, holding the thread's lock, in the tracing scope."""
+        suggester, kb, retriever = self._dependencies()
+        with self._setup_lock:
+            lock = self._thread_locks.setdefault(thread_id, threading.Lock())
+        with (
+            lock,
+            self._crystalpm_client() as crystalpm,
+            make_checkpointer(self.settings) as checkpointer,
+            tracing_scope(self.settings),
+        ):
+            yield build_charge_coding_graph(
+                crystalpm=crystalpm,
+                suggester=suggester,
+                kb=kb,
+                retriever=retriever,
+                audit=self.audit,
+                feedback=self.feedback,
+                checkpointer=checkpointer,
+            )
+
+    @staticmethod
+    def _config(thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}}
+
+    @staticmethod
+    def _status(graph: CompiledStateGraph, thread_id: str) -> RunStatus:
+        snapshot = graph.get_state(ChargeCodingRuntime._config(thread_id))
+        values = snapshot.values or {}
+        pending = [item.value for task in snapshot.tasks for item in task.interrupts]
+        if not values and not snapshot.next:
+            state: RunState = "not_started"
+        elif pending:
+            state = "pending_review"
+        elif snapshot.next:
+            state = "interrupted"
+        else:
+            state = "done"
+        return RunStatus(
+            thread_id=thread_id,
+            state=state,
+            next=list(snapshot.next),
+            review=pending[0] if pending else None,
+            charge_id=values.get("charge_id"),
+            decision=values.get("decision"),
+        )
+
+    def status(self, thread_id: str) -> RunStatus:
+        with self._graph(thread_id) as graph:
+            return self._status(graph, thread_id)
+
+    def start_charge_coding(self, event: WebhookEvent) -> RunStatus:
+        """Run the graph for the event's encounter up to its review; a repeated event changes nothing.
+
+        A run that stopped on an error (Crystal PM down, a crash) continues from its last checkpoint,
+        so the worker's retry of the event finishes it.
+        """
+        encounter_id = event.data.get("encounter_id")
+        if not isinstance(encounter_id, str) or not encounter_id:
+            raise ValueError("a note.finalized event needs data.encounter_id")
+        thread_id = thread_id_for(encounter_id)
+        with self._graph(thread_id) as graph:
+            status = self._status(graph, thread_id)
+            if status.state == "not_started":
+                graph.invoke({"encounter_id": encounter_id}, self._config(thread_id))
+            elif status.state == "interrupted":
+                graph.invoke(None, self._config(thread_id))
+            else:
+                log.info(
+                    "charge coding already started", extra={"thread_id": thread_id, "state": status.state}
+                )
+                return status
+            status = self._status(graph, thread_id)
+        log.info("charge coding ran", extra={"thread_id": thread_id, "state": status.state})
+        return status
+
+    def resume_charge_coding(self, thread_id: str, decision: ReviewDecision | dict[str, Any]) -> RunStatus:
+        """Resume the pending review with a decision; ReviewNotPending when there is none to resume."""
+        decision = ReviewDecision.model_validate(decision)
+        with self._graph(thread_id) as graph:
+            status = self._status(graph, thread_id)
+            if status.state != "pending_review":
+                raise ReviewNotPending(f"{thread_id} has no pending review (it is {status.state})")
+            graph.invoke(Command(resume=decision.model_dump(mode="json")), self._config(thread_id))
+            return self._status(graph, thread_id)
+
+    def continue_charge_coding(self, thread_id: str) -> RunStatus:
+        """Finish a run that stopped on an error (the write re-uses the run's idempotency key)."""
+        with self._graph(thread_id) as graph:
+            if self._status(graph, thread_id).state == "interrupted":
+                graph.invoke(None, self._config(thread_id))
+            return self._status(graph, thread_id)

@@ -1,0 +1,1 @@
+"""The charge-coding eval: gold rows, metrics, the runner, its reports and a LangSmith bridge."""
