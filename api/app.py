@@ -3,12 +3,15 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.logging import RequestLogMiddleware, configure_logging
 from api.problems import install_problem_handlers
-from api.routes import health, webhooks
+from api.routes import admin_users, auth, health, practices, webhooks
+from api.security.deps import require_signature
+from api.security.permissions import Permission
+from api.security.registry import assert_routes_declared
 from api.storage.db import create_db_engine, create_session_factory
 from api.storage.migrate import migrate_engine
 from api.worker import HandlerRegistry, WorkerPool, default_registry
@@ -23,6 +26,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Default deny: a route that declares no permission stops the service from starting.
+        assert_routes_declared(app)
         configure_logging(settings)
         engine = create_db_engine(settings.resolved_database_url)
         await run_in_threadpool(migrate_engine, engine)
@@ -57,5 +62,12 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health.router)
-    app.include_router(webhooks.router)
+    # Crystal PM's HMAC signature is the Service principal; the route checks it against the body.
+    app.include_router(
+        webhooks.router,
+        dependencies=[Depends(require_signature(Permission.WEBHOOKS_RECEIVE, webhooks.SIGNATURE_HEADER))],
+    )
+    app.include_router(auth.router)
+    app.include_router(admin_users.router)
+    app.include_router(practices.router)
     return app

@@ -35,7 +35,7 @@ from knowledge.vectorstore import (
     similar_encounters,
     upsert_encounters,
 )
-from tools.crystalpm import CrystalPM, make_crystalpm
+from tools.crystalpm import CrystalPM, NotFound, make_crystalpm
 
 log = logging.getLogger("fovea.charge_coding")
 
@@ -205,6 +205,15 @@ class ChargeCodingRuntime:
         if not isinstance(encounter_id, str) or not encounter_id:
             raise ValueError("a note.finalized event needs data.encounter_id")
         thread_id = thread_id_for(encounter_id)
+        with self._crystalpm_client() as crystalpm:
+            try:
+                crystalpm.get_encounter(encounter_id)
+            except NotFound:
+                # Permanent: retrying the event would not make the encounter appear.
+                log.warning(
+                    "note.finalized for an unknown encounter: nothing to code", extra={"thread_id": thread_id}
+                )
+                return RunStatus(thread_id=thread_id, state="not_started")
         with self._graph(thread_id) as graph:
             status = self._status(graph, thread_id)
             if status.state == "not_started":

@@ -22,7 +22,9 @@ class ServiceLinePayment(BaseModel):
     paid: Money = ZERO
     allowed: Money | None = None
     units: float = 1
+    original_units: float | None = Field(None, description="SVC07 when the payer paid other units than billed")
     date_of_service: dt.date | None = None
+    date_of_service_end: dt.date | None = Field(None, description="DTM*151 when the line spans a period")
     adjustments: list[Adjustment] = Field(default_factory=list)
     remarks: list[str] = Field(default_factory=list, description="RARCs (LQ*HE)")
     line_control_number: str = ""
@@ -37,6 +39,10 @@ class ClaimPayment(BaseModel):
     payer_claim_control_number: str = ""
     filing_indicator: str = ""
     patient_name: str = ""
+    corrected_patient_name: str = Field("", description="NM1*74: the name the payer has on file")
+    reversal: bool = Field(False, description="CLP02 = 22: takes back an earlier payment")
+    statement_from: dt.date | None = Field(None, description="DTM*232")
+    statement_to: dt.date | None = Field(None, description="DTM*233")
     adjustments: list[Adjustment] = Field(default_factory=list)
     remarks: list[str] = Field(default_factory=list, description="MOA/MIA remark codes")
     lines: list[ServiceLinePayment] = Field(default_factory=list)
@@ -51,6 +57,7 @@ class ProviderAdjustment(BaseModel):
 
 
 class Payment(BaseModel):
+    handling: str = Field("", description="BPR01: I remittance with payment, H notification only, C payment only")
     method: str = Field("", description="BPR04: ACH, CHK, NON, FWT, BOP")
     amount: Money = ZERO
     date: dt.date | None = None
@@ -62,6 +69,9 @@ class RemittanceTransaction(BaseModel):
     payer_id: str = ""
     payee: str = ""
     payee_npi: str = ""
+    payee_tax_id: str = ""
+    interchange_control_number: str = Field("", description="ISA13")
+    transaction_control_number: str = Field("", description="ST02")
     payment: Payment = Field(default_factory=Payment)
     claims: list[ClaimPayment] = Field(default_factory=list)
     provider_adjustments: list[ProviderAdjustment] = Field(default_factory=list)

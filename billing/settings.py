@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     session_secret: SecretStr = SecretStr("dev-session-secret")
     worker_concurrency: int = 2
 
+    # sign-in: server-side sessions and lockout after repeated failures (api/security)
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+    login_lockout_minutes: int = 15
+
     # the Crystal PM sandbox
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100

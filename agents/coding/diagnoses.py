@@ -130,25 +130,29 @@ def _read_scope(text: str, stage_of) -> tuple[list[tuple[frozenset[str], str | N
 def _reading(
     note: ParsedNote, mentions: list[_Mention], index: int, stage_of, lexicon: Lexicon
 ) -> _Reading:
+    """Eyes and stage of a mention: the words after it first ("POAG OU, mild"), then the words between it and
+    the previous mention ("early dry AMD OU"), then the rest of the clause, then the rest of the note."""
     mention = mentions[index]
     start, end = _scope(mentions, index)
-    scope = note.text[start:end]
-    parts, free_stage = _read_scope(scope, stage_of)
-    per_eye: dict[str, str | None] = {}
-    for eyes, stage in parts:
-        if len(eyes) == 1 and stage is not None:
-            per_eye.setdefault(next(iter(eyes)), stage)
-    if len(per_eye) == 2 and per_eye[RIGHT] != per_eye[LEFT]:
-        return _Reading(BOTH, "explicit", None, per_eye)
-    eyes = frozenset(e for part_eyes, _ in parts for e in part_eyes)
-    stages = [s for _, s in parts if s is not None]
-    stage = stages[0] if stages else free_stage
+    after, before = note.text[mention.start : end], note.text[start : mention.start]
+    for text in (after, before + after):
+        parts, free_stage = _read_scope(text, stage_of)
+        per_eye: dict[str, str | None] = {}
+        for eyes, stage in parts:
+            if len(eyes) == 1 and stage is not None:
+                per_eye.setdefault(next(iter(eyes)), stage)
+        if len(per_eye) == 2 and per_eye[RIGHT] != per_eye[LEFT]:
+            return _Reading(BOTH, "explicit", None, per_eye)
+    stage = stage_of(after)
+    if stage is None:
+        stage = stage_of(before)
+    eyes = eyes_in(after) or eyes_in(before)
     if eyes:
         return _Reading(eyes, "explicit", stage, {})
     # "hyperopia and presbyopia, both eyes": an eye stated later in the same clause is shared
-    after = eyes_in(note.text[mention.end : mention.clause.end])
-    if after:
-        return _Reading(after, "explicit", stage if stage is not None else stage_of(scope), {})
+    later = eyes_in(note.text[mention.end : mention.clause.end])
+    if later:
+        return _Reading(later, "explicit", stage, {})
     inferred = _eyes_elsewhere(note, mention.condition)
     if inferred:
         return _Reading(inferred, "inferred", stage, {})
@@ -251,6 +255,16 @@ def _codes_for(
     return out
 
 
+def _evidence_span(note: ParsedNote, mentions: list[_Mention], index: int) -> tuple[int, int]:
+    """The mention with the words that give its eye and stage ("POAG OU, mild stage"), at most ~90 chars."""
+    mention = mentions[index]
+    _, end = _scope(mentions, index)
+    end = min(end, mention.start + 90)
+    while end > mention.end and note.text[end - 1] in " \t,;:-.(":
+        end -= 1
+    return mention.start, max(end, mention.end)
+
+
 def _diabetes_type(note: ParsedNote, near: str) -> str:
     for text in (near, note.text):
         one, two = _TYPE_1.search(text), _TYPE_2.search(text)
@@ -302,7 +316,7 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
                 found.append(FoundDiagnosis(code, mention.condition, evidence, mention.start, "assessment",
                                             "explicit", "explicit"))
             continue
-        stage = next((s for _, s in parts if s is not None), free) or whole
+        stage = whole or next((s for _, s in parts if s is not None), free)
         if stage is None:
             code = f"{family}.311" if _EDEMA_YES.search(scope) and not _EDEMA_NO.search(scope) else f"{family}.319"
             found.append(FoundDiagnosis(code, mention.condition, evidence, mention.start, "assessment", "n/a",
@@ -350,21 +364,30 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     return [c for c in note.sentences if c.section in FALLBACK_SECTIONS], True
 
 
+def _first_indication(mentions: list[_Mention]) -> list[_Mention]:
+    """Without an assessment, the first sentence that names a condition states the indication; later ones
+    are findings the note does not assess."""
+    first = next((m.clause for m in mentions if _counts(m) and m.condition.codes), None)
+    return [m for m in mentions if m.clause == first]
+
+
 def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
     """Every codable diagnosis, ordered the way the claim lists them (chief reason first)."""
     lexicon = load_lexicon()
     items, fallback = assessment_clauses(note)
     item_conditions = tuple(c for c in lexicon.conditions if not c.note_wide)
     mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]
+    if fallback:
+        mentions = _first_indication(mentions)
     source = "fallback" if fallback else "assessment"
     found: list[FoundDiagnosis] = []
     for index, mention in enumerate(mentions):
         condition = mention.condition
         if not _counts(mention) or condition.kind == "diabetes" or not condition.codes:
             continue
+        span = _evidence_span(note, mentions, index)
         for code, eye_basis, stage_basis in _codes_for(note, mentions, index, lexicon):
-            found.append(FoundDiagnosis(code, condition, [(mention.start, mention.end)], mention.start, source,
-                                        eye_basis, stage_basis))
+            found.append(FoundDiagnosis(code, condition, [span], mention.start, source, eye_basis, stage_basis))
     found += _diabetes_codes(note, mentions)
     groups = {d.group for d in found}
     wide = [c for c in lexicon.conditions if c.note_wide and c.requires_group in groups]

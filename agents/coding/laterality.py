@@ -22,13 +22,13 @@ _EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"\bLE\b"), frozenset({LEFT})),
 )
 _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(r"\bRUL\b|\bright\s+upper\b", _FLAGS), frozenset({"RUL"})),
-    (re.compile(r"\bRLL\b|\bright\s+lower\b", _FLAGS), frozenset({"RLL"})),
-    (re.compile(r"\bLUL\b|\bleft\s+upper\b", _FLAGS), frozenset({"LUL"})),
-    (re.compile(r"\bLLL\b|\bleft\s+lower\b", _FLAGS), frozenset({"LLL"})),
-    (re.compile(r"\bboth\s+upper\b|\bupper\s+(?:lids|eyelids|puncta)\s+(?:OU|both)\b|\bbilateral\s+upper\b", _FLAGS),
+    (re.compile(r"\bRUL\b|\bright\s+upper\b|\bOD\s+(?:UL|upper)\b", _FLAGS), frozenset({"RUL"})),
+    (re.compile(r"\bRLL\b|\bright\s+lower\b|\bOD\s+(?:LL|lower)\b", _FLAGS), frozenset({"RLL"})),
+    (re.compile(r"\bLUL\b|\bleft\s+upper\b|\bOS\s+(?:UL|upper)\b", _FLAGS), frozenset({"LUL"})),
+    (re.compile(r"\bLLL\b|\bleft\s+lower\b|\bOS\s+(?:LL|lower)\b", _FLAGS), frozenset({"LLL"})),
+    (re.compile(r"\bboth\s+upper\b|\bupper\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b", _FLAGS),
      frozenset({"RUL", "LUL"})),
-    (re.compile(r"\bboth\s+lower\b|\blower\s+(?:lids|eyelids|puncta)\s+(?:OU|both)\b|\bbilateral\s+lower\b", _FLAGS),
+    (re.compile(r"\bboth\s+lower\b|\blower\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b", _FLAGS),
      frozenset({"RLL", "LLL"})),
     (re.compile(r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b", _FLAGS), frozenset(LIDS)),
 )

@@ -102,6 +102,7 @@ class LLMCoder:
             | PydanticToolsParser(tools=[ChargeCoding], first_tool_only=True)
         ).with_retry(
             retry_if_exception_type=(OutputParserException, ValidationError),
+            wait_exponential_jitter=False,  # a malformed answer is asked again at once
             stop_after_attempt=PARSE_ATTEMPTS,
         )
 
@@ -243,7 +244,7 @@ def _quotes(evidence: list[Evidence]) -> str:
 
 def _format_candidates(candidates: CodeSuggestion) -> str:
     rows = [
-        f"- {diagnosis.code} {diagnosis.description} ({diagnosis.confidence:.2f}): "
+        f"- {' '.join(filter(None, [diagnosis.code, diagnosis.description]))} ({diagnosis.confidence:.2f}): "
         f"{_quotes(diagnosis.evidence)}"
         for diagnosis in candidates.diagnoses
     ]

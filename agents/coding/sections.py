@@ -70,8 +70,9 @@ _LONG_KINDS = tuple((re.compile(rf"^(?:{p})$", re.IGNORECASE), kind) for p, kind
 _SENTENCE_BOUNDARY = r"\n|;|(?<=[a-zA-Z)\]%])\.(?=\s)|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
 _BOUNDARY = re.compile(_SENTENCE_BOUNDARY + r"|\s{3,}")
 _SENTENCE = re.compile(_SENTENCE_BOUNDARY)
-_BULLET = re.compile(r"^[ \t]*(?:[-•*·]|\d{1,2}[.)])?[ \t]*")
-_PLAN_BULLET = re.compile(r"^[ \t]*[-•*·]")
+# used with match(text, pos): anchored at pos (a "^" would only match at the start of the whole note)
+_BULLET = re.compile(r"[ \t]*(?:[-•*·]|\d{1,2}[.)])?[ \t]*")
+_PLAN_BULLET = re.compile(r"[ \t]*[-•*·]")
 
 
 def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:

@@ -1,12 +1,24 @@
-"""SQLAlchemy ORM models of the copilot's own tables: events, the audit log, coding feedback."""
+"""SQLAlchemy ORM models of the copilot's own tables: events, the audit log, coding feedback, users and sign-in."""
 
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Enum, Index, MetaData, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -132,3 +144,90 @@ class CodingFeedbackRecord(Base):
         Index("ix_feedback_thread_id", "thread_id"),
         Index("ix_feedback_practice_id", "practice_id"),
     )
+
+
+class UserRecord(Base):
+    """A staff member or service account; roles and practices are rows of their own (api.storage.users)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Stored lower-case: sign-in names are case-insensitive.
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    # None for service accounts, which never sign in with a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
+
+    roles: Mapped[list["UserRoleRecord"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserRoleRecord.role"
+    )
+    practices: Mapped[list["UserPracticeRecord"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserPracticeRecord.practice_id"
+    )
+
+
+class UserRoleRecord(Base):
+    """One role a user holds (billing.practice.Role value)."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class UserPracticeRecord(Base):
+    """One practice whose items, metrics and audit records a user may see."""
+
+    __tablename__ = "user_practices"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    practice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ApiKeyRecord(Base):
+    """A user's API key: only its public prefix and a SHA-256 of the whole key are kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_api_keys_user_id", "user_id"),)
+
+
+class SessionRecord(Base):
+    """A signed-in web session, kept server-side and found by the SHA-256 of the id its cookie carries."""
+
+    __tablename__ = "sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (Index("ix_sessions_user_id", "user_id"),)
+
+
+class LoginAttemptRecord(Base):
+    """One sign-in attempt by username, known or not, so lockout works without revealing who exists."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    outcome: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)

@@ -1,4 +1,4 @@
-"""`fovea code note` and `fovea code batch`, run as the installed command in a subprocess."""
+"""`fovea code batch` as the installed command in a subprocess; `fovea code note` through Typer's runner."""
 
 import json
 import os
@@ -6,6 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
+
+from api.commands import coding
+from billing.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 FOVEA = REPO / ".venv" / "bin" / "fovea"
@@ -24,6 +29,15 @@ def fovea(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(FOVEA), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
     )
+
+
+@pytest.fixture
+def code_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    """The `code` group mounted as api/cli.py mounts it, reading the test's isolated settings."""
+    monkeypatch.setattr("billing.settings.get_settings", lambda: settings)
+    root = typer.Typer()
+    root.add_typer(coding.app, name="code")
+    return root
 
 
 def tune_rows(count: int) -> list[dict]:
@@ -74,23 +88,32 @@ def test_batch_refuses_an_input_it_cannot_open(tmp_path: Path) -> None:
     assert not (tmp_path / "o.jsonl").exists()
 
 
-def test_llm_engine_without_a_model_is_refused(tmp_path: Path) -> None:
+def test_llm_engine_without_a_model_is_refused(tmp_path: Path, code_cli: typer.Typer) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps(tune_rows(1)[0]) + "\n")
-    done = fovea(tmp_path, "code", "batch", "-i", str(source), "-o", "out.jsonl", "--engine", "llm")
-    assert done.returncode == 2
+    out = tmp_path / "out.jsonl"
+    done = CliRunner().invoke(
+        code_cli, ["code", "batch", "-i", str(source), "-o", str(out), "--engine", "llm"]
+    )
+    assert done.exit_code == 2
     assert "FOVEA_LLM_BASE_URL" in done.stderr
 
 
-def test_note_json_has_the_batch_line_shape(tmp_path: Path) -> None:
+def test_note_json_has_the_batch_line_shape(tmp_path: Path, code_cli: typer.Typer) -> None:
     row = tune_rows(1)[0]
     note = tmp_path / "visit-0001.txt"
     note.write_text(row["note"])
-    done = fovea(
-        tmp_path, "code", "note", str(note), "--payer-kind", row["payer"]["kind"], "--age",
-        str(row["patient"]["age"]), "--sex", row["patient"]["sex"], "--json",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    args = [
+        "code",
+        "note",
+        str(note),
+        "--payer-kind",
+        row["payer"]["kind"],
+        "--age",
+        str(row["patient"]["age"]),
+    ]
+    done = CliRunner().invoke(code_cli, [*args, "--sex", row["patient"]["sex"], "--json"])
+    assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
     assert result["id"] == "visit-0001.txt"
     assert {"lines", "diagnoses", "findings", "confidence"} <= set(result)
@@ -98,9 +121,10 @@ def test_note_json_has_the_batch_line_shape(tmp_path: Path) -> None:
     for line in result["lines"]:
         assert set(line) >= LINE_KEYS
         check_evidence(row["note"], line["evidence"])
+    table = CliRunner().invoke(code_cli, args)
+    assert table.exit_code == 0 and result["lines"][0]["code"] in table.stdout
 
 
-@pytest.mark.parametrize("args", [["code", "note", "missing.txt"]])
-def test_note_refuses_a_missing_file(tmp_path: Path, args: list[str]) -> None:
-    done = fovea(tmp_path, *args)
-    assert done.returncode == 2 and "cannot read" in done.stderr
+def test_note_refuses_a_missing_file(tmp_path: Path, code_cli: typer.Typer) -> None:
+    done = CliRunner().invoke(code_cli, ["code", "note", str(tmp_path / "missing.txt")])
+    assert done.exit_code == 2 and "cannot read" in done.stderr

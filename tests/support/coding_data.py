@@ -34,7 +34,9 @@ EXTRA_FEES = {"92133": "55.00", "92083": "70.00", "92004": "190.00", "83516": "3
 def coding_dataset() -> SyntheticDataset:
     """small_dataset() with exam notes worth coding on ENC-006..008 and a fuller PRA-1 fee schedule."""
     dataset = small_dataset()
-    notes = [note.model_copy(update={"text": NOTES.get(note.encounter_id, note.text)}) for note in dataset.notes]
+    notes = [
+        note.model_copy(update={"text": NOTES.get(note.encounter_id, note.text)}) for note in dataset.notes
+    ]
     fees = {
         **dataset.fee_schedules,
         "PRA-1": [

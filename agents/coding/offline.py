@@ -1,0 +1,230 @@
+"""The offline coder: reads a note like a certified optometric coder, with no network and no model."""
+
+import logging
+
+from agents.coding.confidence import diagnosis_score, line_score, load_calibration, vote_factor
+from agents.coding.diagnoses import FoundDiagnosis, find_diagnoses
+from agents.coding.lexicon import load_lexicon
+from agents.coding.linking import DraftLine, LinkedDiagnosis, link_lines
+from agents.coding.schemas import (
+    CodeSuggestion,
+    CodingRequest,
+    Evidence,
+    SuggestedDiagnosis,
+    SuggestedLine,
+)
+from agents.coding.sections import ParsedNote, parse_note
+from agents.coding.services import FoundService, find_services
+from agents.coding.visit import VisitChoice, choose_visit, routine_diagnosis
+from agents.coding.vote import Vote, adopted_lines, line_key, take_vote
+from billing.findings import Finding, Severity
+from knowledge.base import KnowledgeBase
+from knowledge.codes.icd10 import icd10_billable, icd10_description
+
+ENGINE_VERSION = "offline-1.0"
+MAX_NOTE_CHARS = 200_000
+log = logging.getLogger(__name__)
+
+
+def _input_problem(note: str) -> Finding | None:
+    """Why a note cannot be read at all (empty, huge, not text), or None."""
+    if not note or not note.strip():
+        return Finding(code="NOTE_EMPTY", severity=Severity.ERROR, message="The note is empty.",
+                       fix="Finalize the exam note in Crystal PM, then code it again.", source="offline coder")
+    if len(note) > MAX_NOTE_CHARS:
+        return Finding(code="NOTE_TOO_LONG", severity=Severity.ERROR,
+                       message=f"The note is {len(note):,} characters; the coder reads at most {MAX_NOTE_CHARS:,}.",
+                       fix="Code this visit by hand, or split the document into the visit note alone.",
+                       source="offline coder")
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in note)
+    if "\x00" in note or printable / len(note) < 0.9:
+        return Finding(code="NOTE_UNREADABLE", severity=Severity.ERROR,
+                       message="The note is not readable text (binary or garbled characters).",
+                       fix="Export the note again as plain text.", source="offline coder")
+    return None
+
+
+def _evidence(note: ParsedNote, spans: list[tuple[int, int]]) -> list[Evidence]:
+    seen, found = set(), []
+    for start, end in spans:
+        if (start, end) in seen or not 0 <= start < end <= len(note.text):
+            continue
+        seen.add((start, end))
+        found.append(Evidence(text=note.text[start:end], start=start, end=end))
+    return found
+
+
+class OfflineCoder:
+    """Deterministic, knowledge-driven coding engine (the default). Construction is cheap after the first:
+    the lexicon and the ConText pipeline load once per process."""
+
+    name = "offline"
+    version = ENGINE_VERSION
+
+    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+        self._kb = kb
+        load_lexicon()
+
+    def suggest(self, request: CodingRequest) -> CodeSuggestion:
+        problem = _input_problem(request.note)
+        if problem is not None:
+            return CodeSuggestion(findings=[problem], engine=self.name, engine_version=self.version)
+        try:
+            suggestion = self._suggest(request)
+        except Exception as error:  # a coder bug must never take the workflow down; the reviewer codes it
+            log.exception("offline coder failed (%s)", type(error).__name__)
+            return CodeSuggestion(
+                findings=[Finding(code="CODER_FAILED", severity=Severity.ERROR,
+                                  message="The offline coder could not read this note.",
+                                  fix="Code this visit by hand; the error is in the service log.",
+                                  source="offline coder")],
+                engine=self.name, engine_version=self.version,
+            )
+        if self._kb is not None:
+            from agents.coding.validate import validate_suggestion
+
+            suggestion = validate_suggestion(suggestion, request, self._kb)
+        return suggestion
+
+    def _suggest(self, request: CodingRequest) -> CodeSuggestion:
+        note = parse_note(request.note)
+        diagnoses = find_diagnoses(note)
+        services = find_services(note, diagnoses, request.history)
+        procedures = [s for s in services if s.kind == "procedure"]
+        procedure_dx = {code for s in procedures for code in _procedure_dx(s, diagnoses)}
+        separate = [
+            d for d in diagnoses
+            if d.code not in procedure_dx and d.condition is not None and not d.condition.refractive
+            and not d.condition.status and d.source != "derived"
+        ]
+        visit = choose_visit(note, request, diagnoses, separate if procedures else diagnoses,
+                             procedure_only=bool(procedures) and not separate)
+        if not diagnoses and not visit.routine:
+            visit = VisitChoice(None, "none", False, visit.established, rationale="no codable diagnosis")
+        if visit.code and visit.routine:
+            code = routine_diagnosis(note, diagnoses, request)
+            diagnoses.insert(0, FoundDiagnosis(code, None, visit.evidence[:1], -1, "routine"))
+        lines = self._lines(request, visit, services, procedures, diagnoses)
+        linked = [
+            LinkedDiagnosis(d.code, d.group if d.condition else ("routine" if d.source == "routine" else "derived"),
+                            refractive=bool(d.condition and d.condition.refractive),
+                            status=bool(d.condition and d.condition.status))
+            for d in diagnoses
+        ]
+        drafts = [draft for draft, _ in lines]
+        link_lines(drafts, linked, routine=visit.routine, vision_plan=request.payer_kind == "vision")
+        vote = take_vote(request)
+        suggestion = self._assemble(note, request, visit, diagnoses, lines, vote)
+        if vote.adopted is not None:
+            suggestion = self._adopt(suggestion, request, vote)
+        return suggestion
+
+    def _lines(
+        self,
+        request: CodingRequest,
+        visit: VisitChoice,
+        services: list[FoundService],
+        procedures: list[FoundService],
+        diagnoses: list[FoundDiagnosis],
+    ) -> list[tuple[DraftLine, FoundService | None]]:
+        medicare = request.payer_kind == "medicare"
+        lines: list[tuple[DraftLine, FoundService | None]] = []
+        if visit.code:
+            modifiers = ["25"] if procedures else []
+            if visit.routine and medicare:
+                modifiers.append("GY")
+            lines.append((DraftLine(visit.code, "visit", modifiers), None))
+        refractive = any(d.condition and d.condition.refractive for d in diagnoses)
+        s_code_exam = visit.code in {"S0620", "S0621"}
+        for service in services:
+            if service.kind == "refraction":
+                if s_code_exam or not (refractive or visit.routine):
+                    continue
+                service.modifiers = ["GY"] if medicare else []
+            lines.append((
+                DraftLine(service.code, service.kind, list(service.modifiers), service.units, service.links,
+                          _procedure_dx(service, diagnoses) if service.kind == "procedure" else ()),
+                service,
+            ))
+        order = {"visit": 0, "test": 1, "procedure": 2, "contact_lens": 3, "refraction": 4}
+        return sorted(lines, key=lambda item: order.get(item[0].kind, 5))
+
+    def _assemble(
+        self,
+        note: ParsedNote,
+        request: CodingRequest,
+        visit: VisitChoice,
+        diagnoses: list[FoundDiagnosis],
+        lines: list[tuple[DraftLine, FoundService | None]],
+        vote: Vote,
+    ) -> CodeSuggestion:
+        calibrate = load_calibration()
+        suggested_dx = []
+        for d in diagnoses:
+            score = diagnosis_score(d.source, d.eye_basis, d.stage_basis, d.condition.id if d.condition else None)
+            suggested_dx.append(SuggestedDiagnosis(
+                code=d.code, description=icd10_description(d.code) or "",
+                confidence=calibrate(min(score * vote_factor(vote.of(d.code)), 1.0)),
+                evidence=_evidence(note, d.evidence),
+            ))
+        suggested_lines = []
+        for draft, service in lines:
+            if draft.kind == "visit":
+                score = line_score("visit", "", visit.family, draft.fallback_link)
+                spans, why = visit.evidence, visit.rationale
+            else:
+                score = line_score(draft.kind, service.basis if service else "", "", draft.fallback_link)
+                spans, why = (service.evidence, service.rationale) if service else ([], "")
+            score *= vote_factor(vote.of(line_key(draft.code, draft.modifiers)))
+            suggested_lines.append(SuggestedLine(
+                code=draft.code, modifiers=draft.modifiers, units=draft.units,
+                diagnosis_codes=draft.diagnosis_codes, confidence=calibrate(min(score, 1.0)),
+                evidence=_evidence(note, spans), rationale=why,
+            ))
+        confidences = [d.confidence for d in suggested_dx] + [x.confidence for x in suggested_lines]
+        rationale = [visit.rationale] if visit.rationale else []
+        rationale.append("new patient (3-year rule)" if not visit.established else "established patient")
+        return CodeSuggestion(
+            lines=suggested_lines,
+            diagnoses=[d for d in suggested_dx if icd10_billable(d.code)],
+            confidence=min(confidences) if confidences else 0.0,
+            engine=self.name,
+            engine_version=self.version,
+            rationale=rationale,
+        )
+
+    def _adopt(self, suggestion: CodeSuggestion, request: CodingRequest, vote: Vote) -> CodeSuggestion:
+        """A near-identical approved note: its codes, as staff approved them, with our evidence where it fits."""
+        encounter = vote.adopted
+        assert encounter is not None
+        ours_dx = {d.code: d for d in suggestion.diagnoses}
+        ours_lines = {line_key(x.code, x.modifiers): x for x in suggestion.lines}
+        confidence = load_calibration()(0.99)
+        diagnoses = [
+            SuggestedDiagnosis(code=code, description=icd10_description(code) or "", confidence=confidence,
+                               evidence=ours_dx[code].evidence if code in ours_dx else [])
+            for code in encounter.diagnosis_codes
+            if icd10_billable(code)
+        ]
+        lines = []
+        for line in adopted_lines(encounter, request.payer_kind):
+            ours = ours_lines.get(line_key(line.code, line.modifiers))
+            lines.append(line.model_copy(update={
+                "confidence": confidence,
+                "evidence": ours.evidence if ours else [],
+                "rationale": f"as approved on encounter {encounter.encounter_id} "
+                             f"(similarity {encounter.similarity:.2f})",
+            }))
+        return suggestion.model_copy(update={
+            "diagnoses": diagnoses,
+            "lines": lines,
+            "confidence": confidence if diagnoses or lines else suggestion.confidence,
+            "rationale": [f"adopted the codes of approved encounter {encounter.encounter_id}, a near-identical "
+                          f"note (similarity {encounter.similarity:.2f})", *suggestion.rationale],
+        })
+
+
+def _procedure_dx(service: FoundService, diagnoses: list[FoundDiagnosis]) -> tuple[str, ...]:
+    if service.dx_codes:
+        return service.dx_codes
+    return tuple(d.code for d in diagnoses if d.group in service.links)

@@ -1,0 +1,236 @@
+"""Services performed today: tests, refraction, contact lens fitting and minor procedures, with their modifiers."""
+
+import re
+from dataclasses import dataclass, field
+
+from agents.coding.diagnoses import FoundDiagnosis
+from agents.coding.laterality import EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lids_in
+from agents.coding.lexicon import Lexicon, load_lexicon
+from agents.coding.schemas import PriorVisit
+from agents.coding.sections import Clause, ParsedNote, SectionKind
+
+_STRONG_TODAY = re.compile(r"\btoday\b|\bthis\s+(?:morning|afternoon|visit)\b", re.IGNORECASE)
+_GLAUCOMA_GROUPS = frozenset({"glaucoma", "optic_nerve"})
+_RETINA_GROUPS = frozenset({"amd", "diabetes", "retina_vascular", "macula", "hcq", "retina_other"})
+_SECOND_EYE = re.compile(
+    r"second\s+eye|fellow\s+eye|bills?\s+(?:its|their)\s+own\s+technical|technical\s+(?:portion|component)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class FoundService:
+    """A charge line the note supports, before diagnosis pointers are set."""
+
+    code: str
+    kind: str  # test | refraction | contact_lens | procedure
+    evidence: list[tuple[int, int]]
+    links: tuple[str, ...] = ()
+    modifiers: list[str] = field(default_factory=list)
+    units: int = 1
+    basis: str = "today"  # today (stated) | result (a finding recorded in the exam) | inferred
+    rationale: str = ""
+    dx_codes: tuple[str, ...] = ()  # diagnoses the line must point to (procedures)
+
+
+def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lexicon) -> str | None:
+    """How we know a service named in this clause was done today: "today", "result", or None (not today)."""
+    text = note.span(clause)
+    before = note.text[max(clause.start, mention_start - 25) : mention_start]
+    cues = lexicon.cues
+    if cues["not_done"].search(text) or cues["before_mention_negation"].search(before):
+        return None
+    today = bool(_STRONG_TODAY.search(text))
+    if not today and (cues["past"].search(text) or cues["future"].search(text)):
+        return None
+    if today:
+        return "today"
+    if clause.section in (SectionKind.PLAN, SectionKind.ASSESSMENT):
+        return "today" if cues["done_today"].search(text) else None
+    return "today" if cues["done_today"].search(text) else "result"
+
+
+def _tests(note: ParsedNote, lexicon: Lexicon) -> dict[str, FoundService]:
+    found: dict[str, FoundService] = {}
+    for clause in note.sentences:
+        text = note.span(clause)
+        hits: list[tuple[int, int, int]] = []  # start, end, test index
+        for index, test in enumerate(lexicon.tests):
+            for pattern in test.patterns:
+                hits.extend((m.start(), m.end(), index) for m in pattern.finditer(text))
+        hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+        kept: list[tuple[int, int, int]] = []
+        for hit in hits:
+            if all(hit[1] <= k[0] or hit[0] >= k[1] for k in kept):
+                kept.append(hit)
+        for start, end, index in sorted(kept):
+            test = lexicon.tests[index]
+            if test.requires and not all(r.search(note.text) for r in test.requires):
+                continue
+            basis = performed(note, clause, clause.start + start, lexicon)
+            if basis is None:
+                continue
+            service = found.setdefault(
+                test.code, FoundService(test.code, "test", [], test.links, basis=basis, rationale=test.label)
+            )
+            service.evidence.append((clause.start + start, clause.start + end))
+            if basis == "today":
+                service.basis = "today"
+    return found
+
+
+def _oct_site(found: dict[str, FoundService], groups: set[str]) -> None:
+    """A bare "OCT" takes its site from the diagnoses; 92133 and 92134 are never billed together."""
+    bare = found.pop("OCT", None)
+    glaucoma, retina = bool(groups & _GLAUCOMA_GROUPS), bool(groups & _RETINA_GROUPS)
+    if bare is not None and (glaucoma or retina):
+        code = "92133" if glaucoma and not retina else "92134"
+        target = found.setdefault(code, FoundService(code, "test", [], bare.links, basis=bare.basis))
+        target.evidence += bare.evidence
+        target.basis = "inferred" if target.basis != "today" else "today"
+        target.links = next(t.links for t in load_lexicon().tests if t.code == code)
+    if "92133" in found and "92134" in found:
+        drop = "92134" if glaucoma and not retina else "92133"
+        found.pop(drop)
+
+
+def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
+    for clause in note.sentences:
+        text = note.span(clause)
+        for match in lexicon.refraction.finditer(text):
+            basis = performed(note, clause, clause.start + match.start(), lexicon)
+            tail = text[match.start() : match.end() + 90]
+            if basis is None and not _STRONG_TODAY.search(text):
+                continue
+            if lexicon.refraction_values.search(tail) or re.search(r"\bperformed\b|\bdone\b|final", text, re.I):
+                return FoundService(
+                    "92015", "refraction", [(clause.start + match.start(), clause.start + match.end())],
+                    basis="today", rationale="manifest refraction with a final endpoint",
+                )
+    return None
+
+
+def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
+    for clause in note.sentences:
+        text = note.span(clause)
+        match = lexicon.cl_fit.search(text)
+        if match is None:
+            continue
+        basis = performed(note, clause, clause.start + match.start(), lexicon)
+        if basis is None:
+            continue
+        eyes = eyes_in(text)
+        modifiers = ["52"] if len(eyes) == 1 else []
+        return FoundService(
+            lexicon.cl_fit_code, "contact_lens", [(clause.start + match.start(), clause.start + match.end())],
+            ("refractive",), modifiers, basis=basis, rationale="contact lens fitting done today",
+        )
+    return None
+
+
+def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
+    lids: set[str] = set()
+    evidence: list[tuple[int, int]] = []
+    for clause in note.sentences:
+        text = note.span(clause)
+        match = lexicon.plug.search(text)
+        if match is None or not lexicon.plug_done.search(text):
+            continue
+        cues = lexicon.cues
+        if cues["not_done"].search(text) or (
+            not _STRONG_TODAY.search(text) and (cues["past"].search(text) or cues["future"].search(text))
+        ):
+            continue
+        named = lids_in(text)
+        if named:
+            lids |= named
+            evidence.append((clause.start + match.start(), clause.start + match.end()))
+    return [
+        FoundService(
+            "68761", "procedure", evidence, lexicon.plug_links, [LID_MODIFIER[lid]],
+            rationale=f"punctal plug, {lid} punctum",
+        )
+        for lid in sorted(lids, key=lambda lid: LID_MODIFIER[lid])
+        if lid in LIDS
+    ]
+
+
+def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:
+    removal = next(
+        (
+            (c.start + m.start(), c.start + m.end())
+            for c in note.sentences
+            if c.section != SectionKind.PLAN
+            for m in [lexicon.fb_done.search(note.span(c))]
+            if m is not None and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
+        ),
+        None,
+    )
+    if removal is None:
+        return []
+    found: list[FoundService] = []
+    for diagnosis in diagnoses:
+        code = diagnosis.code
+        if not (code.startswith(("T15.0", "T15.1")) and code.endswith("A")):
+            continue
+        site = "corneal" if code.startswith("T15.0") else "conjunctival"
+        eye = {"1": "right", "2": "left"}.get(code[5])
+        modifiers = [EYE_MODIFIER[eye]] if eye else []
+        if any(s.code == lexicon.fb_codes[site] and s.modifiers == modifiers for s in found):
+            continue
+        found.append(
+            FoundService(
+                lexicon.fb_codes[site], "procedure", [*diagnosis.evidence[:1], removal], (), modifiers,
+                rationale=f"{site} foreign body removed", dx_codes=(code,),
+            )
+        )
+    return found
+
+
+def _biometry_modifiers(service: FoundService, note: ParsedNote, history: list[PriorVisit],
+                        diagnoses: list[FoundDiagnosis]) -> None:
+    """The first eye's biometry is billed globally; the second eye's is 92136-26 with its side."""
+    second = any("92136" in visit.codes for visit in history) or bool(_SECOND_EYE.search(note.text))
+    if not second:
+        return
+    start, end = service.evidence[0]
+    line_start = note.text.rfind("\n", 0, start) + 1
+    line_end = note.text.find("\n", end)
+    eyes = eyes_in(note.text[line_start : line_end if line_end != -1 else len(note.text)])
+    if len(eyes) != 1:
+        cataract_eyes = {d.code[-1] for d in diagnoses if d.group == "cataract"}
+        eyes = frozenset({"right"} if cataract_eyes == {"1"} else {"left"} if cataract_eyes == {"2"} else set())
+    if len(eyes) == 1:
+        service.modifiers = ["26", EYE_MODIFIER[next(iter(eyes))]]
+        service.rationale = "second-eye biometry: professional component with the eye"
+
+
+def find_services(
+    note: ParsedNote, diagnoses: list[FoundDiagnosis], history: list[PriorVisit]
+) -> list[FoundService]:
+    """Tests, refraction, fitting and procedures performed today (not reviewed, planned or declined)."""
+    lexicon = load_lexicon()
+    groups = {d.group for d in diagnoses}
+    tests = _tests(note, lexicon)
+    _oct_site(tests, groups)
+    medical = {d.group for d in diagnoses if d.condition is not None and not d.condition.refractive}
+    for code in [code for code, s in tests.items() if _needs_medical(code, lexicon) and not medical & set(s.links)]:
+        tests.pop(code)  # e.g. topography for a routine contact lens fit
+    if "92136" in tests:
+        _biometry_modifiers(tests["92136"], note, history, diagnoses)
+    services = list(tests.values())
+    refraction = _refraction(note, lexicon)
+    if refraction is not None:
+        services.append(refraction)
+    fit = _contact_lens_fit(note, lexicon)
+    if fit is not None:
+        if "keratoconus" in groups:
+            fit.code, fit.links = lexicon.cl_fit_keratoconus_code, ("keratoconus",)
+        services.append(fit)
+    services += _punctal_plugs(note, lexicon)
+    services += _foreign_body(note, diagnoses, lexicon)
+    return services
+
+
+def _needs_medical(code: str, lexicon: Lexicon) -> bool:
+    return any(t.code == code and t.needs_medical_dx for t in lexicon.tests)

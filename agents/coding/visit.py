@@ -1,0 +1,252 @@
+"""The visit line: eye code (920xx) or E/M (992xx) by exam and MDM, new vs established, routine vs medical."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+
+from agents.coding.diagnoses import FoundDiagnosis
+from agents.coding.lexicon import load_lexicon
+from agents.coding.schemas import CodingRequest
+from agents.coding.sections import ParsedNote, SectionKind
+from knowledge.rules.policies import resolve_policy
+
+_I = re.IGNORECASE
+ELEMENTS: dict[str, re.Pattern[str]] = {
+    "acuity": re.compile(r"\bB?VA\b|acuit(?:y|ies)|\b20/\d{2,3}\b", _I),
+    "pupils": re.compile(r"\bpupils?\b|\bPERRLA?\b|\bAPD\b", _I),
+    "fields": re.compile(r"confrontation|\bC?VF\s+full|\bCVF\b|\bCF\b|\bFTFC\b|\bfields\b|\bfields?\s+full", _I),
+    "motility": re.compile(r"\bEOMs?\b|motility|extraocular|cover\s+test|sensorimotor|\bortho\b", _I),
+    "pressure": re.compile(r"\bIOP\b|pressures?|tonometry|\bGAT\b|applanation|\biCare\b", _I),
+    "slit_lamp": re.compile(r"\bSLE\b|slit\s+lamp|anterior\s+seg(?:ment)?s?|\bant\s+seg\b|\bAC\b|\bcorneas?\b", _I),
+    "dilated": re.compile(r"\bDFE\b|(?<!un)dilat(?:ed|ion)\b|mydria", _I),
+}
+_UNDILATED = re.compile(r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated", _I)
+_ONE_EYE_DILATION = re.compile(r"\bDFE\s+(?:OD|OS)\b(?!\s*(?:\+|and|&|/)\s*O[DS])", _I)
+_COMPREHENSIVE_WORDS = re.compile(
+    r"\bannual\b|\byearly\b|\broutine\b|comprehensive|complete\s+exam|full\s+exam|\bbaseline\b|\bscreening\b"
+    r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|\bdiabet|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
+    r"|first\s+eye\s+exam",
+    _I,
+)
+_FOLLOW_UP = re.compile(
+    r"\bf/u\b|follow[- ]?up|\bfollowed\b|re-?check|\bck\b|\bcheck\b|\breturns?\b|monitoring|\binterval\b", _I
+)
+_NEW_PROBLEM = re.compile(
+    r"\bc/o\b|complain|\bnew\s+(?!patient|pt\b|glasses|specs|spectacle|Rx\b|progressive|readers|lenses|contacts)|sudden|\bcalled\b"
+    r"|noticed|developed|since\s+(?:yesterday|this|last)|painful|\bred\b|\bblur",
+    _I,
+)
+_NO_EXAM = re.compile(
+    r"no\s+other\s+exam(?:ination)?\s+was\s+(?:performed|done)|\brefraction\s+only\b"
+    r"|only\s+(?:to\s+have|for)\s+(?:his|her|their|a)?\s*(?:glasses|spectacle|refraction|Rx)",
+    _I,
+)
+_PROGRESSION = re.compile(
+    r"progress|worse|worsening|unstable|above\s+target|not\s+at\s+target|uncontrolled|increas|side\s+effect"
+    r"|exacerbat|intoleran|new\s+defect",
+    _I,
+)
+_ROUTINE_ASSESSED = re.compile(r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b", _I)
+_NEGATED_CUE = re.compile(r"\b(?:no|not|without|w/o)\s*$", _I)
+_HISTORIAN = re.compile(
+    r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
+    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)",
+    _I,
+)
+_EXTERNAL_DATA = re.compile(r"\b(?:note|notes|records?|report|letter|results?)\b", _I)
+_REVIEWED = re.compile(r"\breviewed\b", _I)
+_FAILED_SCREENING = re.compile(r"fail(?:ed|ing)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+)?(?:vision\s+)?screen", _I)
+
+
+_NEW_PATIENT = re.compile(r"\bnew\s+(?:patient|pt)\b|\bNP\b|first\s+(?:visit|exam)|new\s+to\s+(?:our|the)", _I)
+_ESTABLISHED = re.compile(r"\bestablished\b", _I)
+
+
+class Level(IntEnum):
+    MINIMAL = 1  # straightforward
+    LOW = 2
+    MODERATE = 3
+    HIGH = 4
+
+
+@dataclass
+class VisitChoice:
+    code: str | None
+    family: str  # comprehensive | intermediate | em | vision_plan | none
+    routine: bool
+    established: bool
+    evidence: list[tuple[int, int]] = field(default_factory=list)
+    rationale: str = ""
+    mdm: dict[str, str] = field(default_factory=dict)
+
+
+def is_established(request: CodingRequest, note: ParsedNote) -> bool:
+    """The 3-year rule: established when an optometry visit with the group falls in the 3 years before."""
+    if request.established is not None:
+        return request.established
+    dos = request.date_of_service or date.today()
+    try:
+        window = dos.replace(year=dos.year - 3)
+    except ValueError:  # 29 February
+        window = dos.replace(year=dos.year - 3, day=28)
+    same_specialty = [v for v in request.history if (v.specialty or "optometry").lower() == "optometry"]
+    if request.history:
+        return any(window <= visit.date < dos for visit in same_specialty)
+    # no history passed: the note's own words are all we have
+    if _NEW_PATIENT.search(note.text):
+        return False
+    return bool(_ESTABLISHED.search(note.text) or _FOLLOW_UP.search(_opening(note)))
+
+
+def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
+    """(new, established) routine exam codes for the patient's vision plan."""
+    lexicon = load_lexicon()
+    if request.date_of_service is not None:
+        policy = resolve_policy(request.payer_name, request.payer_kind, request.date_of_service)
+        codes = set(policy.vision_exam_codes)
+        if codes and codes <= {"S0620", "S0621"}:
+            return "S0620", "S0621"
+    if lexicon.s_code_plans.search(request.payer_name):
+        return "S0620", "S0621"
+    return "92004", "92014"
+
+
+def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
+    found: dict[str, tuple[int, int] | None] = {}
+    for name, pattern in ELEMENTS.items():
+        match = pattern.search(note.text)
+        found[name] = (match.start(), match.end()) if match else None
+    if found["dilated"] and (_UNDILATED.search(note.text) and not re.search(r"(?<!un)dilated\s+(?:fundus|exam)", note.text, _I)):
+        found["dilated"] = None
+    return found
+
+
+def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None]) -> bool:
+    if not elements["dilated"]:
+        return False
+    return not (_ONE_EYE_DILATION.search(note.text) and not re.search(r"\bDFE\s+OU\b|dilated.{0,40}both", note.text, _I))
+
+
+def _opening(note: ParsedNote) -> str:
+    """The reason for the visit: the chief complaint, else the first sentence of the note."""
+    complaint = [note.span(c) for c in note.sentences if c.section == SectionKind.COMPLAINT]
+    if complaint:
+        return complaint[0]
+    return note.span(note.sentences[0]) if note.sentences else ""
+
+
+def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
+    groups: dict[str, list[FoundDiagnosis]] = {}
+    for diagnosis in diagnoses:
+        condition = diagnosis.condition
+        if condition is None or condition.refractive or condition.status or condition.systemic:
+            continue
+        groups.setdefault(condition.group, []).append(diagnosis)
+    chronic = [g for g in groups.values() if any(d.condition and d.condition.chronic for d in g)]
+    assessed = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT)
+    progressing = bool(chronic) and (
+        any(not _NEGATED_CUE.search(assessed[: m.start()][-12:]) for m in _PROGRESSION.finditer(assessed))
+        or any(d.condition and "unstable" in d.condition.id for g in chronic for d in g)
+    )
+    if progressing or len(chronic) >= 2:
+        return Level.MODERATE
+    if chronic:
+        return Level.LOW
+    minor = [g for g in groups.values() if all(d.condition and d.condition.self_limited for d in g)]
+    if len(groups) - len(minor) >= 1 or len(minor) >= 2:
+        return Level.LOW
+    return Level.MINIMAL
+
+
+def _data(note: ParsedNote) -> Level:
+    items = sum(
+        len(_EXTERNAL_DATA.findall(note.span(c))) for c in note.sentences if _REVIEWED.search(note.span(c))
+        and re.search(r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat", note.span(c), _I)
+    )
+    historian = bool(_HISTORIAN.search(note.text))
+    if items >= 3:
+        return Level.MODERATE
+    return Level.LOW if items >= 2 or historian else Level.MINIMAL
+
+
+def _risk(note: ParsedNote) -> Level:
+    lexicon = load_lexicon()
+    for match in lexicon.rx_drugs.finditer(note.text):
+        prefix = note.text[max(0, match.start() - 25) : match.start()]
+        if not re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
+            return Level.MODERATE
+    if re.search(r"\bcont(?:inue)?\s+(?:current\s+|both\s+)?(?:gtts|drops|meds)\b", note.text, _I):
+        return Level.MODERATE
+    return Level.LOW if lexicon.otc_products.search(note.text) else Level.MINIMAL
+
+
+def mdm(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> tuple[Level, dict[str, str]]:
+    """Medical decision making: the level that two of the three elements meet or exceed."""
+    problems, data, risk = _problems(diagnoses, note), _data(note), _risk(note)
+    level = sorted((problems, data, risk), reverse=True)[1]
+    return level, {"problems": problems.name.lower(), "data": data.name.lower(), "risk": risk.name.lower()}
+
+
+def em_code(level: Level, established: bool) -> str:
+    return f"9921{level + 1}" if established else f"9920{level + 1}"
+
+
+def choose_visit(
+    note: ParsedNote,
+    request: CodingRequest,
+    diagnoses: list[FoundDiagnosis],
+    assessed: list[FoundDiagnosis],
+    *,
+    procedure_only: bool,
+) -> VisitChoice:
+    """The one exam line of the visit, or none (procedure-only or refraction-only visits). `assessed` are the
+    problems the exam itself addresses (a procedure's own indication is included in the procedure)."""
+    established = is_established(request, note)
+    medical = [d for d in diagnoses if d.condition is not None and not d.condition.refractive and not d.condition.status]
+    assessment = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT)
+    routine = request.payer_kind == "vision" or not medical or bool(_ROUTINE_ASSESSED.search(assessment))
+    if procedure_only:
+        return VisitChoice(None, "none", False, established, rationale="minor procedure only: exam included")
+    no_exam = _NO_EXAM.search(note.text)
+    if no_exam:
+        return VisitChoice(None, "none", False, established, [(no_exam.start(), no_exam.end())],
+                           "refraction only: no exam performed")
+    elements = exam_elements(note)
+    evidence = [span for span in elements.values() if span]
+    if request.payer_kind == "vision":
+        new, est = vision_exam_codes(request)
+        code = est if established else new
+        return VisitChoice(code, "vision_plan", True, established, evidence[:3],
+                           f"routine exam billed to the vision plan as {code}")
+    opening = _opening(note)
+    dilated = _dilated_both(note, elements)
+    full = bool(elements["fields"] and elements["motility"])
+    keyword = _COMPREHENSIVE_WORDS.search(opening) or _COMPREHENSIVE_WORDS.search(note.text[:400])
+    comprehensive = dilated and (full or bool(keyword))
+    if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
+        code = ("92014" if established else "92004") if dilated or full else ("92012" if established else "92002")
+        return VisitChoice(code, "comprehensive", True, established, evidence[:3], "routine eye exam")
+    if comprehensive:
+        code = "92014" if established else "92004"
+        return VisitChoice(code, "comprehensive", False, established, evidence[:4],
+                           "comprehensive exam: dilated fundus and the full set of exam elements")
+    follow_up = _FOLLOW_UP.search(opening) and not _NEW_PROBLEM.search(opening)
+    if follow_up:
+        level, parts = mdm(assessed, note)
+        code = em_code(level, established)
+        match = _FOLLOW_UP.search(opening)
+        start = note.text.find(opening)
+        span = [(start + match.start(), start + match.end())] if match and start >= 0 else []
+        return VisitChoice(code, "em", False, established, span, f"follow-up of a known problem, MDM {parts}", parts)
+    code = "92012" if established else "92002"
+    return VisitChoice(code, "intermediate", False, established, evidence[:3],
+                       "intermediate exam: a new problem evaluated")
+
+
+def routine_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], request: CodingRequest) -> str:
+    """Z01.0- for a routine exam: with or without abnormal findings, or after a failed vision screening."""
+    abnormal = bool(diagnoses)
+    if _FAILED_SCREENING.search(note.text):
+        return "Z01.021" if abnormal else "Z01.020"
+    return "Z01.01" if abnormal else "Z01.00"

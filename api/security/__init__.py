@@ -1,0 +1,1 @@
+"""Who may do what: roles and permissions, passwords, sessions, API keys, lockout and the route guards."""

@@ -1,0 +1,132 @@
+"""Benchmark: parsing a synthetic 5,000-claim 835, ours (pyx12 + models + balancing) beside pyx12 alone.
+
+Run: .venv/bin/python benchmarks/remit_parse_bench.py [--claims 5000]
+Writes a balanced eye-care 835 in a temporary folder, then times pyx12's x12n_document validation
+walk, pyx12's bare tokenizer (X12Reader), and tools.remittance.files.read_835 on the same file.
+"""
+
+import argparse
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pyx12.params
+import pyx12.x12file
+import pyx12.x12n_document
+
+from tools.remittance.files import read_835
+
+# (code, modifiers, charge, allowed) for the lines an optometry practice bills most.
+LINES = (
+    ("92014", (), Decimal("145.00"), Decimal("118.40")),
+    ("92134", ("RT",), Decimal("62.00"), Decimal("38.27")),
+    ("92083", (), Decimal("88.00"), Decimal("61.50")),
+    ("92015", (), Decimal("45.00"), Decimal("0")),
+    ("V2020", ("RB",), Decimal("95.00"), Decimal("60.00")),
+)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def claim_segments(number: int) -> tuple[list[str], Decimal]:
+    """One claim of two or three lines: paid, contractual CO-45, coinsurance PR-2, or denied CO-96 + N130."""
+    picked = [LINES[(number + k) % len(LINES)] for k in range(2 + number % 2)]
+    line_segments: list[str] = []
+    charge = paid = patient = Decimal("0")
+    for index, (code, modifiers, line_charge, allowed) in enumerate(picked, start=1):
+        procedure = ":".join(["HC", code, *modifiers])
+        if allowed == 0:
+            line_paid, adjustments, remark = Decimal("0"), [f"CAS*CO*96*{_money(line_charge)}"], "N130"
+        else:
+            coinsurance = (allowed * Decimal("0.2")).quantize(Decimal("0.01"))
+            line_paid = allowed - coinsurance
+            adjustments = [f"CAS*CO*45*{_money(line_charge - allowed)}", f"CAS*PR*2*{_money(coinsurance)}"]
+            remark = ""
+            patient += coinsurance
+        line_segments += [
+            f"SVC*{procedure}*{_money(line_charge)}*{_money(line_paid)}**1",
+            "DTM*472*20260105",
+            *adjustments,
+            f"REF*6R*{number:06d}{index}",
+        ]
+        if allowed:
+            line_segments.append(f"AMT*B6*{_money(allowed)}")
+        if remark:
+            line_segments.append(f"LQ*HE*{remark}")
+        charge += line_charge
+        paid += line_paid
+    status = "1" if paid else "4"
+    head = [
+        f"CLP*PCN{number:07d}*{status}*{_money(charge)}*{_money(paid)}*{_money(patient)}*12*"
+        f"26005{number:09d}*11*1",
+        f"NM1*QC*1*PATIENT*SYNTHETIC****MI*M{number:08d}",
+        "DTM*232*20260105",
+        "DTM*233*20260105",
+    ]
+    return head + line_segments, paid
+
+
+def write_835(path: Path, claims: int) -> None:
+    body: list[str] = []
+    total = Decimal("0")
+    for number in range(claims):
+        segments, paid = claim_segments(number)
+        body += segments
+        total += paid
+    plb = Decimal("-12.50")
+    header = [
+        f"BPR*I*{_money(total - plb)}*C*ACH*CCP*01*071000013*DA*4400123987*1234567890**01*123000220*DA*"
+        "7712345*20260110",
+        "TRN*1*EFT20260110*1234567890",
+        "DTM*405*20260110",
+        "N1*PR*SYNTHETIC VISION PLAN",
+        "N3*PO BOX 4400",
+        "N4*PORTLAND*OR*97208",
+        "PER*BL*PROVIDER SERVICES*TE*8005550142",
+        "N1*PE*SYNTHETIC EYE CLINIC*XX*1234567893",
+        "REF*TJ*931234567",
+        "LX*1",
+    ]
+    transaction = ["ST*835*0001", *header, *body, f"PLB*1234567893*20261231*WO:REFUND*{_money(plb)}"]
+    transaction.append(f"SE*{len(transaction) + 1}*0001")
+    segments = [
+        "ISA*00*          *00*          *ZZ*SYNTHPAYER     *ZZ*SYNTHCLINIC    *260110*0600*^*00501*000000001*0*P*:",
+        "GS*HP*SYNTHPAYER*SYNTHCLINIC*20260110*0600*1*X*005010X221A1",
+        *transaction,
+        "GE*1*1",
+        "IEA*1*000000001",
+    ]
+    path.write_text("~\n".join(segments) + "~\n", encoding="ascii")
+
+
+def timed(label: str, action) -> object:
+    started = time.perf_counter()
+    result = action()
+    print(f"{label}: {time.perf_counter() - started:.2f} s")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--claims", type=int, default=5000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "synthetic.835"
+        write_835(path, args.claims)
+        print(f"{args.claims} claims, {path.stat().st_size / 1e6:.1f} MB")
+        timed("pyx12 tokenizer only (X12Reader)", lambda: sum(1 for _ in pyx12.x12file.X12Reader(str(path))))
+        timed(
+            "pyx12 x12n_document (walk + validation)",
+            lambda: pyx12.x12n_document.x12n_document(pyx12.params.params(), str(path), None, None),
+        )
+        result = timed("fovea read_835 (pyx12 walk + models + balancing)", lambda: read_835(path))
+    claims = sum(len(t.claims) for t in result.remittance.transactions)
+    codes = sorted({finding.code for finding in result.findings})
+    print(f"claims read: {claims}; finding codes: {codes or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
