@@ -22,7 +22,9 @@ class ServiceLinePayment(BaseModel):
     paid: Money = ZERO
     allowed: Money | None = None
     units: float = 1
-    original_units: float | None = Field(None, description="SVC07 when the payer paid other units than billed")
+    original_units: float | None = Field(
+        None, description="SVC07 when the payer paid other units than billed"
+    )
     date_of_service: dt.date | None = None
     date_of_service_end: dt.date | None = Field(None, description="DTM*151 when the line spans a period")
     adjustments: list[Adjustment] = Field(default_factory=list)
@@ -57,7 +59,9 @@ class ProviderAdjustment(BaseModel):
 
 
 class Payment(BaseModel):
-    handling: str = Field("", description="BPR01: I remittance with payment, H notification only, C payment only")
+    handling: str = Field(
+        "", description="BPR01: I remittance with payment, H notification only, C payment only"
+    )
     method: str = Field("", description="BPR04: ACH, CHK, NON, FWT, BOP")
     amount: Money = ZERO
     date: dt.date | None = None

@@ -126,7 +126,9 @@ def parse_835(text: str) -> ParseResult:
             callback=builder.feed_checked,
         )
         validated = builder.segments > 0
-    except Exception as exc:  # pyx12's validator fails on some broken envelopes; its tokenizer still reads them
+    except (
+        Exception
+    ) as exc:  # pyx12's validator fails on some broken envelopes; its tokenizer still reads them
         validated, reason = False, _first_sentence(exc)
     if validated:
         findings += _validation_findings(report.getvalue(), prepared.offset)
@@ -254,7 +256,23 @@ def _guess_component(text: str, element: str, terminator: str) -> str:
 def _synthetic_envelope(text: str, element: str, component: str, terminator: str) -> tuple[str, str, str]:
     """An ISA and GS header and a GE/IEA trailer around a file that starts at ST."""
     repetition = next(c for c in "^{}!" if c not in (element, component, terminator))
-    fields = ["00", "", "00", "", "ZZ", "FOVEA", "ZZ", "FOVEA", "000101", "0000", repetition, "00501", "000000001", "0", "P"]
+    fields = [
+        "00",
+        "",
+        "00",
+        "",
+        "ZZ",
+        "FOVEA",
+        "ZZ",
+        "FOVEA",
+        "000101",
+        "0000",
+        repetition,
+        "00501",
+        "000000001",
+        "0",
+        "P",
+    ]
     isa = _padded_isa(["ISA", *fields], element, component)
     e, t = element, terminator
     transactions = len(re.findall(rf"(?:^|{re.escape(t)})\s*ST{re.escape(e)}", text))
@@ -301,12 +319,16 @@ def _validation_findings(report: str, offset: int) -> list[Finding]:
 
 
 def _control_issues(level: str, node: dict[str, Any]) -> list[tuple[int, str]]:
-    return [(int(node.get("cur_line") or 0), f"{level}: {error['err_str']}") for error in node.get("errors", [])]
+    return [
+        (int(node.get("cur_line") or 0), f"{level}: {error['err_str']}") for error in node.get("errors", [])
+    ]
 
 
 def _segment_issues(segment: dict[str, Any]) -> list[tuple[int, str]]:
     seg_id, line = segment.get("seg_id") or "?", int(segment.get("cur_line") or 0)
-    issues = [(line, f"{seg_id}: {_SEGMENT_ERRORS.get(e['err_cde'], 'segment error')}") for e in segment["errors"]]
+    issues = [
+        (line, f"{seg_id}: {_SEGMENT_ERRORS.get(e['err_cde'], 'segment error')}") for e in segment["errors"]
+    ]
     for element in segment.get("elements", []):
         ref = f"{seg_id}{int(element['ele_pos']):02d}"
         if element.get("subele_pos"):
@@ -400,7 +422,9 @@ class _Builder:
     def feed(self, segment: Segment) -> None:
         self.segments += 1
         seg_id = segment.get_seg_id() or ""
-        elements = [[element.get_value() or "" for element in composite.elements] for composite in segment.elements]
+        elements = [
+            [element.get_value() or "" for element in composite.elements] for composite in segment.elements
+        ]
         handler = getattr(self, f"_on_{seg_id.lower()}", None)
         if handler is not None and (self.transaction is not None or seg_id in ("ISA", "ST")):
             handler(_Fields(seg_id, elements, self.component))
@@ -734,7 +758,7 @@ def _balance_findings(record: _TransactionRecord) -> list[Finding]:
                 fix="Use this file for structure only; post from the payer's real remittance.",
             )
         ]
-    findings = [f for claim in record.claims for f in _claim_balance(claim)]
+    findings = [f for claim in record.claims for f in _claim_balance(claim) + _date_findings(claim)]
     findings += [_reversal_note(claim) for claim in record.claims if claim.model.reversal and claim.complete]
     if record.payment_segment:
         paid = sum((claim.model.paid for claim in record.claims), ZERO)
@@ -795,6 +819,26 @@ def _claim_balance(claim: _ClaimRecord) -> list[Finding]:
             ),
         )
     return findings
+
+
+def _date_findings(claim: _ClaimRecord) -> list[Finding]:
+    """A line dated outside its claim's statement period is usually a keying error at the payer."""
+    start, end = claim.model.statement_from, claim.model.statement_to or claim.model.statement_from
+    if start is None or end is None:
+        return []
+    return [
+        Finding(
+            code="X12_LINE_DATE_OUTSIDE_CLAIM",
+            severity=Severity.WARNING,
+            lines=[line.segment],
+            message=f"Claim {claim.model.patient_control_number}, line {line.model.code or '?'}: service date "
+            f"{line.model.date_of_service} is outside the claim's period {start} to {end}.",
+            fix="Match this line to the charge by code and amount, not by date; ask the payer to correct "
+            "the date if it was paid under the wrong one.",
+        )
+        for line in claim.lines
+        if line.model.date_of_service and not start <= line.model.date_of_service <= end
+    ]
 
 
 def _reversal_note(claim: _ClaimRecord) -> Finding:

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
-from agents.coding.validate import validate_suggestion
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -19,6 +18,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field, model_validator
 
 from agents.coding.schemas import CodeSuggester, CodeSuggestion, CodingRequest, PriorVisit
+from agents.coding.validate import validate_suggestion
 from billing.charges import Charge, ChargeLine, ChargeStatus
 from billing.money import ZERO, Money
 from billing.practice import Coverage

@@ -34,8 +34,8 @@ class Calibration:
     def __call__(self, score: float) -> float:
         if not self.scores:
             return round(min(max(score, 0.0), 1.0), 4)
-        if score <= self.scores[0]:
-            return self.values[0]
+        if score <= self.scores[0]:  # below anything seen in the fit: scale down, never flatten
+            return round(self.values[0] * max(score, 0.0) / self.scores[0], 4)
         for (x0, y0), (x1, y1) in zip(
             zip(self.scores, self.values, strict=True), zip(self.scores[1:], self.values[1:], strict=True),
             strict=False,

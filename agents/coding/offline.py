@@ -104,7 +104,7 @@ class OfflineCoder:
         if visit.code and visit.routine:
             code = routine_diagnosis(note, diagnoses, request)
             diagnoses.insert(0, FoundDiagnosis(code, None, visit.evidence[:1], -1, "routine"))
-        lines = self._lines(request, visit, services, procedures, diagnoses)
+        lines = self._lines(request, visit, services, procedures, diagnoses) if diagnoses else []
         linked = [
             LinkedDiagnosis(d.code, d.group if d.condition else ("routine" if d.source == "routine" else "derived"),
                             refractive=bool(d.condition and d.condition.refractive),
@@ -115,6 +115,12 @@ class OfflineCoder:
         link_lines(drafts, linked, routine=visit.routine, vision_plan=request.payer_kind == "vision")
         vote = take_vote(request)
         suggestion = self._assemble(note, request, visit, diagnoses, lines, vote)
+        if not diagnoses and services:
+            suggestion.findings.append(Finding(
+                code="NO_ASSESSED_DIAGNOSIS", severity=Severity.WARNING,
+                message=f"The note records {len(services)} service(s) but no diagnosis the coder could read, "
+                        "so nothing was coded (a line needs a diagnosis to point to).",
+                fix="Code this visit by hand from the assessment.", source="offline coder"))
         if vote.adopted is not None:
             suggestion = self._adopt(suggestion, request, vote)
         return suggestion

@@ -1,7 +1,7 @@
 """FastAPI guards: who is calling (session cookie, API key or webhook signature), may they, which practices.
 
-Use `Annotated[Principal, Depends(require(Permission.X))]` on every route; api.security.registry
-refuses to start an app with a route that declares no permission.
+Use `Annotated[Principal, Depends(require(Permission.X))]` on every route; create_app refuses (through
+api.security.registry) a route that declares no permission.
 """
 
 import hmac

@@ -76,7 +76,7 @@ def render_roles_markdown() -> str:
         "# Roles and permissions",
         "",
         "Generated from `api/security/permissions.py` by `render_roles_markdown()`; edit the table there.",
-        "Every route declares one permission; a route that declares none refuses to start (default deny).",
+        "Every route declares one permission; `create_app` refuses a route that declares none (default deny).",
         "Users see only the items, metrics and audit records of the practices they belong to; another",
         "practice's resources answer 404.",
         "",

@@ -166,7 +166,7 @@ def test_unbalanced_amounts_give_findings_not_errors(shared_data: Path) -> None:
     found = {f.code: f for f in result.findings}
     assert {"X12_BPR_UNBALANCED", "X12_LINE_UNBALANCED"} <= set(found)
     assert "off by $10.00" in found["X12_BPR_UNBALANCED"].message
-    assert found["X12_LINE_UNBALANCED"].lines == [15]
+    assert found["X12_LINE_UNBALANCED"].lines == [16]  # the SVC is the 16th segment
     assert len(result.remittance.transactions[0].claims) == 2
 
 

@@ -3,7 +3,6 @@
 import importlib
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -31,22 +30,27 @@ def test_packages_resolve_inside_repo_from_another_directory(tmp_path: Path) -> 
         assert Path(path).resolve().is_relative_to(REPO / name), path
 
 
-def test_cli_help_is_fast_and_imports_no_heavy_library() -> None:
-    """`fovea --help` must answer quickly: heavy libraries are imported lazily inside commands."""
-    heavy = ["torch", "sentence_transformers", "chromadb", "langchain_core", "langgraph", "transformers"]
-    code = (
-        "import sys, time; t=time.perf_counter(); import api.cli; "
-        "print(time.perf_counter()-t); print(','.join(m for m in sys.argv[1:] if m in sys.modules))"
-    )
-    result = subprocess.run([sys.executable, "-c", code, *heavy], capture_output=True, text=True, check=True)
-    import_seconds, loaded = result.stdout.splitlines()[0], result.stdout.splitlines()[1:]
-    assert loaded in ([], [""]), f"heavy modules imported at CLI start-up: {loaded}"
-    assert float(import_seconds) < 1.0
+def test_cli_start_up_imports_no_heavy_library() -> None:
+    """`fovea --help` stays fast because heavy libraries are imported inside commands, never at start-up.
 
-    started = time.perf_counter()
+    (The time itself is measured by ../shared/tools/check-cli-contracts, not asserted here.)
+    """
+    heavy = [
+        "torch",
+        "sentence_transformers",
+        "chromadb",
+        "langchain_core",
+        "langgraph",
+        "transformers",
+        "spacy",
+    ]
+    code = "import sys; import api.cli; print(','.join(m for m in sys.argv[1:] if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code, *heavy], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "", f"heavy modules imported at CLI start-up: {result.stdout.strip()}"
+
     help_run = subprocess.run(
         [str(Path(sys.executable).parent / "fovea"), "--help"], capture_output=True, text=True
     )
     assert help_run.returncode == 0
-    assert "sandbox" in help_run.stdout
-    assert time.perf_counter() - started < 1.5
+    for command in ("sandbox", "check", "ingest", "run"):
+        assert command in help_run.stdout
