@@ -7,7 +7,7 @@ sentence-transformers, chromadb, langchain) are imported inside the commands so 
 
 import typer
 
-from api.commands import contracts, ingest, knowledge, knowledge_import, sandbox, service
+from api.commands import contracts, ingest, knowledge, knowledge_import, sandbox, service, users
 
 app = typer.Typer(
     name="fovea",
@@ -20,6 +20,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(knowledge.check_app, name="check")
 app.add_typer(knowledge_import.app, name="knowledge")
 app.add_typer(contracts.app, name="contract")
+app.add_typer(users.app, name="users")
 app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)

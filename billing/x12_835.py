@@ -126,9 +126,8 @@ def parse_835(text: str) -> ParseResult:
             callback=builder.feed_checked,
         )
         validated = builder.segments > 0
-    except (
-        Exception
-    ) as exc:  # pyx12's validator fails on some broken envelopes; its tokenizer still reads them
+    # pyx12's validator gives up on some broken envelopes (an unknown GS08, say); its tokenizer still reads them.
+    except Exception as exc:
         validated, reason = False, _first_sentence(exc)
     if validated:
         findings += _validation_findings(report.getvalue(), prepared.offset)
@@ -158,7 +157,7 @@ def _read_without_validation(text: str, builder: "_Builder") -> None:
     try:
         reader = pyx12.x12file.X12Reader(io.StringIO(text))
         for segment in reader:
-            builder.feed(segment)
+            builder.feed_checked(segment)
     except pyx12.errors.X12Error as exc:
         if builder.segments == 0:
             raise X12Error(f"not a readable X12 interchange: {_first_sentence(exc)}") from exc
@@ -221,7 +220,8 @@ def _prepare(text: str) -> _Prepared:
             Finding(
                 code="X12_TRUNCATED",
                 severity=Severity.ERROR,
-                lines=[body.count(terminator) + 2],
+                # the partial segment follows the complete ones, and the ISA when the file has one
+                lines=[body.count(terminator) + (1 if offset else 2)],
                 message="The file ends in the middle of a segment: it was cut short. The partial last "
                 "segment was read as far as it goes.",
                 fix="Download the remittance again from the clearinghouse or payer portal.",
@@ -256,24 +256,8 @@ def _guess_component(text: str, element: str, terminator: str) -> str:
 def _synthetic_envelope(text: str, element: str, component: str, terminator: str) -> tuple[str, str, str]:
     """An ISA and GS header and a GE/IEA trailer around a file that starts at ST."""
     repetition = next(c for c in "^{}!" if c not in (element, component, terminator))
-    fields = [
-        "00",
-        "",
-        "00",
-        "",
-        "ZZ",
-        "FOVEA",
-        "ZZ",
-        "FOVEA",
-        "000101",
-        "0000",
-        repetition,
-        "00501",
-        "000000001",
-        "0",
-        "P",
-    ]
-    isa = _padded_isa(["ISA", *fields], element, component)
+    fields = f"ISA|00||00||ZZ|FOVEA|ZZ|FOVEA|000101|0000|{repetition}|00501|000000001|0|P".split("|")
+    isa = _padded_isa(fields, element, component)
     e, t = element, terminator
     transactions = len(re.findall(rf"(?:^|{re.escape(t)})\s*ST{re.escape(e)}", text))
     header = f"GS{e}HP{e}FOVEA{e}FOVEA{e}20000101{e}0000{e}1{e}X{e}{GUIDE}{t}"
@@ -363,7 +347,6 @@ class _Fields:
 class _LineRecord:
     model: ServiceLinePayment
     segment: int
-    recovered: bool = False
 
 
 @dataclass
@@ -422,12 +405,13 @@ class _Builder:
     def feed(self, segment: Segment) -> None:
         self.segments += 1
         seg_id = segment.get_seg_id() or ""
+        handler = getattr(self, f"_on_{seg_id.lower()}", None)
+        if handler is None or (self.transaction is None and seg_id not in ("ISA", "ST")):
+            return
         elements = [
             [element.get_value() or "" for element in composite.elements] for composite in segment.elements
         ]
-        handler = getattr(self, f"_on_{seg_id.lower()}", None)
-        if handler is not None and (self.transaction is not None or seg_id in ("ISA", "ST")):
-            handler(_Fields(seg_id, elements, self.component))
+        handler(_Fields(seg_id, elements, self.component))
 
     def note_stop(self, reason: str) -> None:
         self._finding(
@@ -644,7 +628,6 @@ class _Builder:
         model.charge = self._amount(fields.value(3), "SVC03") or ZERO
         model.paid = self._amount(fields.value(4), "SVC04") or ZERO
         model.units = _units(fields.value(6))
-        self.line.recovered = True
         self._finding(
             "X12_SVC_MALFORMED",
             Severity.WARNING,

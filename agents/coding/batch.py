@@ -184,7 +184,7 @@ def run_batch(
         _worker_suggester = suggester
         with _executor(engine, workers) as pool:
             call = _code_in_worker if engine == "offline" else (lambda raw: code_line(raw, suggester))
-            yield from _counted(pool.map(call, records, chunksize=4), stats, on_record)
+            yield from _counted(pool.map(call, records, chunksize=16), stats, on_record)
     finally:
         _worker_suggester = None
         stats.coding_seconds = time.perf_counter() - started

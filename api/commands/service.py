@@ -60,6 +60,10 @@ def run(
 
     settings = get_settings()
     migrate(settings)
+    if settings.mode == "development":
+        from api.commands.users import seed_demo_users
+
+        seed_demo_users(settings)
     seeding = subprocess.run(
         _fovea(
             "sandbox",

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -48,8 +48,9 @@ class Principal(BaseModel):
     roles: frozenset[Role]
     practice_ids: frozenset[str]
     via: Literal["session", "api_key", "signature"]
-    session_id: str | None = None
-    csrf_token: str | None = None
+    # Secrets of the session: kept out of repr so a logged principal leaks neither.
+    session_id: str | None = Field(None, repr=False)
+    csrf_token: str | None = Field(None, repr=False)
 
     @property
     def actor(self) -> str:
