@@ -7,7 +7,17 @@ sentence-transformers, chromadb, langchain) are imported inside the commands so 
 
 import typer
 
-from api.commands import contracts, ingest, knowledge, knowledge_import, sandbox, service, users
+from api.commands import (
+    coding,
+    contracts,
+    evals,
+    ingest,
+    knowledge,
+    knowledge_import,
+    sandbox,
+    service,
+    users,
+)
 
 app = typer.Typer(
     name="fovea",
@@ -21,6 +31,8 @@ app.add_typer(knowledge.check_app, name="check")
 app.add_typer(knowledge_import.app, name="knowledge")
 app.add_typer(contracts.app, name="contract")
 app.add_typer(users.app, name="users")
+app.add_typer(coding.app, name="code")
+app.add_typer(evals.app, name="eval")
 app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)

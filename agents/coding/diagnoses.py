@@ -364,11 +364,14 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     return [c for c in note.sentences if c.section in FALLBACK_SECTIONS], True
 
 
-def _first_indication(mentions: list[_Mention]) -> list[_Mention]:
+def _first_indication(note: ParsedNote, items: list[Clause], conditions: tuple[Condition, ...]) -> list[_Mention]:
     """Without an assessment, the first sentence that names a condition states the indication; later ones
     are findings the note does not assess."""
-    first = next((m.clause for m in mentions if _counts(m) and m.condition.codes), None)
-    return [m for m in mentions if m.clause == first]
+    for clause in items:
+        mentions = _mentions_in(note, clause, conditions)
+        if any(_counts(m) and (m.condition.codes or m.condition.kind) for m in mentions):
+            return mentions
+    return []
 
 
 def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
@@ -376,9 +379,10 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
     lexicon = load_lexicon()
     items, fallback = assessment_clauses(note)
     item_conditions = tuple(c for c in lexicon.conditions if not c.note_wide)
-    mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]
     if fallback:
-        mentions = _first_indication(mentions)
+        mentions = _first_indication(note, items, item_conditions)
+    else:
+        mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]
     source = "fallback" if fallback else "assessment"
     found: list[FoundDiagnosis] = []
     for index, mention in enumerate(mentions):

@@ -3,6 +3,7 @@
 import logging
 
 from agents.coding.confidence import diagnosis_score, line_score, load_calibration, vote_factor
+from agents.coding.context import context_reader
 from agents.coding.diagnoses import FoundDiagnosis, find_diagnoses
 from agents.coding.lexicon import load_lexicon
 from agents.coding.linking import DraftLine, LinkedDiagnosis, link_lines
@@ -64,6 +65,8 @@ class OfflineCoder:
     def __init__(self, kb: KnowledgeBase | None = None) -> None:
         self._kb = kb
         load_lexicon()
+        context_reader()  # medspaCy loads here, once per process, not on the first note
+        icd10_billable("H40.1131")  # so does the ICD-10-CM table
 
     def suggest(self, request: CodingRequest) -> CodeSuggestion:
         problem = _input_problem(request.note)

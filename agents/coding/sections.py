@@ -59,7 +59,7 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
 )
 _HEADER = re.compile(
     r"(?:(?:^|\n)[ \t]*(?P<short>[SOAP])[ \t]*:)"
-    r"|(?:(?:^|\n|(?<=\S)[ \t]{2,}|(?<=\S\.)[ \t])[ \t]*(?P<long>"
+    r"|(?:(?:(?:^|\n)[ \t]*|(?<=\S)[ \t]{2,}|(?<=\S\.)[ \t])(?P<long>"
     + "|".join(f"(?:{p})" for p, _ in _LONG_HEADERS)
     + r")[ \t]*:)",
     re.IGNORECASE,

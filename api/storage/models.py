@@ -1,4 +1,4 @@
-"""SQLAlchemy ORM models of the copilot's own tables: events, the audit log, coding feedback, users and sign-in."""
+"""SQLAlchemy ORM models of the copilot's own tables: events, audit, feedback, users, reviews, flags, shadow runs."""
 
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -10,12 +10,16 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -231,3 +235,102 @@ class LoginAttemptRecord(Base):
     outcome: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    DECIDED = "decided"
+    EXPIRED = "expired"
+
+
+class ReviewItemRecord(Base):
+    """A workflow thread waiting at interrupt() for a person (or an autopilot policy) to decide.
+
+    `version` is the optimistic lock: a decision claims the item with UPDATE ... WHERE status='pending'
+    AND version=v, so of two reviewers deciding at once exactly one wins. `applied_at` is set once the
+    workflow has finished resuming with the decision; decided items without it are resumed on restart.
+    """
+
+    __tablename__ = "review_items"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(32))
+    thread_id: Mapped[str] = mapped_column(String(128))
+    practice_id: Mapped[str] = mapped_column(String(64))
+    patient_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    encounter_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    claim_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    payer: Mapped[str] = mapped_column(String(128), default="")
+    title: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # SHA-256 of the payload: a re-delivered interrupt is recognised, not queued twice.
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    has_errors: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount: Mapped[str | None] = mapped_column(String(32), default=None)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.PENDING.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    decision: Mapped[str | None] = mapped_column(String(16), default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    edited: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    time_to_decision_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    apply_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        Index("ix_review_items_status_created_at", "status", "created_at"),
+        Index("ix_review_items_thread_id", "thread_id"),
+        # One pending item per workflow thread, however often its interrupt is reported.
+        Index(
+            "uq_review_items_pending_thread",
+            "workflow",
+            "thread_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class FeatureFlagRecord(Base):
+    """A feature's kill switch, autopilot policy, shadow share and manual baseline; absent row = defaults."""
+
+    __tablename__ = "feature_flags"
+
+    feature: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    autopilot_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    autopilot_threshold: Mapped[float] = mapped_column(Float, default=0.95)
+    shadow_share: Mapped[float] = mapped_column(Float, default=0.0)
+    manual_baseline_minutes: Mapped[float] = mapped_column(Float, default=4.0)
+    updated_by: Mapped[str] = mapped_column(String(128), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class ShadowResultRecord(Base):
+    """A shadow run's suggestion, compared with what staff coded by hand once that charge exists."""
+
+    __tablename__ = "shadow_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    feature: Mapped[str] = mapped_column(String(32))
+    practice_id: Mapped[str] = mapped_column(String(64))
+    encounter_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(128))
+    thread_id: Mapped[str] = mapped_column(String(128))
+    suggestion: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    manual: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    comparison: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    compared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (
+        UniqueConstraint("feature", "encounter_id", name="uq_shadow_results_feature_encounter"),
+        Index("ix_shadow_results_compared_at", "compared_at"),
+    )

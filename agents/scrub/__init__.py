@@ -1,0 +1,1 @@
+"""Claim scrubbing before submission: facts about a claim, payer-specific checks, concrete fixes."""
