@@ -14,6 +14,7 @@ from api.commands import (
     ingest,
     knowledge,
     knowledge_import,
+    remit,
     sandbox,
     service,
     users,
@@ -33,6 +34,7 @@ app.add_typer(contracts.app, name="contract")
 app.add_typer(users.app, name="users")
 app.add_typer(coding.app, name="code")
 app.add_typer(evals.app, name="eval")
+app.add_typer(remit.app, name="remit")
 app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)
