@@ -1,28 +1,77 @@
-"""The copilot service's app factory: storage, migrations, the worker pool, routers, problem details."""
+"""The copilot service's app factory: storage, migrations, the worker pool, routers, problem details.
 
+It also wires the review queue: the ReviewService is every workflow's ReviewSink, the WorkflowRegistry
+holds the runtimes that resume threads, the FeatureGate is consulted by the worker, and on start-up
+decisions a crash left unapplied are resumed.
+"""
+
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.features import FeatureGate, ShadowComparer
 from api.logging import RequestLogMiddleware, configure_logging
 from api.problems import install_problem_handlers
-from api.routes import admin_users, auth, health, practices, webhooks
+from api.reviews import ReviewService, WorkflowRegistry
+from api.routes import (
+    admin_events,
+    admin_features,
+    admin_users,
+    audit,
+    auth,
+    health,
+    metrics,
+    practices,
+    reviews,
+    webhooks,
+)
+from api.routes.metrics import ServiceMetrics
 from api.security.deps import require_signature
 from api.security.permissions import Permission
 from api.security.registry import assert_routes_declared
 from api.storage.db import create_db_engine, create_session_factory
 from api.storage.migrate import migrate_engine
+from api.web.routes import install_web
 from api.worker import HandlerRegistry, WorkerPool, default_registry
+from api.workflows import WorkflowRuntime
 from billing.events import EventType
 from billing.settings import Settings
 
+log = logging.getLogger("fovea.app")
+# Decisions whose workflow failed to resume (Crystal PM down) are retried this often, and only once they
+# are this old, so recovery never races a reviewer's own request.
+RECOVERY_INTERVAL_SECONDS = 30.0
+RECOVERY_MIN_AGE = timedelta(seconds=60)
+
+
+async def _recover_decisions(reviews: ReviewService) -> None:
+    """Resume every unapplied decision at start-up (the previous process died), then retry stragglers."""
+    await asyncio.to_thread(reviews.recover)
+    while True:
+        await asyncio.sleep(RECOVERY_INTERVAL_SECONDS)
+        try:
+            await asyncio.to_thread(reviews.recover, RECOVERY_MIN_AGE)
+        except Exception as exc:  # the database may be briefly unavailable: try again next round
+            log.error("decision recovery failed", extra={"error_type": type(exc).__name__})
+
 
 def create_app(
-    settings: Settings, *, start_worker: bool = True, handlers: HandlerRegistry | None = None
+    settings: Settings,
+    *,
+    start_worker: bool = True,
+    handlers: HandlerRegistry | None = None,
+    workflows: list[WorkflowRuntime] | None = None,
 ) -> FastAPI:
-    """The FastAPI app; its lifespan migrates the database and runs the worker pool."""
+    """The FastAPI app; its lifespan migrates the database and runs the worker pool.
+
+    `handlers` replaces the event handlers (tests pass placeholders so the graph stack is not loaded);
+    `workflows` adds runtimes the review queue resumes (tests pass fakes).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,24 +79,47 @@ def create_app(
         engine = create_db_engine(settings.resolved_database_url)
         await run_in_threadpool(migrate_engine, engine)
         sessions = create_session_factory(engine)
+        gate = FeatureGate(sessions)
+        runtimes = WorkflowRegistry(workflows)
+        review_service = ReviewService(sessions, runtimes, gate)
+        service_metrics = ServiceMetrics(sessions)
         registry = handlers
         if registry is None:
             registry = default_registry()
             # Imported here: the graph stack (LangGraph, Chroma, engines) is not needed to import the app.
             from api.coding_runtime import ChargeCodingRuntime
 
-            app.state.charge_coding = ChargeCodingRuntime(settings, sessions)
+            app.state.charge_coding = ChargeCodingRuntime(
+                settings, sessions, sink=review_service, shadow=ShadowComparer(sessions)
+            )
+            runtimes.register(app.state.charge_coding)
             registry.register(EventType.NOTE_FINALIZED, app.state.charge_coding.start_charge_coding)
-        worker = WorkerPool(sessions, registry, concurrency=settings.worker_concurrency)
+            registry.register_shadow(EventType.NOTE_FINALIZED, app.state.charge_coding.shadow_charge_coding)
+        worker = WorkerPool(
+            sessions,
+            registry,
+            concurrency=settings.worker_concurrency,
+            gate=gate,
+            on_error=service_metrics.observe_error,
+        )
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = sessions
         app.state.worker = worker
+        app.state.features = gate
+        app.state.workflows = runtimes
+        app.state.reviews = review_service
+        app.state.metrics = service_metrics
+        recovery: asyncio.Task[None] | None = None
         if start_worker:
             await worker.start()
+            recovery = asyncio.create_task(_recover_decisions(review_service), name="fovea-recovery")
         try:
             yield
         finally:
+            if recovery is not None:
+                recovery.cancel()
+                await asyncio.gather(recovery, return_exceptions=True)
             await worker.stop()
             engine.dispose()
 
@@ -68,6 +140,13 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(admin_users.router)
     app.include_router(practices.router)
+    app.include_router(reviews.router)
+    app.include_router(admin_features.router)
+    app.include_router(admin_events.router)
+    app.include_router(audit.router)
+    app.include_router(metrics.router)
+    # The web UI (/ui pages, static files, / -> /ui/); after the problem handlers, whose JSON it keeps for the API.
+    install_web(app)
     # Default deny: an app with a route that declares no permission is not built.
     assert_routes_declared(app)
     return app

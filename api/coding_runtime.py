@@ -3,6 +3,11 @@
 `ChargeCodingRuntime.start_charge_coding(event)` is the worker's `note.finalized` handler: it runs the
 graph for thread `encounter:<id>` up to the review interrupt. `resume_charge_coding(thread_id, decision)`
 resumes that interrupt with a reviewer's decision (approve, edit or reject).
+
+It is the review queue's WorkflowRuntime for `charge_coding` (api.workflows): when a run stops at review it
+reports the interrupt to the ReviewSink, and `resume(thread_id, decision)` applies the queue's decision.
+`shadow_charge_coding(event)` is the shadow-mode handler: it runs the graph on its own thread to the review,
+stores the suggestion for comparison with staff's coding, and opens no review item.
 """
 
 import logging
@@ -18,14 +23,32 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.coding.engines import make_code_suggester
-from agents.coding.schemas import CodeSuggester, PolicyPassage, SimilarEncounter, SuggestedLine
+from agents.coding.schemas import (
+    CodeSuggester,
+    CodeSuggestion,
+    PolicyPassage,
+    SimilarEncounter,
+    SuggestedLine,
+)
 from agents.tracing import tracing_scope
+from api.features import ShadowComparer
 from api.storage.audit import AuditLog
 from api.storage.checkpoints import make_checkpointer
 from api.storage.feedback import FeedbackLog
+from api.workflows import ReviewItemDraft, ReviewSink
 from billing.events import WebhookEvent
+from billing.findings import Severity
+from billing.money import ZERO, money_str
 from billing.settings import Settings
-from graphs.charge_coding import ReviewDecision, build_charge_coding_graph, thread_id_for
+from graphs.charge_coding import (
+    Coding,
+    ReviewDecision,
+    VisitContext,
+    build_charge_coding_graph,
+    coding_diff,
+    draft_charge,
+    thread_id_for,
+)
 from graphs.ports import CodingRetriever
 from knowledge.base import KnowledgeBase, load_knowledge
 from knowledge.vectorstore import (
@@ -98,12 +121,19 @@ class RunStatus(BaseModel):
     decision: dict[str, Any] | None = None
 
 
+def shadow_thread_id_for(encounter_id: str) -> str:
+    """Shadow runs keep threads of their own, so they never meet the review queue's thread."""
+    return f"shadow:{thread_id_for(encounter_id)}"
+
+
 class ChargeCodingRuntime:
     """Builds and runs the charge_coding graph; engines, knowledge and Chroma are opened on first use.
 
     Runs of the same thread are serialized in this process; each call opens its own checkpointer and
     Crystal PM client, so worker threads share nothing mutable but the engine and Chroma client.
     """
+
+    workflow = "charge_coding"
 
     def __init__(
         self,
@@ -114,8 +144,12 @@ class ChargeCodingRuntime:
         suggester: CodeSuggester | None = None,
         kb: KnowledgeBase | None = None,
         retriever: CodingRetriever | None = None,
+        sink: ReviewSink | None = None,
+        shadow: ShadowComparer | None = None,
     ) -> None:
         self.settings = settings
+        self.sink = sink
+        self.shadow = shadow
         self.audit = AuditLog(sessions)
         self.feedback = FeedbackLog(sessions)
         self._crystalpm = crystalpm
@@ -214,6 +248,15 @@ class ChargeCodingRuntime:
                     "note.finalized for an unknown encounter: nothing to code", extra={"thread_id": thread_id}
                 )
                 return RunStatus(thread_id=thread_id, state="not_started")
+        status, draft = self._run_to_review(encounter_id, thread_id)
+        # Reported outside the thread's lock: an autopilot approval resumes this same thread. Reporting an
+        # already pending review again is harmless (the queue refreshes its item), and it re-opens the item
+        # if a crash came between the checkpoint and the report.
+        if draft is not None and self.sink is not None:
+            self.sink.open_item(draft)
+        return status
+
+    def _run_to_review(self, encounter_id: str, thread_id: str) -> tuple[RunStatus, ReviewItemDraft | None]:
         with self._graph(thread_id) as graph:
             status = self._status(graph, thread_id)
             if status.state == "not_started":
@@ -224,9 +267,61 @@ class ChargeCodingRuntime:
                 log.info(
                     "charge coding already started", extra={"thread_id": thread_id, "state": status.state}
                 )
-                return status
             status = self._status(graph, thread_id)
+            draft = self._review_draft(graph, status)
         log.info("charge coding ran", extra={"thread_id": thread_id, "state": status.state})
+        return status, draft
+
+    def _review_draft(self, graph: CompiledStateGraph, status: RunStatus) -> ReviewItemDraft | None:
+        """The review queue's item for a run waiting at review: ids, payer, confidence, errors, amount."""
+        if status.review is None:
+            return None
+        values = graph.get_state(self._config(status.thread_id)).values
+        context = VisitContext.model_validate(values["context"])
+        suggestion = CodeSuggestion.model_validate(status.review["suggestion"])
+        coding = Coding.of(suggestion)
+        charge = draft_charge(context, coding, status.review["run_id"])
+        return ReviewItemDraft(
+            workflow=self.workflow,
+            thread_id=status.thread_id,
+            practice_id=context.practice_id,
+            title=(
+                f"Encounter {context.encounter_id}: {len(coding.lines)} procedure lines, "
+                f"{len(coding.diagnosis_codes)} diagnoses"
+            ),
+            payload=status.review,
+            confidence=suggestion.confidence,
+            payer=context.payer_name,
+            patient_id=context.patient_id,
+            encounter_id=context.encounter_id,
+            has_errors=any(finding.severity is Severity.ERROR for finding in suggestion.findings),
+            amount=money_str(sum((line.fee for line in charge.lines), ZERO)),
+        )
+
+    def shadow_charge_coding(self, event: WebhookEvent) -> RunStatus:
+        """Shadow mode: run to the review on a shadow thread, store the suggestion, open no review item."""
+        encounter_id = event.data.get("encounter_id")
+        if not isinstance(encounter_id, str) or not encounter_id:
+            raise ValueError("a note.finalized event needs data.encounter_id")
+        if self.shadow is None:
+            raise RuntimeError("shadow mode needs a ShadowComparer")
+        thread_id = shadow_thread_id_for(encounter_id)
+        status, draft = self._run_to_review(encounter_id, thread_id)
+        if draft is not None:
+            coding = Coding.of(CodeSuggestion.model_validate(draft.payload["suggestion"]))
+            self.shadow.record(
+                practice_id=draft.practice_id,
+                encounter_id=encounter_id,
+                event_id=event.id,
+                thread_id=thread_id,
+                suggestion={
+                    "diagnoses": coding.diagnosis_codes,
+                    "lines": [line.key for line in coding.lines],
+                },
+                confidence=draft.confidence,
+            )
+        with self._crystalpm_client() as crystalpm:
+            self.shadow.compare_waiting(crystalpm)
         return status
 
     def resume_charge_coding(self, thread_id: str, decision: ReviewDecision | dict[str, Any]) -> RunStatus:
@@ -238,6 +333,31 @@ class ChargeCodingRuntime:
                 raise ReviewNotPending(f"{thread_id} has no pending review (it is {status.state})")
             graph.invoke(Command(resume=decision.model_dump(mode="json")), self._config(thread_id))
             return self._status(graph, thread_id)
+
+    def resume(self, thread_id: str, decision: dict[str, Any]) -> RunStatus:
+        """The review queue's decision, applied; after a crash it finishes what the decision started.
+
+        Pending review: resume it. Stopped after the decision was taken in (a crash before or during the
+        write): continue from the checkpoint; the write re-uses the run's idempotency key. Done: nothing.
+        """
+        resume_with = ReviewDecision.model_validate(decision).model_dump(mode="json")
+        with self._graph(thread_id) as graph:
+            status = self._status(graph, thread_id)
+            if status.state == "interrupted":
+                graph.invoke(None, self._config(thread_id))
+                status = self._status(graph, thread_id)
+            if status.state == "pending_review":
+                graph.invoke(Command(resume=resume_with), self._config(thread_id))
+                status = self._status(graph, thread_id)
+            if status.state != "done":
+                raise ReviewNotPending(f"{thread_id} cannot take a decision (it is {status.state})")
+            return status
+
+    def diff(self, payload: dict[str, Any], decision: str, edited: dict[str, Any] | None) -> dict[str, Any]:
+        """How the decision changes the suggested codes (api.reviews.SuggestionDiffer)."""
+        suggested = Coding.of(CodeSuggestion.model_validate(payload["suggestion"]))
+        final = {"approve": suggested, "edit": Coding.model_validate(edited or {}), "reject": None}[decision]
+        return coding_diff(suggested, final)
 
     def continue_charge_coding(self, thread_id: str) -> RunStatus:
         """Finish a run that stopped on an error (the write re-uses the run's idempotency key)."""

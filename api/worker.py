@@ -1,4 +1,10 @@
-"""The in-process worker pool: asyncio tasks that claim stored events and run their handlers."""
+"""The in-process worker pool: asyncio tasks that claim stored events and run their handlers.
+
+Before a handler runs, the feature gate (api.features) may skip the event (the feature is switched off)
+or send it to the type's shadow handler. Crystal PM being unavailable or rate-limiting, and network
+errors, are transient: the event is retried with backoff and parked as failed after max_attempts. Any
+other error parks it as failed at once (retrying would fail the same way); an admin re-triggers it.
+"""
 
 import asyncio
 import contextlib
@@ -6,7 +12,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,8 +25,14 @@ from api.storage.events import (
 )
 from api.storage.models import EventStatus
 from billing.events import EventType, WebhookEvent
+from tools.crystalpm.errors import RateLimited, Unavailable
+
+if TYPE_CHECKING:
+    from api.features import FeatureGate
 
 EventHandler = Callable[[WebhookEvent], Awaitable[None] | None]
+ErrorObserver = Callable[[Exception], None]
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (Unavailable, RateLimited, OSError)
 log = logging.getLogger("fovea.worker")
 R = TypeVar("R")
 
@@ -30,12 +42,20 @@ class HandlerRegistry:
 
     def __init__(self) -> None:
         self._handlers: dict[str, EventHandler] = {}
+        self._shadow_handlers: dict[str, EventHandler] = {}
 
     def register(self, event_type: EventType | str, handler: EventHandler) -> None:
         self._handlers[str(event_type)] = handler
 
     def get(self, event_type: str) -> EventHandler | None:
         return self._handlers.get(event_type)
+
+    def register_shadow(self, event_type: EventType | str, handler: EventHandler) -> None:
+        """The handler for the share of events a feature runs in shadow mode (no review items)."""
+        self._shadow_handlers[str(event_type)] = handler
+
+    def get_shadow(self, event_type: str) -> EventHandler | None:
+        return self._shadow_handlers.get(event_type)
 
 
 def acknowledge(event: WebhookEvent) -> None:
@@ -71,6 +91,8 @@ class WorkerPool:
         max_backoff_seconds: float = 300.0,
         poll_seconds: float = 2.0,
         stale_after: timedelta = timedelta(minutes=10),
+        gate: "FeatureGate | None" = None,
+        on_error: ErrorObserver | None = None,
     ) -> None:
         self.sessions = sessions
         self.registry = registry
@@ -80,6 +102,8 @@ class WorkerPool:
         self.max_backoff_seconds = max_backoff_seconds
         self.poll_seconds = poll_seconds
         self.stale_after = stale_after
+        self.gate = gate
+        self.on_error = on_error
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -147,11 +171,16 @@ class WorkerPool:
 
     async def _handle(self, claimed: ClaimedEvent) -> None:
         fields = {"event_id": claimed.id, "event_type": claimed.type, "attempts": claimed.attempts}
-        handler = self.registry.get(claimed.type)
+        try:
+            handler, skip_reason = await self._choose_handler(claimed)
+        except Exception as exc:
+            await self._record_failure(claimed, exc, fields)
+            return
         if handler is None:
-            reason = "no handler for this event type"
-            await asyncio.to_thread(self._with_session, finish_event, claimed.id, EventStatus.SKIPPED, reason)
-            log.warning("event skipped", extra={**fields, "status": "skipped"})
+            await asyncio.to_thread(
+                self._with_session, finish_event, claimed.id, EventStatus.SKIPPED, skip_reason
+            )
+            log.warning("event skipped", extra={**fields, "status": "skipped", "reason": skip_reason})
             return
         try:
             event = WebhookEvent.model_validate(claimed.payload)
@@ -165,14 +194,29 @@ class WorkerPool:
         await asyncio.to_thread(self._with_session, finish_event, claimed.id, EventStatus.DONE)
         log.info("event done", extra={**fields, "status": "done"})
 
+    async def _choose_handler(self, claimed: ClaimedEvent) -> tuple[EventHandler | None, str]:
+        """The handler to run, or None and the reason the event is skipped."""
+        admission = await asyncio.to_thread(self.gate.admit, claimed.type, claimed.id) if self.gate else None
+        if admission is not None and admission.mode == "skip":
+            return None, admission.reason
+        if admission is not None and admission.mode == "shadow":
+            shadow = self.registry.get_shadow(claimed.type)
+            return shadow, "" if shadow else "shadow mode, but no shadow handler for this event type"
+        handler = self.registry.get(claimed.type)
+        return handler, "" if handler else "no handler for this event type"
+
     async def _record_failure(self, claimed: ClaimedEvent, exc: Exception, fields: dict[str, object]) -> None:
         error = describe_error(exc)
         fields = {**fields, "error_type": type(exc).__name__}
-        if claimed.attempts >= self.max_attempts:
+        if self.on_error is not None:
+            self.on_error(exc)
+        if claimed.attempts >= self.max_attempts or not isinstance(exc, TRANSIENT_ERRORS):
             await asyncio.to_thread(self._with_session, finish_event, claimed.id, EventStatus.FAILED, error)
             log.error("event failed", extra={**fields, "status": "failed"})
             return
         delay = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (claimed.attempts - 1))
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            delay = min(self.max_backoff_seconds, max(delay, exc.retry_after))
         retry_after = timedelta(seconds=delay)
         await asyncio.to_thread(self._with_session, retry_event_later, claimed.id, retry_after, error)
         log.warning("event retry scheduled", extra={**fields, "delay_seconds": delay})

@@ -1,5 +1,6 @@
 """The one Settings object (env prefix FOVEA_): modules get configuration here, never from os.environ."""
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     crystalpm_timeout_seconds: float = 10.0
     crystalpm_max_retries: int = 4
     files_inbox_dir: Path | None = None
+    files_outbox_dir: Path | None = Field(None, description="work items for staff; default <data_dir>/outbox")
+    files_practice_id: str = Field("practice", description="the practice the files adapter serves")
+    files_after_import: Literal["move", "leave"] = Field(
+        "move", description="move imported files to <inbox>/imported (failed ones to <inbox>/failed), or leave them"
+    )
+    files_poll_seconds: float = 10.0
 
     # webhooks in
     webhook_secret: SecretStr = SecretStr("dev-webhook-secret")
@@ -84,6 +91,15 @@ class Settings(BaseSettings):
     codes_dir: Path | None = None
     medicare_locality: str = Field("", description="default MAC locality, e.g. '01112-05'")
     chroma_url: str = Field("", description="Chroma server URL; empty means the embedded PersistentClient")
+
+    # denials and appeals (agents/denials): work-queue routing by amount, upload size
+    denial_high_value_threshold: Decimal = Field(
+        Decimal("250"), description="denied amount at or above which a line goes to its queue's high-value lane"
+    )
+    denial_small_balance_threshold: Decimal = Field(
+        Decimal("15"), description="denied amount below which a line goes to small-balance write-off review"
+    )
+    remittance_upload_max_bytes: int = 5 * 1024 * 1024
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":

@@ -10,13 +10,31 @@ import yaml
 CALIBRATION_FILE = Path(__file__).resolve().parent / "lexicon" / "calibration.yaml"
 
 # How much each kind of evidence is worth before calibration (1.0 = stated outright in the note).
-DX_SOURCE = {"assessment": 1.0, "note_wide": 0.93, "derived": 0.97, "routine": 0.95, "fallback": 0.85, "vote": 0.9}
+DX_SOURCE = {
+    "assessment": 1.0,
+    "note_wide": 0.93,
+    "derived": 0.97,
+    "routine": 0.95,
+    "fallback": 0.85,
+    "vote": 0.9,
+}
 EYE_BASIS = {"explicit": 1.0, "n/a": 1.0, "inferred": 0.86, "default": 0.8}
 STAGE_BASIS = {"explicit": 1.0, "n/a": 1.0, "default": 0.86}
 # Conditions named in words that leave a choice open (type, risk level, acute vs chronic) score lower.
 OPEN_CONDITIONS = frozenset(
-    {"cataract", "glaucoma_suspect", "conjunctivitis", "foreign_body", "amblyopia", "keratoconus", "ptosis",
-     "floaters", "hypertension", "acute_allergic_conjunctivitis", "hordeolum"}
+    {
+        "cataract",
+        "glaucoma_suspect",
+        "conjunctivitis",
+        "foreign_body",
+        "amblyopia",
+        "keratoconus",
+        "ptosis",
+        "floaters",
+        "hypertension",
+        "acute_allergic_conjunctivitis",
+        "hordeolum",
+    }
 )
 VISIT_FAMILY = {"vision_plan": 0.97, "comprehensive": 0.92, "intermediate": 0.82, "em": 0.78, "none": 0.9}
 SERVICE_BASIS = {"today": 0.97, "result": 0.95, "inferred": 0.86}
@@ -37,7 +55,8 @@ class Calibration:
         if score <= self.scores[0]:  # below anything seen in the fit: scale down, never flatten
             return round(self.values[0] * max(score, 0.0) / self.scores[0], 4)
         for (x0, y0), (x1, y1) in zip(
-            zip(self.scores, self.values, strict=True), zip(self.scores[1:], self.values[1:], strict=True),
+            zip(self.scores, self.values, strict=True),
+            zip(self.scores[1:], self.values[1:], strict=True),
             strict=False,
         ):
             if score <= x1:
@@ -54,7 +73,9 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
     return Calibration(tuple(data["scores"]), tuple(data["values"]), data.get("fitted_on", ""))
 
 
-def fit_calibration(samples: list[tuple[float, bool]], *, strength: float = 50.0, cap: float = 0.995) -> dict[str, Any]:
+def fit_calibration(
+    samples: list[tuple[float, bool]], *, strength: float = 50.0, cap: float = 0.995
+) -> dict[str, Any]:
     """Fit the score -> confidence map from (rule score, was the code right) pairs.
 
     Codes are grouped by rule score (2 decimals); each group's precision is a Beta estimate whose prior is the
@@ -68,7 +89,9 @@ def fit_calibration(samples: list[tuple[float, bool]], *, strength: float = 50.0
     scores = sorted(groups)
     estimates = [(sum(groups[x]) + strength * x) / (len(groups[x]) + strength) for x in scores]
     weights = [len(groups[x]) for x in scores]
-    fitted = IsotonicRegression(increasing=True, y_max=cap).fit_transform(scores, estimates, sample_weight=weights)
+    fitted = IsotonicRegression(increasing=True, y_max=cap).fit_transform(
+        scores, estimates, sample_weight=weights
+    )
     return {
         "scores": [float(x) for x in scores],
         "values": [round(float(y), 4) for y in fitted],

@@ -89,7 +89,9 @@ class ContextReader:
                 )
                 for ent in doc.ents
             }
-        return [_lookup(by_offsets, e.start_char, e.end_char) if e is not None else Assertion() for e in entities]
+        return [
+            _lookup(by_offsets, e.start_char, e.end_char) if e is not None else Assertion() for e in entities
+        ]
 
 
 def _lookup(by_offsets: dict[tuple[int, int], Assertion], start: int, end: int) -> Assertion:

@@ -1,7 +1,8 @@
 """Diagnoses read from the note the way a coder reads them: the assessment first, at full ICD-10-CM specificity."""
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from agents.coding.context import Assertion, context_reader
 from agents.coding.laterality import BOTH, LEFT, RIGHT, eyes_in, lids_in
@@ -14,9 +15,12 @@ FALLBACK_SECTIONS = frozenset(
 )
 _SUBCLAUSE = re.compile(r",|;|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
 _SUBSEQUENT = re.compile(
-    r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv", re.IGNORECASE
+    r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv",
+    re.IGNORECASE,
 )
-_TYPE_1 = re.compile(r"type\s*(?:1|I)\b(?!I)|\bT1DM\b|\bDM\s?(?:1|I)\b(?!I)|\bIDDM\b|juvenile\s+diabetes", re.I)
+_TYPE_1 = re.compile(
+    r"type\s*(?:1|I)\b(?!I)|\bT1DM\b|\bDM\s?(?:1|I)\b(?!I)|\bIDDM\b|juvenile\s+diabetes", re.I
+)
 _TYPE_2 = re.compile(r"type\s*(?:2|II)\b|\bT2DM\b|\bDM\s?(?:2|II)\b|\bNIDDM\b", re.IGNORECASE)
 _PDR = re.compile(r"(?<!non)(?<!non-)(?<!non )proliferative|\bPDR\b", re.IGNORECASE)
 _DR_SEVERITY = (
@@ -24,12 +28,17 @@ _DR_SEVERITY = (
     (re.compile(r"\bmod(?:erate)?\b", re.I), "3"),
     (re.compile(r"\bmild\b", re.I), "2"),
 )
-_EDEMA_NO = re.compile(r"(?:without|w/o|\bno)\s+(?:center[- ]involving\s+)?(?:DME|CSME|CME|ME\b|(?:diabetic\s+)?macular\s+edema)", re.I)
+_EDEMA_NO = re.compile(
+    r"(?:without|w/o|\bno)\s+(?:center[- ]involving\s+)?(?:DME|CSME|CME|ME\b|(?:diabetic\s+)?macular\s+edema)",
+    re.I,
+)
 _EDEMA_YES = re.compile(r"\bDME\b|\bCSME\b|\bCME\b|macular\s+edema|center[- ]involving", re.IGNORECASE)
 _PDR_STABLE = re.compile(r"stable|regress|quiescent|inactive|involut", re.IGNORECASE)
 _TRACTION = re.compile(r"traction(?:al)?\s+(?:retinal\s+)?detachment|\bTRD\b", re.IGNORECASE)
 _NOT_MACULA = re.compile(r"not\s+involving\s+(?:the\s+)?macula|macula[- ]sparing|extramacular", re.IGNORECASE)
-_NEGATED_DRUG = re.compile(r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never)\W+(?:\w+\W+){0,2}$", re.I)
+_NEGATED_DRUG = re.compile(
+    r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never)\W+(?:\w+\W+){0,2}$", re.I
+)
 _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
 _CONTROL_CODES = (("insulin", "Z79.4"), ("oral", "Z79.84"), ("injectable", "Z79.85"))
 
@@ -45,7 +54,6 @@ class FoundDiagnosis:
     source: str  # assessment | fallback | note_wide | derived
     eye_basis: str = "n/a"  # explicit | inferred | default | n/a
     stage_basis: str = "n/a"  # explicit | default | n/a
-    features: dict[str, bool] = field(default_factory=dict)
 
     @property
     def group(self) -> str:
@@ -113,7 +121,9 @@ class _Reading:
     per_eye: dict[str, str | None]
 
 
-def _read_scope(text: str, stage_of) -> tuple[list[tuple[frozenset[str], str | None]], str | None]:
+def _read_scope(
+    text: str, stage_of: Callable[[str], str | None]
+) -> tuple[list[tuple[frozenset[str], str | None]], str | None]:
     """Each sub-clause's eyes and stage, and the stage stated without an eye."""
     parts, free_stage, cursor = [], None, 0
     for cut in [*_SUBCLAUSE.finditer(text), None]:
@@ -128,7 +138,7 @@ def _read_scope(text: str, stage_of) -> tuple[list[tuple[frozenset[str], str | N
 
 
 def _reading(
-    note: ParsedNote, mentions: list[_Mention], index: int, stage_of, lexicon: Lexicon
+    note: ParsedNote, mentions: list[_Mention], index: int, stage_of: Callable[[str], str | None]
 ) -> _Reading:
     """Eyes and stage of a mention: the words after it first ("POAG OU, mild"), then the words between it and
     the previous mention ("early dry AMD OU"), then the rest of the clause, then the rest of the note."""
@@ -136,7 +146,7 @@ def _reading(
     start, end = _scope(mentions, index)
     after, before = note.text[mention.start : end], note.text[start : mention.start]
     for text in (after, before + after):
-        parts, free_stage = _read_scope(text, stage_of)
+        parts, _ = _read_scope(text, stage_of)
         per_eye: dict[str, str | None] = {}
         for eyes, stage in parts:
             if len(eyes) == 1 and stage is not None:
@@ -159,6 +169,10 @@ def _reading(
     if mention.condition.eye_default == "both":
         return _Reading(BOTH, "default", stage, {})
     return _Reading(frozenset(), "default", stage, {})
+
+
+def _no_stage(_text: str) -> None:
+    return None
 
 
 def _eyes_elsewhere(note: ParsedNote, condition: Condition) -> frozenset[str]:
@@ -226,7 +240,7 @@ def _codes_for(
     mention = mentions[index]
     condition = mention.condition
     scale = lexicon.stages.get(condition.stage) if condition.stage else None
-    reading = _reading(note, mentions, index, scale.level if scale else (lambda _t: None), lexicon)
+    reading = _reading(note, mentions, index, scale.level if scale else _no_stage)
     start, end = _scope(mentions, index)
     scope = note.text[start:end]
     encounter = "D" if _SUBSEQUENT.search(scope) else "A"
@@ -236,7 +250,9 @@ def _codes_for(
         if "{lid}" in template:
             lids = lids_in(scope) or lids_in(note.text[mention.start : mention.clause.end])
             chars = _lid_chars(lids, reading.eyes, condition)
-            out += [(c, "explicit" if lids else reading.eye_basis, "n/a") for c in _render_lid(template, chars)]
+            out += [
+                (c, "explicit" if lids else reading.eye_basis, "n/a") for c in _render_lid(template, chars)
+            ]
             continue
         if "{eye}" not in template:
             out.append((template.format(encounter=encounter), "n/a", "n/a"))
@@ -302,7 +318,7 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
     for i in dr_index:
         mention = mentions[i]
         start, end = _scope(mentions, i)
-        scope = note.text[mention.start : end] if start >= mention.start else note.text[start:end]
+        scope = note.text[start:end]
         parts, free = _read_scope(scope, _dr_stage)
         per_eye = {next(iter(e)): s for e, s in parts if len(e) == 1 and s is not None}
         eyes = frozenset(e for part_eyes, _ in parts for e in part_eyes) or eyes_in(
@@ -313,21 +329,42 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
         if len(per_eye) == 2 and per_eye[RIGHT] != per_eye[LEFT]:
             for eye in (RIGHT, LEFT):
                 code = f"{family}.{per_eye[eye]}{_EYE_CHAR[eye]}"
-                found.append(FoundDiagnosis(code, mention.condition, evidence, mention.start, "assessment",
-                                            "explicit", "explicit"))
+                found.append(
+                    FoundDiagnosis(
+                        code, mention.condition, evidence, mention.start, "assessment", "explicit", "explicit"
+                    )
+                )
             continue
         stage = whole or next((s for _, s in parts if s is not None), free)
         if stage is None:
-            code = f"{family}.311" if _EDEMA_YES.search(scope) and not _EDEMA_NO.search(scope) else f"{family}.319"
-            found.append(FoundDiagnosis(code, mention.condition, evidence, mention.start, "assessment", "n/a",
-                                        "default"))
+            code = (
+                f"{family}.311"
+                if _EDEMA_YES.search(scope) and not _EDEMA_NO.search(scope)
+                else f"{family}.319"
+            )
+            found.append(
+                FoundDiagnosis(
+                    code, mention.condition, evidence, mention.start, "assessment", "n/a", "default"
+                )
+            )
             continue
         eye_char = "3" if eyes == BOTH else _EYE_CHAR[next(iter(eyes))] if eyes else "9"
-        found.append(FoundDiagnosis(f"{family}.{stage}{eye_char}", mention.condition, evidence, mention.start,
-                                    "assessment", "explicit" if eyes else "default", "explicit"))
+        found.append(
+            FoundDiagnosis(
+                f"{family}.{stage}{eye_char}",
+                mention.condition,
+                evidence,
+                mention.start,
+                "assessment",
+                "explicit" if eyes else "default",
+                "explicit",
+            )
+        )
     if not found:
         condition = dm[0].condition
-        found.append(FoundDiagnosis(f"{family}.9", condition, [(dm[0].start, dm[0].end)], first, "assessment"))
+        found.append(
+            FoundDiagnosis(f"{family}.9", condition, [(dm[0].start, dm[0].end)], first, "assessment")
+        )
     if family == "E11":
         found += _control_codes(note, first)
     return found
@@ -349,7 +386,9 @@ def _note_wide(note: ParsedNote, conditions: list[Condition]) -> list[tuple[Cond
     found = []
     for condition in conditions:
         for clause in note.sentences:
-            hits = [m for m in _mentions_in(note, clause, (condition,)) if m.condition is condition and _counts(m)]
+            hits = [
+                m for m in _mentions_in(note, clause, (condition,)) if m.condition is condition and _counts(m)
+            ]
             if hits:
                 found.append((condition, hits[0]))
                 break
@@ -358,13 +397,17 @@ def _note_wide(note: ParsedNote, conditions: list[Condition]) -> list[tuple[Cond
 
 def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     """The clauses diagnoses come from, and whether they are a fallback (no assessment in the note)."""
-    items = [c for c in note.clauses if c.section == SectionKind.ASSESSMENT and not is_plan_bullet(note.text, c)]
+    items = [
+        c for c in note.clauses if c.section == SectionKind.ASSESSMENT and not is_plan_bullet(note.text, c)
+    ]
     if note.has(SectionKind.ASSESSMENT):
         return items, False
     return [c for c in note.sentences if c.section in FALLBACK_SECTIONS], True
 
 
-def _first_indication(note: ParsedNote, items: list[Clause], conditions: tuple[Condition, ...]) -> list[_Mention]:
+def _first_indication(
+    note: ParsedNote, items: list[Clause], conditions: tuple[Condition, ...]
+) -> list[_Mention]:
     """Without an assessment, the first sentence that names a condition states the indication; later ones
     are findings the note does not assess."""
     for clause in items:
@@ -391,7 +434,9 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
             continue
         span = _evidence_span(note, mentions, index)
         for code, eye_basis, stage_basis in _codes_for(note, mentions, index, lexicon):
-            found.append(FoundDiagnosis(code, condition, [span], mention.start, source, eye_basis, stage_basis))
+            found.append(
+                FoundDiagnosis(code, condition, [span], mention.start, source, eye_basis, stage_basis)
+            )
     found += _diabetes_codes(note, mentions)
     groups = {d.group for d in found}
     wide = [c for c in lexicon.conditions if c.note_wide and c.requires_group in groups]
@@ -432,7 +477,10 @@ def _suppressed(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
     return [
         d
         for d in found
-        if not (d.condition and any(c.startswith(p) and c != d.code for p in d.condition.suppressed_by for c in codes))
+        if not (
+            d.condition
+            and any(c.startswith(p) and c != d.code for p in d.condition.suppressed_by for c in codes)
+        )
     ]
 
 
@@ -458,8 +506,11 @@ def _ordered(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
     for diagnosis in status:
         at = ordered.index(diagnosis)
         medical = next(
-            (i for i, d in enumerate(ordered) if i > at and d.condition and not d.condition.refractive
-             and not d.condition.status),
+            (
+                i
+                for i, d in enumerate(ordered)
+                if i > at and d.condition and not d.condition.refractive and not d.condition.status
+            ),
             None,
         )
         if at == 0 and medical is not None:

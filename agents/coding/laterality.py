@@ -14,7 +14,12 @@ EYE_MODIFIER = {RIGHT: "RT", LEFT: "LT"}
 
 _FLAGS = re.IGNORECASE
 _EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(r"\bOU\b|\bboth\s+(?:eyes|sides)\b|\beach\s+eye\b|\beither\s+eye\b|\bbilateral(?:ly)?\b", _FLAGS), BOTH),
+    (
+        re.compile(
+            r"\bOU\b|\bboth\s+(?:eyes|sides)\b|\beach\s+eye\b|\beither\s+eye\b|\bbilateral(?:ly)?\b", _FLAGS
+        ),
+        BOTH,
+    ),
     (re.compile(r"\bright\s+and\s+left\b|\bleft\s+and\s+right\b", _FLAGS), BOTH),
     (re.compile(r"\bOD\b|\bright(?:\s+eye)?\b(?!\s+(?:upper|lower))|\bR\.E\.", _FLAGS), frozenset({RIGHT})),
     (re.compile(r"\bRE\b"), frozenset({RIGHT})),
@@ -26,13 +31,22 @@ _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"\bRLL\b|\bright\s+lower\b|\bOD\s+(?:LL|lower)\b", _FLAGS), frozenset({"RLL"})),
     (re.compile(r"\bLUL\b|\bleft\s+upper\b|\bOS\s+(?:UL|upper)\b", _FLAGS), frozenset({"LUL"})),
     (re.compile(r"\bLLL\b|\bleft\s+lower\b|\bOS\s+(?:LL|lower)\b", _FLAGS), frozenset({"LLL"})),
-    (re.compile(r"\bboth\s+upper\b|\bupper\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b", _FLAGS),
-     frozenset({"RUL", "LUL"})),
-    (re.compile(r"\bboth\s+lower\b|\blower\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b", _FLAGS),
-     frozenset({"RLL", "LLL"})),
-    (re.compile(r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b", _FLAGS), frozenset(LIDS)),
+    (
+        re.compile(r"\bboth\s+upper\b|\bupper\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b", _FLAGS),
+        frozenset({"RUL", "LUL"}),
+    ),
+    (
+        re.compile(r"\bboth\s+lower\b|\blower\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b", _FLAGS),
+        frozenset({"RLL", "LLL"}),
+    ),
+    (
+        re.compile(r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b", _FLAGS),
+        frozenset(LIDS),
+    ),
 )
-_UPPER_AND_LOWER = re.compile(r"\bupper\s*(?:and|\+|&|/)\s*lower\b|\blower\s*(?:and|\+|&|/)\s*upper\b", _FLAGS)
+_UPPER_AND_LOWER = re.compile(
+    r"\bupper\s*(?:and|\+|&|/)\s*lower\b|\blower\s*(?:and|\+|&|/)\s*upper\b", _FLAGS
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,9 @@ def eyes_in(text: str) -> frozenset[str]:
 def lid_mentions(text: str) -> list[EyeMention]:
     """Eyelids (or their puncta) named in the text; `eyes` holds lid names (RUL, RLL, LUL, LLL)."""
     return [
-        EyeMention(lids, m.start(), m.end()) for pattern, lids in _LID_PATTERNS for m in pattern.finditer(text)
+        EyeMention(lids, m.start(), m.end())
+        for pattern, lids in _LID_PATTERNS
+        for m in pattern.finditer(text)
     ]
 
 

@@ -14,7 +14,6 @@ class LinkedDiagnosis:
     code: str
     group: str
     refractive: bool = False
-    status: bool = False
 
 
 @dataclass
@@ -33,7 +32,9 @@ def link_lines(
     lines: list[DraftLine], diagnoses: list[LinkedDiagnosis], *, routine: bool, vision_plan: bool
 ) -> None:
     """Set diagnosis_codes on every line, then make sure every diagnosis is pointed to at least once."""
-    procedure_dx = {code for line in lines if line.kind == "procedure" for code in _procedure_dx(line, diagnoses)}
+    procedure_dx = {
+        code for line in lines if line.kind == "procedure" for code in _procedure_dx(line, diagnoses)
+    }
     refraction_billed = any(line.kind == "refraction" for line in lines)
     chief = next((d for d in diagnoses if not d.code.startswith(ROUTINE_PREFIX)), None)
     chief_refractive = chief is not None and (chief.refractive or chief.group == "amblyopia")
@@ -57,7 +58,9 @@ def link_lines(
                 chosen += [d.code for d in diagnoses if d.code == "Z79.899" and "hcq" in line.links]
                 chosen = [d.code for d in diagnoses if d.code in chosen]
         if not chosen and diagnoses:
-            medical = [d.code for d in diagnoses if not d.refractive and not d.code.startswith(ROUTINE_PREFIX)]
+            medical = [
+                d.code for d in diagnoses if not d.refractive and not d.code.startswith(ROUTINE_PREFIX)
+            ]
             chosen = (medical or [d.code for d in diagnoses])[:1]
             line.fallback_link = True
         line.diagnosis_codes = chosen[:MAX_POINTERS]

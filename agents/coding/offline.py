@@ -30,18 +30,30 @@ log = logging.getLogger(__name__)
 def _input_problem(note: str) -> Finding | None:
     """Why a note cannot be read at all (empty, huge, not text), or None."""
     if not note or not note.strip():
-        return Finding(code="NOTE_EMPTY", severity=Severity.ERROR, message="The note is empty.",
-                       fix="Finalize the exam note in Crystal PM, then code it again.", source="offline coder")
+        return Finding(
+            code="NOTE_EMPTY",
+            severity=Severity.ERROR,
+            message="The note is empty.",
+            fix="Finalize the exam note in Crystal PM, then code it again.",
+            source="offline coder",
+        )
     if len(note) > MAX_NOTE_CHARS:
-        return Finding(code="NOTE_TOO_LONG", severity=Severity.ERROR,
-                       message=f"The note is {len(note):,} characters; the coder reads at most {MAX_NOTE_CHARS:,}.",
-                       fix="Code this visit by hand, or split the document into the visit note alone.",
-                       source="offline coder")
+        return Finding(
+            code="NOTE_TOO_LONG",
+            severity=Severity.ERROR,
+            message=f"The note is {len(note):,} characters; the coder reads at most {MAX_NOTE_CHARS:,}.",
+            fix="Code this visit by hand, or split the document into the visit note alone.",
+            source="offline coder",
+        )
     printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in note)
     if "\x00" in note or printable / len(note) < 0.9:
-        return Finding(code="NOTE_UNREADABLE", severity=Severity.ERROR,
-                       message="The note is not readable text (binary or garbled characters).",
-                       fix="Export the note again as plain text.", source="offline coder")
+        return Finding(
+            code="NOTE_UNREADABLE",
+            severity=Severity.ERROR,
+            message="The note is not readable text (binary or garbled characters).",
+            fix="Export the note again as plain text.",
+            source="offline coder",
+        )
     return None
 
 
@@ -77,11 +89,17 @@ class OfflineCoder:
         except Exception as error:  # a coder bug must never take the workflow down; the reviewer codes it
             log.exception("offline coder failed (%s)", type(error).__name__)
             return CodeSuggestion(
-                findings=[Finding(code="CODER_FAILED", severity=Severity.ERROR,
-                                  message="The offline coder could not read this note.",
-                                  fix="Code this visit by hand; the error is in the service log.",
-                                  source="offline coder")],
-                engine=self.name, engine_version=self.version,
+                findings=[
+                    Finding(
+                        code="CODER_FAILED",
+                        severity=Severity.ERROR,
+                        message="The offline coder could not read this note.",
+                        fix="Code this visit by hand; the error is in the service log.",
+                        source="offline coder",
+                    )
+                ],
+                engine=self.name,
+                engine_version=self.version,
             )
         if self._kb is not None:
             from agents.coding.validate import validate_suggestion
@@ -96,12 +114,21 @@ class OfflineCoder:
         procedures = [s for s in services if s.kind == "procedure"]
         procedure_dx = {code for s in procedures for code in _procedure_dx(s, diagnoses)}
         separate = [
-            d for d in diagnoses
-            if d.code not in procedure_dx and d.condition is not None and not d.condition.refractive
-            and not d.condition.status and d.source != "derived"
+            d
+            for d in diagnoses
+            if d.code not in procedure_dx
+            and d.condition is not None
+            and not d.condition.refractive
+            and not d.condition.status
+            and d.source != "derived"
         ]
-        visit = choose_visit(note, request, diagnoses, separate if procedures else diagnoses,
-                             procedure_only=bool(procedures) and not separate)
+        visit = choose_visit(
+            note,
+            request,
+            diagnoses,
+            separate if procedures else diagnoses,
+            procedure_only=bool(procedures) and not separate,
+        )
         if not diagnoses and not visit.routine:
             visit = VisitChoice(None, "none", False, visit.established, rationale="no codable diagnosis")
         if visit.code and visit.routine:
@@ -109,9 +136,11 @@ class OfflineCoder:
             diagnoses.insert(0, FoundDiagnosis(code, None, visit.evidence[:1], -1, "routine"))
         lines = self._lines(request, visit, services, procedures, diagnoses) if diagnoses else []
         linked = [
-            LinkedDiagnosis(d.code, d.group if d.condition else ("routine" if d.source == "routine" else "derived"),
-                            refractive=bool(d.condition and d.condition.refractive),
-                            status=bool(d.condition and d.condition.status))
+            LinkedDiagnosis(
+                d.code,
+                d.group if d.condition else ("routine" if d.source == "routine" else "derived"),
+                refractive=bool(d.condition and d.condition.refractive),
+            )
             for d in diagnoses
         ]
         drafts = [draft for draft, _ in lines]
@@ -119,11 +148,16 @@ class OfflineCoder:
         vote = take_vote(request)
         suggestion = self._assemble(note, request, visit, diagnoses, lines, vote)
         if not diagnoses and services:
-            suggestion.findings.append(Finding(
-                code="NO_ASSESSED_DIAGNOSIS", severity=Severity.WARNING,
-                message=f"The note records {len(services)} service(s) but no diagnosis the coder could read, "
-                        "so nothing was coded (a line needs a diagnosis to point to).",
-                fix="Code this visit by hand from the assessment.", source="offline coder"))
+            suggestion.findings.append(
+                Finding(
+                    code="NO_ASSESSED_DIAGNOSIS",
+                    severity=Severity.WARNING,
+                    message=f"The note records {len(services)} service(s) but no diagnosis the coder could read, "
+                    "so nothing was coded (a line needs a diagnosis to point to).",
+                    fix="Code this visit by hand from the assessment.",
+                    source="offline coder",
+                )
+            )
         if vote.adopted is not None:
             suggestion = self._adopt(suggestion, request, vote)
         return suggestion
@@ -150,11 +184,19 @@ class OfflineCoder:
                 if s_code_exam or not (refractive or visit.routine):
                     continue
                 service.modifiers = ["GY"] if medicare else []
-            lines.append((
-                DraftLine(service.code, service.kind, list(service.modifiers), service.units, service.links,
-                          _procedure_dx(service, diagnoses) if service.kind == "procedure" else ()),
-                service,
-            ))
+            lines.append(
+                (
+                    DraftLine(
+                        service.code,
+                        service.kind,
+                        list(service.modifiers),
+                        service.units,
+                        service.links,
+                        _procedure_dx(service, diagnoses) if service.kind == "procedure" else (),
+                    ),
+                    service,
+                )
+            )
         order = {"visit": 0, "test": 1, "procedure": 2, "contact_lens": 3, "refraction": 4}
         return sorted(lines, key=lambda item: order.get(item[0].kind, 5))
 
@@ -170,12 +212,17 @@ class OfflineCoder:
         calibrate = load_calibration()
         suggested_dx = []
         for d in diagnoses:
-            score = diagnosis_score(d.source, d.eye_basis, d.stage_basis, d.condition.id if d.condition else None)
-            suggested_dx.append(SuggestedDiagnosis(
-                code=d.code, description=icd10_description(d.code) or "",
-                confidence=calibrate(min(score * vote_factor(vote.of(d.code)), 1.0)),
-                evidence=_evidence(note, d.evidence),
-            ))
+            score = diagnosis_score(
+                d.source, d.eye_basis, d.stage_basis, d.condition.id if d.condition else None
+            )
+            suggested_dx.append(
+                SuggestedDiagnosis(
+                    code=d.code,
+                    description=icd10_description(d.code) or "",
+                    confidence=calibrate(min(score * vote_factor(vote.of(d.code)), 1.0)),
+                    evidence=_evidence(note, d.evidence),
+                )
+            )
         suggested_lines = []
         for draft, service in lines:
             if draft.kind == "visit":
@@ -185,11 +232,17 @@ class OfflineCoder:
                 score = line_score(draft.kind, service.basis if service else "", "", draft.fallback_link)
                 spans, why = (service.evidence, service.rationale) if service else ([], "")
             score *= vote_factor(vote.of(line_key(draft.code, draft.modifiers)))
-            suggested_lines.append(SuggestedLine(
-                code=draft.code, modifiers=draft.modifiers, units=draft.units,
-                diagnosis_codes=draft.diagnosis_codes, confidence=calibrate(min(score, 1.0)),
-                evidence=_evidence(note, spans), rationale=why,
-            ))
+            suggested_lines.append(
+                SuggestedLine(
+                    code=draft.code,
+                    modifiers=draft.modifiers,
+                    units=draft.units,
+                    diagnosis_codes=draft.diagnosis_codes,
+                    confidence=calibrate(min(score, 1.0)),
+                    evidence=_evidence(note, spans),
+                    rationale=why,
+                )
+            )
         confidences = [d.confidence for d in suggested_dx] + [x.confidence for x in suggested_lines]
         rationale = [visit.rationale] if visit.rationale else []
         rationale.append("new patient (3-year rule)" if not visit.established else "established patient")
@@ -210,27 +263,40 @@ class OfflineCoder:
         ours_lines = {line_key(x.code, x.modifiers): x for x in suggestion.lines}
         confidence = load_calibration()(0.99)
         diagnoses = [
-            SuggestedDiagnosis(code=code, description=icd10_description(code) or "", confidence=confidence,
-                               evidence=ours_dx[code].evidence if code in ours_dx else [])
+            SuggestedDiagnosis(
+                code=code,
+                description=icd10_description(code) or "",
+                confidence=confidence,
+                evidence=ours_dx[code].evidence if code in ours_dx else [],
+            )
             for code in encounter.diagnosis_codes
             if icd10_billable(code)
         ]
         lines = []
         for line in adopted_lines(encounter, request.payer_kind):
             ours = ours_lines.get(line_key(line.code, line.modifiers))
-            lines.append(line.model_copy(update={
-                "confidence": confidence,
-                "evidence": ours.evidence if ours else [],
-                "rationale": f"as approved on encounter {encounter.encounter_id} "
-                             f"(similarity {encounter.similarity:.2f})",
-            }))
-        return suggestion.model_copy(update={
-            "diagnoses": diagnoses,
-            "lines": lines,
-            "confidence": confidence if diagnoses or lines else suggestion.confidence,
-            "rationale": [f"adopted the codes of approved encounter {encounter.encounter_id}, a near-identical "
-                          f"note (similarity {encounter.similarity:.2f})", *suggestion.rationale],
-        })
+            lines.append(
+                line.model_copy(
+                    update={
+                        "confidence": confidence,
+                        "evidence": ours.evidence if ours else [],
+                        "rationale": f"as approved on encounter {encounter.encounter_id} "
+                        f"(similarity {encounter.similarity:.2f})",
+                    }
+                )
+            )
+        return suggestion.model_copy(
+            update={
+                "diagnoses": diagnoses,
+                "lines": lines,
+                "confidence": confidence if diagnoses or lines else suggestion.confidence,
+                "rationale": [
+                    f"adopted the codes of approved encounter {encounter.encounter_id}, a near-identical "
+                    f"note (similarity {encounter.similarity:.2f})",
+                    *suggestion.rationale,
+                ],
+            }
+        )
 
 
 def _procedure_dx(service: FoundService, diagnoses: list[FoundDiagnosis]) -> tuple[str, ...]:

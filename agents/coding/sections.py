@@ -48,10 +48,16 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
         r"|Pertinent\s+negatives|Allergies|Current\s+(?:Ocular\s+|Outpatient\s+)?Medications(?:\s*\([^)\n]*\))?",
         SectionKind.HISTORY,
     ),
-    (r"Objective|Exam(?:ination)?|Base\s+Eye\s+Exam|Slit\s+Lamp(?:\s+and\s+Fundus\s+Exam)?", SectionKind.EXAM),
-    (r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results)?|Imaging|Special\s+tests?", SectionKind.TESTS),
     (
-        r"A/P|A\s*&\s*P|Assessment(?:\s+(?:and|&)\s+Plan)?|Impressions?|Imp|Dx|Diagnos[ie]s",
+        r"Objective|Exam(?:ination)?|Base\s+Eye\s+Exam|Slit\s+Lamp(?:\s+and\s+Fundus\s+Exam)?",
+        SectionKind.EXAM,
+    ),
+    (
+        r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results)?|Imaging|Special\s+tests?",
+        SectionKind.TESTS,
+    ),
+    (
+        r"A/P|A\s*&\s*P|(?:Assessment|Impressions?)(?:\s*(?:and|&|/)\s*Plan)?|Imp|Dx|Diagnos[ie]s",
         SectionKind.ASSESSMENT,
     ),
     (r"Plan|Recommendations?", SectionKind.PLAN),

@@ -102,10 +102,15 @@ def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
             tail = text[match.start() : match.end() + 90]
             if basis is None and not _STRONG_TODAY.search(text):
                 continue
-            if lexicon.refraction_values.search(tail) or re.search(r"\bperformed\b|\bdone\b|final", text, re.I):
+            if lexicon.refraction_values.search(tail) or re.search(
+                r"\bperformed\b|\bdone\b|final", text, re.I
+            ):
                 return FoundService(
-                    "92015", "refraction", [(clause.start + match.start(), clause.start + match.end())],
-                    basis="today", rationale="manifest refraction with a final endpoint",
+                    "92015",
+                    "refraction",
+                    [(clause.start + match.start(), clause.start + match.end())],
+                    basis="today",
+                    rationale="manifest refraction with a final endpoint",
                 )
     return None
 
@@ -122,8 +127,13 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
         eyes = eyes_in(text)
         modifiers = ["52"] if len(eyes) == 1 else []
         return FoundService(
-            lexicon.cl_fit_code, "contact_lens", [(clause.start + match.start(), clause.start + match.end())],
-            ("refractive",), modifiers, basis=basis, rationale="contact lens fitting done today",
+            lexicon.cl_fit_code,
+            "contact_lens",
+            [(clause.start + match.start(), clause.start + match.end())],
+            ("refractive",),
+            modifiers,
+            basis=basis,
+            rationale="contact lens fitting done today",
         )
     return None
 
@@ -147,7 +157,11 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             evidence.append((clause.start + match.start(), clause.start + match.end()))
     return [
         FoundService(
-            "68761", "procedure", evidence, lexicon.plug_links, [LID_MODIFIER[lid]],
+            "68761",
+            "procedure",
+            evidence,
+            lexicon.plug_links,
+            [LID_MODIFIER[lid]],
             rationale=f"punctal plug, {lid} punctum",
         )
         for lid in sorted(lids, key=lambda lid: LID_MODIFIER[lid])
@@ -162,7 +176,8 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             for c in note.sentences
             if c.section != SectionKind.PLAN
             for m in [lexicon.fb_done.search(note.span(c))]
-            if m is not None and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
+            if m is not None
+            and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
         ),
         None,
     )
@@ -180,15 +195,21 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             continue
         found.append(
             FoundService(
-                lexicon.fb_codes[site], "procedure", [*diagnosis.evidence[:1], removal], (), modifiers,
-                rationale=f"{site} foreign body removed", dx_codes=(code,),
+                lexicon.fb_codes[site],
+                "procedure",
+                [*diagnosis.evidence[:1], removal],
+                (),
+                modifiers,
+                rationale=f"{site} foreign body removed",
+                dx_codes=(code,),
             )
         )
     return found
 
 
-def _biometry_modifiers(service: FoundService, note: ParsedNote, history: list[PriorVisit],
-                        diagnoses: list[FoundDiagnosis]) -> None:
+def _biometry_modifiers(
+    service: FoundService, note: ParsedNote, history: list[PriorVisit], diagnoses: list[FoundDiagnosis]
+) -> None:
     """The first eye's biometry is billed globally; the second eye's is 92136-26 with its side."""
     second = any("92136" in visit.codes for visit in history) or bool(_SECOND_EYE.search(note.text))
     if not second:
@@ -199,7 +220,9 @@ def _biometry_modifiers(service: FoundService, note: ParsedNote, history: list[P
     eyes = eyes_in(note.text[line_start : line_end if line_end != -1 else len(note.text)])
     if len(eyes) != 1:
         cataract_eyes = {d.code[-1] for d in diagnoses if d.group == "cataract"}
-        eyes = frozenset({"right"} if cataract_eyes == {"1"} else {"left"} if cataract_eyes == {"2"} else set())
+        eyes = frozenset(
+            {"right"} if cataract_eyes == {"1"} else {"left"} if cataract_eyes == {"2"} else set()
+        )
     if len(eyes) == 1:
         service.modifiers = ["26", EYE_MODIFIER[next(iter(eyes))]]
         service.rationale = "second-eye biometry: professional component with the eye"
@@ -214,7 +237,9 @@ def find_services(
     tests = _tests(note, lexicon)
     _oct_site(tests, groups)
     medical = {d.group for d in diagnoses if d.condition is not None and not d.condition.refractive}
-    for code in [code for code, s in tests.items() if _needs_medical(code, lexicon) and not medical & set(s.links)]:
+    for code in [
+        code for code, s in tests.items() if _needs_medical(code, lexicon) and not medical & set(s.links)
+    ]:
         tests.pop(code)  # e.g. topography for a routine contact lens fit
     if "92136" in tests:
         _biometry_modifiers(tests["92136"], note, history, diagnoses)

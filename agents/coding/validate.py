@@ -21,32 +21,44 @@ def _claim(suggestion: CodeSuggestion, request: CodingRequest) -> ClaimInput:
     sex = (request.patient_sex or "U").strip().upper()[:1]
     return ClaimInput(
         date_of_service=request.date_of_service,
-        patient=ClaimPatient(age=request.patient_age if request.patient_age is not None else 0,
-                             sex=sex if sex in {"F", "M"} else "U"),
+        patient=ClaimPatient(
+            age=request.patient_age if request.patient_age is not None else 0,
+            sex=sex if sex in {"F", "M"} else "U",
+        ),
         payer=ClaimPayer(name=request.payer_name, kind=request.payer_kind),
         established=is_established(request, parse_note(request.note)) if request.note.strip() else True,
         history=[HistoryVisit(date=v.date, codes=v.codes) for v in request.history],
         lines=[
-            ClaimInputLine(code=line.code, modifiers=line.modifiers[:4], units=max(line.units, 1),
-                           diagnosis_codes=line.diagnosis_codes)
+            ClaimInputLine(
+                code=line.code,
+                modifiers=line.modifiers[:4],
+                units=max(line.units, 1),
+                diagnosis_codes=line.diagnosis_codes,
+            )
             for line in suggestion.lines
         ],
     )
 
 
 def _procedure_ok(code: str, kb: KnowledgeBase) -> bool:
-    return bool(PROCEDURE_SHAPE.match(code)) and (get_procedure(code) is not None or is_known_procedure(code, kb.pfs))
+    return bool(PROCEDURE_SHAPE.match(code)) and (
+        get_procedure(code) is not None or is_known_procedure(code, kb.pfs)
+    )
 
 
 def _dropped(code: str, what: str, reason: str) -> Finding:
     return Finding(
-        code=reason, severity=Severity.ERROR,
+        code=reason,
+        severity=Severity.ERROR,
         message=f"{what} {code} was removed from the suggestion: it cannot be billed ({reason}).",
-        fix=f"Code {what.lower()} by hand if the chart supports one.", source="agents.coding.validate",
+        fix=f"Code {what.lower()} by hand if the chart supports one.",
+        source="agents.coding.validate",
     )
 
 
-def validate_suggestion(suggestion: CodeSuggestion, request: CodingRequest, kb: KnowledgeBase) -> CodeSuggestion:
+def validate_suggestion(
+    suggestion: CodeSuggestion, request: CodingRequest, kb: KnowledgeBase
+) -> CodeSuggestion:
     """Run every knowledge-layer check on the suggestion as a claim; drop codes that are malformed, unknown
     or not billable (one finding each) and attach the findings on what remains."""
     drops: list[Finding] = []
@@ -62,10 +74,12 @@ def validate_suggestion(suggestion: CodeSuggestion, request: CodingRequest, kb: 
         drops += [_dropped(m, "Modifier", "CODE_MALFORMED") for m in line.modifiers if m not in modifiers]
         pointers = [normalize_icd10(c) for c in line.diagnosis_codes if c not in bad_dx]
         lines.append(line.model_copy(update={"modifiers": modifiers, "diagnosis_codes": pointers}))
-    cleaned = suggestion.model_copy(update={
-        "lines": lines,
-        "diagnoses": [d for d in suggestion.diagnoses if d.code not in bad_dx],
-    })
+    cleaned = suggestion.model_copy(
+        update={
+            "lines": lines,
+            "diagnoses": [d for d in suggestion.diagnoses if d.code not in bad_dx],
+        }
+    )
     if request.date_of_service is None:
         request = request.model_copy(update={"date_of_service": date.today()})
     findings = validate(_claim(cleaned, request), kb, fee_schedule_codes=request.fee_schedule_codes)

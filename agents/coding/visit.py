@@ -15,10 +15,14 @@ _I = re.IGNORECASE
 ELEMENTS: dict[str, re.Pattern[str]] = {
     "acuity": re.compile(r"\bB?VA\b|acuit(?:y|ies)|\b20/\d{2,3}\b", _I),
     "pupils": re.compile(r"\bpupils?\b|\bPERRLA?\b|\bAPD\b", _I),
-    "fields": re.compile(r"confrontation|\bC?VF\s+full|\bCVF\b|\bCF\b|\bFTFC\b|\bfields\b|\bfields?\s+full", _I),
+    "fields": re.compile(
+        r"confrontation|\bC?VF\s+full|\bCVF\b|\bCF\b|\bFTFC\b|\bfields\b|\bfields?\s+full", _I
+    ),
     "motility": re.compile(r"\bEOMs?\b|motility|extraocular|cover\s+test|sensorimotor|\bortho\b", _I),
     "pressure": re.compile(r"\bIOP\b|pressures?|tonometry|\bGAT\b|applanation|\biCare\b", _I),
-    "slit_lamp": re.compile(r"\bSLE\b|slit\s+lamp|anterior\s+seg(?:ment)?s?|\bant\s+seg\b|\bAC\b|\bcorneas?\b", _I),
+    "slit_lamp": re.compile(
+        r"\bSLE\b|slit\s+lamp|anterior\s+seg(?:ment)?s?|\bant\s+seg\b|\bAC\b|\bcorneas?\b", _I
+    ),
     "dilated": re.compile(r"\bDFE\b|(?<!un)dilat(?:ed|ion)\b|mydria", _I),
 }
 _UNDILATED = re.compile(r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated", _I)
@@ -56,10 +60,14 @@ _HISTORIAN = re.compile(
 )
 _EXTERNAL_DATA = re.compile(r"\b(?:note|notes|records?|report|letter|results?)\b", _I)
 _REVIEWED = re.compile(r"\breviewed\b", _I)
-_FAILED_SCREENING = re.compile(r"fail(?:ed|ing)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+)?(?:vision\s+)?screen", _I)
+_FAILED_SCREENING = re.compile(
+    r"fail(?:ed|ing)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+)?(?:vision\s+)?screen", _I
+)
 
 
-_NEW_PATIENT = re.compile(r"\bnew\s+(?:patient|pt)\b|\bNP\b|first\s+(?:visit|exam)|new\s+to\s+(?:our|the)", _I)
+_NEW_PATIENT = re.compile(
+    r"\bnew\s+(?:patient|pt)\b|\bNP\b|first\s+(?:visit|exam)|new\s+to\s+(?:our|the)", _I
+)
 _ESTABLISHED = re.compile(r"\bestablished\b", _I)
 
 
@@ -93,10 +101,8 @@ def is_established(request: CodingRequest, note: ParsedNote) -> bool:
     same_specialty = [v for v in request.history if (v.specialty or "optometry").lower() == "optometry"]
     if request.history:
         return any(window <= visit.date < dos for visit in same_specialty)
-    # no history passed: the note's own words are all we have
-    if _NEW_PATIENT.search(note.text):
-        return False
-    return bool(_ESTABLISHED.search(note.text) or _FOLLOW_UP.search(_opening(note)))
+    # no earlier visit with the group: new, unless the note itself says the patient is established
+    return bool(_ESTABLISHED.search(note.text)) and not _NEW_PATIENT.search(note.text)
 
 
 def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
@@ -117,7 +123,9 @@ def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
     for name, pattern in ELEMENTS.items():
         match = pattern.search(note.text)
         found[name] = (match.start(), match.end()) if match else None
-    if found["dilated"] and (_UNDILATED.search(note.text) and not re.search(r"(?<!un)dilated\s+(?:fundus|exam)", note.text, _I)):
+    if found["dilated"] and (
+        _UNDILATED.search(note.text) and not re.search(r"(?<!un)dilated\s+(?:fundus|exam)", note.text, _I)
+    ):
         found["dilated"] = None
     return found
 
@@ -125,7 +133,10 @@ def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
 def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None]) -> bool:
     if not elements["dilated"]:
         return False
-    return not (_ONE_EYE_DILATION.search(note.text) and not re.search(r"\bDFE\s+OU\b|dilated.{0,40}both", note.text, _I))
+    return not (
+        _ONE_EYE_DILATION.search(note.text)
+        and not re.search(r"\bDFE\s+OU\b|dilated.{0,40}both", note.text, _I)
+    )
 
 
 def _opening(note: ParsedNote) -> str:
@@ -161,8 +172,12 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
 
 def _data(note: ParsedNote) -> Level:
     items = sum(
-        len(_EXTERNAL_DATA.findall(note.span(c))) for c in note.sentences if _REVIEWED.search(note.span(c))
-        and re.search(r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat", note.span(c), _I)
+        len(_EXTERNAL_DATA.findall(note.span(c)))
+        for c in note.sentences
+        if _REVIEWED.search(note.span(c))
+        and re.search(
+            r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat", note.span(c), _I
+        )
     )
     historian = bool(_HISTORIAN.search(note.text))
     if items >= 3:
@@ -203,34 +218,60 @@ def choose_visit(
     """The one exam line of the visit, or none (procedure-only or refraction-only visits). `assessed` are the
     problems the exam itself addresses (a procedure's own indication is included in the procedure)."""
     established = is_established(request, note)
-    medical = [d for d in diagnoses if d.condition is not None and not d.condition.refractive and not d.condition.status]
+    medical = [
+        d
+        for d in diagnoses
+        if d.condition is not None and not d.condition.refractive and not d.condition.status
+    ]
     assessment = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT)
     routine = request.payer_kind == "vision" or not medical or bool(_ROUTINE_ASSESSED.search(assessment))
     if procedure_only:
         return VisitChoice(None, "none", False, established, rationale="minor procedure only: exam included")
     no_exam = _NO_EXAM.search(note.text)
     if no_exam:
-        return VisitChoice(None, "none", False, established, [(no_exam.start(), no_exam.end())],
-                           "refraction only: no exam performed")
+        return VisitChoice(
+            None,
+            "none",
+            False,
+            established,
+            [(no_exam.start(), no_exam.end())],
+            "refraction only: no exam performed",
+        )
     elements = exam_elements(note)
     evidence = [span for span in elements.values() if span]
     if request.payer_kind == "vision":
         new, est = vision_exam_codes(request)
         code = est if established else new
-        return VisitChoice(code, "vision_plan", True, established, evidence[:3],
-                           f"routine exam billed to the vision plan as {code}")
+        return VisitChoice(
+            code,
+            "vision_plan",
+            True,
+            established,
+            evidence[:3],
+            f"routine exam billed to the vision plan as {code}",
+        )
     opening = _opening(note)
     dilated = _dilated_both(note, elements)
     full = bool(elements["fields"] and elements["motility"])
     keyword = _COMPREHENSIVE_WORDS.search(opening) or _COMPREHENSIVE_WORDS.search(note.text[:400])
     comprehensive = dilated and (full or bool(keyword))
     if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
-        code = ("92014" if established else "92004") if dilated or full else ("92012" if established else "92002")
+        code = (
+            ("92014" if established else "92004")
+            if dilated or full
+            else ("92012" if established else "92002")
+        )
         return VisitChoice(code, "comprehensive", True, established, evidence[:3], "routine eye exam")
     if comprehensive:
         code = "92014" if established else "92004"
-        return VisitChoice(code, "comprehensive", False, established, evidence[:4],
-                           "comprehensive exam: dilated fundus and the full set of exam elements")
+        return VisitChoice(
+            code,
+            "comprehensive",
+            False,
+            established,
+            evidence[:4],
+            "comprehensive exam: dilated fundus and the full set of exam elements",
+        )
     follow_up = _FOLLOW_UP.search(opening) and not _NEW_PROBLEM.search(opening)
     if follow_up:
         level, parts = mdm(assessed, note)
@@ -238,10 +279,13 @@ def choose_visit(
         match = _FOLLOW_UP.search(opening)
         start = note.text.find(opening)
         span = [(start + match.start(), start + match.end())] if match and start >= 0 else []
-        return VisitChoice(code, "em", False, established, span, f"follow-up of a known problem, MDM {parts}", parts)
+        return VisitChoice(
+            code, "em", False, established, span, f"follow-up of a known problem, MDM {parts}", parts
+        )
     code = "92012" if established else "92002"
-    return VisitChoice(code, "intermediate", False, established, evidence[:3],
-                       "intermediate exam: a new problem evaluated")
+    return VisitChoice(
+        code, "intermediate", False, established, evidence[:3], "intermediate exam: a new problem evaluated"
+    )
 
 
 def routine_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], request: CodingRequest) -> str:

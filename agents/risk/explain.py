@@ -62,6 +62,7 @@ def describe(
         "prior_auth": "No prior authorization on file" if value == "no" else "A prior authorization on file",
         "established": "A new patient" if value == "False" else "An established patient",
         "errors": "Error findings on the claim",
+        "any_error": "The checks found an error a payer denies",
         "warnings": "Warning findings on the claim",
         "lines": f"{len(claim.lines)} service lines",
         "line_without_dx": "A line links no diagnosis",

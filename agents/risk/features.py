@@ -58,6 +58,8 @@ def claim_features(claim: ClaimInput, findings: list[Finding], facts: ClaimFacts
         features["days_to_submission"] = min(days, 400) / 30.0
         if facts is not None and facts.payer is not None:
             features["filing_window_used"] = min(days / max(facts.payer.timely_filing_days, 1), 2.0)
+    if any(item.severity is Severity.ERROR for item in findings):
+        features["any_error"] = 1.0
     for item in findings:
         if item.severity is not Severity.INFO:
             features[f"finding={item.code}"] = 1.0

@@ -25,7 +25,7 @@ from agents.risk.schemas import Band, RiskScore
 from agents.scrub.facts import ClaimFacts
 
 FOLDS = 5
-REGULARIZATION_C = 0.5
+REGULARIZATION_C = 1.0
 FLAG_BUDGET = 0.08  # share of paid claims the review queue may see: under the 10% bar, with room
 
 
@@ -56,6 +56,7 @@ def example_for(
         has_error=any(item.severity is Severity.ERROR for item in findings),
         claim_id=facts.claim.id if facts else "",
         date_of_service=claim.date_of_service.isoformat() if claim.date_of_service else "",
+        extra={"practice_id": facts.claim.practice_id} if facts else {},
     )
 
 
@@ -80,7 +81,7 @@ def _base_pipeline() -> Pipeline:
         [
             ("vectorize", DictVectorizer(sparse=True)),
             ("scale", MaxAbsScaler()),
-            ("classify", LogisticRegression(C=REGULARIZATION_C, max_iter=2000)),
+            ("classify", LogisticRegression(C=REGULARIZATION_C, solver="liblinear")),
         ]
     )
 

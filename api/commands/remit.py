@@ -8,7 +8,10 @@ import typer
 
 if TYPE_CHECKING:
     from billing.remittance import Adjustment, ClaimPayment, RemittanceTransaction
+    from billing.settings import Settings
     from billing.x12_835 import ParseResult
+    from tools.crystalpm.models import RemittanceFileInfo
+    from tools.remittance.inbox import FileImport
 
 app = typer.Typer(help="Remittance advice (X12 835): read what the payer paid and why.", no_args_is_help=True)
 
@@ -164,3 +167,149 @@ def _print_summary(result: "ParseResult") -> None:
             item.fix,
         )
     console.print(findings)
+
+
+# --- the watched inbox (the files adapter) -----------------------------------------------------------
+
+InboxOption = Annotated[
+    Path | None,
+    typer.Option("--dir", help="The inbox folder (default: FOVEA_FILES_INBOX_DIR)", show_default=False),
+]
+
+
+def import_inbox_once(settings: "Settings", inbox_dir: Path, *, enqueue: bool = True) -> "list[FileImport]":
+    """Import the inbox once; each new 835 is queued as a remittance.received event for the worker."""
+    from datetime import UTC, datetime
+
+    from api.storage.db import create_db_engine, create_session_factory
+    from api.storage.events import record_event
+    from api.storage.imports import SqlImportLedger
+    from api.storage.migrate import migrate_engine
+    from billing.events import EventType, WebhookEvent
+    from tools.remittance.inbox import import_inbox
+
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        migrate_engine(engine)
+        sessions = create_session_factory(engine)
+
+        def received(info: "RemittanceFileInfo", _parsed: "ParseResult") -> None:
+            event = WebhookEvent(
+                id=f"files:{info.id}",
+                type=EventType.REMITTANCE_RECEIVED,
+                practice_id=info.practice_id,
+                occurred_at=datetime.now(UTC),
+                data={"remittance_id": info.id, "source": "files"},
+            )
+            with sessions() as session:
+                record_event(session, event)
+                session.commit()
+
+        return import_inbox(
+            inbox_dir,
+            SqlImportLedger(sessions),
+            practice_id=settings.files_practice_id,
+            after_import=settings.files_after_import,
+            on_remittance=received if enqueue else None,
+        )
+    finally:
+        engine.dispose()
+
+
+def _inbox_dir(settings: "Settings", given: Path | None) -> Path:
+    folder = given or settings.files_inbox_dir
+    if folder is None:
+        _refuse("no inbox folder: pass --dir or set FOVEA_FILES_INBOX_DIR")
+    if not folder.is_dir():
+        _refuse(f"the inbox folder {folder} does not exist")
+    return folder
+
+
+def _print_imports(results: "list[FileImport]") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    colors = {"imported": "green", "duplicate": "cyan", "failed": "red"}
+    table = Table(title=f"{len(results)} file(s)", title_justify="left")
+    for column in ("file", "kind", "result", "findings", "details"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        color = colors[result.status]
+        details = result.reason or ", ".join(f"{k} {v}" for k, v in result.summary.items())
+        table.add_row(
+            result.filename,
+            result.kind,
+            f"[{color}]{result.status}[/{color}]",
+            str(result.findings) if result.kind == "remittance" else "",
+            details,
+        )
+    Console().print(table)
+
+
+@app.command("import")
+def import_files(
+    inbox: InboxOption = None,
+    enqueue: Annotated[
+        bool, typer.Option("--enqueue/--no-enqueue", help="Queue each new 835 for the remittance workflow")
+    ] = True,
+) -> None:
+    """Import the 835 files and CSV exports dropped in the inbox; a file seen before is imported once."""
+    from billing.settings import get_settings
+
+    settings = get_settings()
+    results = import_inbox_once(settings, _inbox_dir(settings, inbox), enqueue=enqueue)
+    if not results:
+        typer.echo("The inbox is empty.")
+        return
+    _print_imports(results)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("watch")
+def watch(
+    inbox: InboxOption = None,
+    poll: Annotated[float | None, typer.Option("--poll", help="Seconds between scans")] = None,
+) -> None:
+    """Watch the inbox: import new files as they arrive, until Ctrl-C."""
+    import threading
+
+    from billing.settings import get_settings
+    from tools.remittance.inbox import watch_inbox
+
+    settings = get_settings()
+    folder = _inbox_dir(settings, inbox)
+    seconds = poll if poll is not None else settings.files_poll_seconds
+    typer.echo(f"Watching {folder} every {seconds:g}s; Ctrl-C to stop.")
+    stop = threading.Event()
+    try:
+        watch_inbox(
+            lambda: import_inbox_once(settings, folder),
+            poll_seconds=seconds,
+            stop=stop,
+            report=_print_imports,
+        )
+    except KeyboardInterrupt:
+        stop.set()
+        typer.echo("Stopped.")
+
+
+@app.command("eval-posting")
+def eval_posting(
+    patients: Annotated[int, typer.Option("--patients", help="Patients in the generated practice")] = 400,
+    seed: Annotated[int, typer.Option("--seed", help="Generator seed")] = 7,
+    mangle: Annotated[
+        float, typer.Option("--mangle", help="Share of control numbers the 'payer' mangles", min=0, max=1)
+    ] = 0.1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Post the last month of a generated practice's remittances: auto-match rate, wrong matches, exceptions."""
+    from evals.posting import print_posting_report, run_posting_eval
+
+    report = run_posting_eval(patients=patients, seed=seed, mangle_share=mangle)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        print_posting_report(report)
+    if report.wrong_matches:
+        raise typer.Exit(1)

@@ -18,10 +18,13 @@ from rich.table import Table
 if TYPE_CHECKING:
     from billing.practice import User
     from billing.settings import Settings
+    from tools.crystalpm import CrystalPM
 
 STARTUP_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 10.0
 LOG_FILES = {"sandbox": "sandbox.log", "copilot": "api.log"}
+# How many unbilled visits `fovea run` has the sandbox finalize, so the review queue has items to show.
+DEMO_NOTES = 10
 console = Console()
 
 
@@ -189,6 +192,8 @@ def _welcome_panel(settings: "Settings", sandbox_url: str, api_url: str, logs_di
         try:
             client.ensure_webhook_subscription(webhook_url, [event_type.value for event_type in EventType])
             lines.add_row("Webhooks", f"{webhook_url}  (subscribed)")
+            sent = finalize_unbilled_notes(settings, sandbox_url, client)
+            lines.add_row("Review queue", f"{sent} finalized notes sent for coding; see {api_url}/reviews")
             staff = _staff_table(client.iter_users())
         finally:
             client.close()
@@ -199,6 +204,32 @@ def _welcome_panel(settings: "Settings", sandbox_url: str, api_url: str, logs_di
     return Panel(
         Group(lines, staff, "", "Press Ctrl-C to stop."), title="Fovea is running", border_style="green"
     )
+
+
+def finalize_unbilled_notes(
+    settings: "Settings", sandbox_url: str, client: "CrystalPM", limit: int = DEMO_NOTES
+) -> int:
+    """Demo glue: the sandbox sends note.finalized for up to `limit` unbilled visits; the count sent."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {settings.sandbox_admin_token.get_secret_value()}"}
+    sent = 0
+    for encounter in client.iter_encounters(unbilled=True):
+        if sent >= limit:
+            break
+        answer = httpx.post(
+            f"{sandbox_url}/_sandbox/events",
+            json={
+                "type": "note.finalized",
+                "practice_id": encounter.practice_id,
+                "data": {"encounter_id": encounter.id},
+            },
+            headers=headers,
+            timeout=10.0,
+        )
+        answer.raise_for_status()
+        sent += 1
+    return sent
 
 
 def _staff_table(users: Iterable["User"]) -> Table:

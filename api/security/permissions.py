@@ -55,7 +55,16 @@ PERMISSIONS: dict[Permission, Grant] = {
 
 # Reachable without signing in; everything else must declare a permission (api.security.registry).
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
-    {("GET", "/health"), ("GET", "/ready"), ("GET", "/auth/login"), ("POST", "/auth/login")}
+    {
+        ("GET", "/health"),
+        ("GET", "/ready"),
+        ("GET", "/auth/login"),
+        ("POST", "/auth/login"),
+        # The web UI's sign-in form, and `/`, which only redirects to the UI.
+        ("GET", "/"),
+        ("GET", "/ui/login"),
+        ("POST", "/ui/login"),
+    }
 )
 
 ROLE_ORDER = (Role.BILLER, Role.CODER, Role.ADMIN, Role.SERVICE)

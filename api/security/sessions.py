@@ -137,11 +137,14 @@ def clear_session_cookie(response: Response, policy: SessionPolicy) -> None:
     )
 
 
-def issue_login_csrf(response: Response, policy: SessionPolicy) -> str:
-    """A signed double-submit token for the sign-in form: set as a cookie, echoed in the form's csrf_token."""
+def issue_login_csrf(response: Response, policy: SessionPolicy, path: str = "/auth") -> str:
+    """A signed double-submit token for the sign-in form: set as a cookie, echoed in the form's csrf_token.
+
+    `path` is where the form posts (the API's /auth, or the web UI's /ui/login).
+    """
     token = sign_value(policy.secret, LOGIN_CSRF_COOKIE, secrets.token_urlsafe(24))
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=policy.secure_cookie, path="/auth"
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=policy.secure_cookie, path=path
     )
     return token
 

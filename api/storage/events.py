@@ -124,3 +124,26 @@ def requeue_stale_events(session: Session, older_than: timedelta) -> int:
 
 def get_event(session: Session, event_id: str) -> Event | None:
     return session.get(Event, event_id)
+
+
+def list_events(
+    session: Session, practice_ids: list[str], status: EventStatus | None = None, limit: int = 100
+) -> list[Event]:
+    """Events of the practices, newest first, optionally of one status."""
+    query = select(Event).where(Event.practice_id.in_(practice_ids))
+    if status is not None:
+        query = query.where(Event.status == status)
+    return list(session.scalars(query.order_by(Event.received_at.desc()).limit(limit)))
+
+
+def retrigger_event(session: Session, event_id: str) -> bool:
+    """Queue a failed or skipped event again with fresh attempts; False when it is not in such a state."""
+    now = utc_now()
+    result = session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.status.in_([EventStatus.FAILED, EventStatus.SKIPPED]))
+        .values(status=EventStatus.RECEIVED, attempts=0, available_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1

@@ -334,3 +334,22 @@ class ShadowResultRecord(Base):
         UniqueConstraint("feature", "encounter_id", name="uq_shadow_results_feature_encounter"),
         Index("ix_shadow_results_compared_at", "compared_at"),
     )
+
+
+class ImportedFileRecord(Base):
+    """A file the inbox watcher read (835 or CSV export), keyed by its content: the same bytes import once."""
+
+    __tablename__ = "imported_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    practice_id: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    __table_args__ = (Index("ix_imported_files_imported_at", "imported_at"),)

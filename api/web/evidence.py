@@ -1,6 +1,7 @@
 """A note cut into plain-text segments, each tagged with the codes whose evidence covers it (for <mark>)."""
 
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 
 from pydantic import BaseModel
 
@@ -20,7 +21,9 @@ class NoteSegment(BaseModel):
 
 def _located(note: str, span: EvidenceSpan) -> tuple[int, int] | None:
     """The span's offsets when they match its text (or fit the note); else where its text occurs."""
-    if 0 <= span.start < span.end <= len(note) and (not span.text or note[span.start : span.end] == span.text):
+    if 0 <= span.start < span.end <= len(note) and (
+        not span.text or note[span.start : span.end] == span.text
+    ):
         return span.start, span.end
     if span.text:
         found = note.find(span.text)
@@ -39,7 +42,7 @@ def highlight_segments(note: str, evidence: Mapping[str, Iterable[EvidenceSpan]]
     ]
     cuts = sorted({0, len(note), *(edge for (start, end), _ in spans for edge in (start, end))})
     segments: list[NoteSegment] = []
-    for left, right in zip(cuts, cuts[1:], strict=False):
+    for left, right in pairwise(cuts):
         codes = sorted({code for (start, end), code in spans if start <= left and right <= end})
         if segments and segments[-1].codes == codes:
             segments[-1] = NoteSegment(text=segments[-1].text + note[left:right], codes=codes)

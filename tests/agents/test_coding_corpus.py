@@ -36,7 +36,9 @@ def _assert_well_formed(note: str, suggestion: CodeSuggestion) -> None:
     coded = {d.code for d in suggestion.diagnoses}
     for line in suggestion.lines:
         assert 1 <= len(line.diagnosis_codes) <= 4 and set(line.diagnosis_codes) <= coded
-    spans = [e for d in suggestion.diagnoses for e in d.evidence] + [e for x in suggestion.lines for e in x.evidence]
+    spans = [e for d in suggestion.diagnoses for e in d.evidence] + [
+        e for x in suggestion.lines for e in x.evidence
+    ]
     assert all(note[e.start : e.end] == e.text for e in spans)
 
 
@@ -44,7 +46,9 @@ def test_every_public_note_runs_through_the_coder(coder: OfflineCoder, shared_da
     notes = _public_notes(shared_data)
     assert len(notes) > 400
     for note in notes:
-        suggestion = coder.suggest(CodingRequest(note=note, payer_kind="medicare", date_of_service=date(2026, 1, 5)))
+        suggestion = coder.suggest(
+            CodingRequest(note=note, payer_kind="medicare", date_of_service=date(2026, 1, 5))
+        )
         _assert_well_formed(note, suggestion)
 
 
@@ -61,10 +65,17 @@ def test_generated_notes_are_coded_and_fast(coder: OfflineCoder) -> None:
     for intended in data.intended[:80]:
         encounter = encounters[intended.encounter_id]
         coverage = coverages.get(encounter.coverage_id or "")
-        history = [PriorVisit(date=e.date_of_service, codes=[]) for e in data.encounters
-                   if e.patient_id == encounter.patient_id and e.date_of_service < encounter.date_of_service]
-        request = CodingRequest(note=notes[intended.encounter_id], date_of_service=encounter.date_of_service,
-                                payer_kind=coverage.plan_kind.value if coverage else "commercial", history=history)
+        history = [
+            PriorVisit(date=e.date_of_service, codes=[])
+            for e in data.encounters
+            if e.patient_id == encounter.patient_id and e.date_of_service < encounter.date_of_service
+        ]
+        request = CodingRequest(
+            note=notes[intended.encounter_id],
+            date_of_service=encounter.date_of_service,
+            payer_kind=coverage.plan_kind.value if coverage else "commercial",
+            history=history,
+        )
         started = time.perf_counter()
         suggestion = coder.suggest(request)
         timings.append(time.perf_counter() - started)

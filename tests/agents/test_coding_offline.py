@@ -26,8 +26,15 @@ def coder() -> OfflineCoder:
 
 
 def _request(note: str, **overrides) -> CodingRequest:
-    fields = {"note": note, "patient_age": 70, "patient_sex": "F", "payer_name": "Aetna",
-              "payer_kind": "commercial", "date_of_service": DOS, "history": ESTABLISHED}
+    fields = {
+        "note": note,
+        "patient_age": 70,
+        "patient_sex": "F",
+        "payer_name": "Aetna",
+        "payer_kind": "commercial",
+        "date_of_service": DOS,
+        "history": ESTABLISHED,
+    }
     return CodingRequest(**{**fields, **overrides})
 
 
@@ -52,7 +59,9 @@ def test_stages_that_differ_get_one_code_per_eye(coder: OfflineCoder) -> None:
 
 def test_a_test_is_billed_only_when_done_today(coder: OfflineCoder) -> None:
     done = coder.suggest(_request(GLAUCOMA_NOTE.format(oct="OCT RNFL today: inferior thinning OD.")))
-    not_done = coder.suggest(_request(GLAUCOMA_NOTE.format(oct="OCT RNFL not repeated today (machine down).")))
+    not_done = coder.suggest(
+        _request(GLAUCOMA_NOTE.format(oct="OCT RNFL not repeated today (machine down)."))
+    )
     planned = coder.suggest(_request(GLAUCOMA_NOTE.format(oct="").replace("RTC 4 mo.", "OCT next visit.")))
     assert ("92133", (), 1) in _lines(done)
     assert "92133" not in {line.code for line in not_done.lines}
@@ -66,7 +75,9 @@ def test_comprehensive_exam_for_established_and_new_patients(coder: OfflineCoder
     established = coder.suggest(_request(note))
     lapsed = coder.suggest(_request(note, history=[PriorVisit(date=date(2022, 3, 1), codes=["92014"])]))
     other_specialty = coder.suggest(
-        _request(note, history=[PriorVisit(date=date(2025, 9, 1), codes=["99213"], specialty="ophthalmology")])
+        _request(
+            note, history=[PriorVisit(date=date(2025, 9, 1), codes=["99213"], specialty="ophthalmology")]
+        )
     )
     assert "92014" in {line.code for line in established.lines}
     assert "92004" in {line.code for line in lapsed.lines}
@@ -108,9 +119,9 @@ def test_punctal_plugs_one_line_per_punctum_and_no_exam(coder: OfflineCoder) -> 
 
 
 def test_separate_problem_on_a_procedure_day_takes_modifier_25(coder: OfflineCoder) -> None:
-    note = PLUG_NOTE.replace("Proc visit: punctal plugs.", "POAG OU f/u: latanoprost qhs OU, IOP 15/16.").replace(
-        "P: cont AT.", "A: POAG OU mild, stable. Dry eye syndrome OU.\nP: cont latanoprost, AT."
-    )
+    note = PLUG_NOTE.replace(
+        "Proc visit: punctal plugs.", "POAG OU f/u: latanoprost qhs OU, IOP 15/16."
+    ).replace("P: cont AT.", "A: POAG OU mild, stable. Dry eye syndrome OU.\nP: cont latanoprost, AT.")
     suggestion = coder.suggest(_request(note))
     visit = next(line for line in suggestion.lines if line.code.startswith("992"))
     assert visit.modifiers == ["25"]
@@ -126,7 +137,9 @@ P: SRx. RTC 1 yr."""
 
 def test_refraction_takes_gy_for_original_medicare_only(coder: OfflineCoder) -> None:
     medicare = coder.suggest(_request(REFRACTION_NOTE, payer_kind="medicare", payer_name="Medicare"))
-    advantage = coder.suggest(_request(REFRACTION_NOTE, payer_kind="medicare_advantage", payer_name="Humana MA"))
+    advantage = coder.suggest(
+        _request(REFRACTION_NOTE, payer_kind="medicare_advantage", payer_name="Humana MA")
+    )
     commercial = coder.suggest(_request(REFRACTION_NOTE))
     assert ("92015", ("GY",), 1) in _lines(medicare)
     assert ("92015", (), 1) in _lines(advantage)
@@ -199,5 +212,6 @@ def test_codes_are_billable_and_confidence_is_calibrated(coder: OfflineCoder) ->
     suggestion = coder.suggest(_request(GLAUCOMA_NOTE.format(oct="OCT RNFL today: thinning.")))
     assert all(icd10_billable(d.code) for d in suggestion.diagnoses)
     assert all(0.0 <= d.confidence <= 1.0 for d in suggestion.diagnoses)
-    assert suggestion.confidence == min([d.confidence for d in suggestion.diagnoses]
-                                        + [line.confidence for line in suggestion.lines])
+    assert suggestion.confidence == min(
+        [d.confidence for d in suggestion.diagnoses] + [line.confidence for line in suggestion.lines]
+    )

@@ -10,6 +10,7 @@ from agents.coding.schemas import (
     AUTO_DRAFT_THRESHOLD,
     CodeSuggestion,
     CodingRequest,
+    PriorVisit,
     SimilarEncounter,
     SuggestedDiagnosis,
     SuggestedLine,
@@ -36,17 +37,29 @@ def kb(settings: Settings) -> KnowledgeBase:
 
 
 def _request(**overrides) -> CodingRequest:
-    fields = {"note": NOTE, "patient_age": 71, "patient_sex": "F", "payer_name": "UnitedHealthcare",
-              "payer_kind": "commercial", "date_of_service": date(2026, 2, 4)}
+    fields = {
+        "note": NOTE,
+        "patient_age": 71,
+        "patient_sex": "F",
+        "payer_name": "UnitedHealthcare",
+        "payer_kind": "commercial",
+        "date_of_service": date(2026, 2, 4),
+        "history": [PriorVisit(date=date(2025, 2, 3), codes=["92014", "92134"])],
+    }
     return CodingRequest(**{**fields, **overrides})
 
 
 def _approved(similarity: float) -> SimilarEncounter:
     """A staff edit taught: this ERM follow-up is billed 99213 (not our 99212) with the OCT."""
     return SimilarEncounter(
-        encounter_id="enc-approved", similarity=similarity, note_text=NOTE, diagnosis_codes=["H35.371"],
-        lines=[SuggestedLine(code="99213", diagnosis_codes=["H35.371"]),
-               SuggestedLine(code="92134", diagnosis_codes=["H35.371"])],
+        encounter_id="enc-approved",
+        similarity=similarity,
+        note_text=NOTE,
+        diagnosis_codes=["H35.371"],
+        lines=[
+            SuggestedLine(code="99213", diagnosis_codes=["H35.371"]),
+            SuggestedLine(code="92134", diagnosis_codes=["H35.371"]),
+        ],
         payer_kind="commercial",
     )
 
@@ -76,21 +89,31 @@ def test_weaker_neighbours_only_nudge_confidence(coder: OfflineCoder) -> None:
 
 
 def test_adopted_refraction_takes_the_patients_payer_modifier(coder: OfflineCoder) -> None:
-    neighbour = _approved(0.99).model_copy(update={
-        "lines": [SuggestedLine(code="92014", diagnosis_codes=["H35.371"]),
-                  SuggestedLine(code="92015", modifiers=[], diagnosis_codes=["H52.13"])],
-        "diagnosis_codes": ["H35.371", "H52.13"],
-    })
-    voted = coder.suggest(_request(payer_kind="medicare", payer_name="Medicare", similar_encounters=[neighbour]))
+    neighbour = _approved(0.99).model_copy(
+        update={
+            "lines": [
+                SuggestedLine(code="92014", diagnosis_codes=["H35.371"]),
+                SuggestedLine(code="92015", modifiers=[], diagnosis_codes=["H52.13"]),
+            ],
+            "diagnosis_codes": ["H35.371", "H52.13"],
+        }
+    )
+    voted = coder.suggest(
+        _request(payer_kind="medicare", payer_name="Medicare", similar_encounters=[neighbour])
+    )
     assert next(x for x in voted.lines if x.code == "92015").modifiers == ["GY"]
 
 
 def test_validation_drops_codes_that_cannot_be_billed(kb: KnowledgeBase) -> None:
     suggestion = CodeSuggestion(
-        diagnoses=[SuggestedDiagnosis(code="H35.371", confidence=0.95),
-                   SuggestedDiagnosis(code="H40.11", confidence=0.9)],
-        lines=[SuggestedLine(code="99212", diagnosis_codes=["H35.371", "H40.11"]),
-               SuggestedLine(code="92084", diagnosis_codes=["H35.371"])],
+        diagnoses=[
+            SuggestedDiagnosis(code="H35.371", confidence=0.95),
+            SuggestedDiagnosis(code="H40.11", confidence=0.9),
+        ],
+        lines=[
+            SuggestedLine(code="99212", diagnosis_codes=["H35.371", "H40.11"]),
+            SuggestedLine(code="92084", diagnosis_codes=["H35.371"]),
+        ],
     )
     checked = validate_suggestion(suggestion, _request(), kb)
     assert [d.code for d in checked.diagnoses] == ["H35.371"]

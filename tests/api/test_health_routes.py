@@ -19,7 +19,7 @@ def test_ready_when_database_is_at_head(client: TestClient) -> None:
     body = response.json()
     assert body["status"] == "ready"
     assert body["database"] == "sqlite"
-    assert body["revision"] == ["0003_users"]
+    assert body["revision"] == ["0004_reviews_features_shadow"]
     assert body["worker"] is False
 
 

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from billing.settings import Settings
-from tools.crystalpm import AsyncRestCrystalPM, CrystalPM, RestCrystalPM, make_crystalpm
+from tools.crystalpm import AsyncRestCrystalPM, CrystalPM, CrystalPMError, RestCrystalPM, make_crystalpm
 from tools.crystalpm.models import WebhookSubscription
 from tools.crystalpm.retry import RetryPolicy, parse_retry_after
 from tools.crystalpm.routes import plan_subscription
@@ -87,12 +87,12 @@ def test_subscription_plan_replaces_a_narrower_one_with_the_union() -> None:
     assert plan.retire == ["s1"]
 
 
-def test_factory_builds_the_rest_adapter_and_refuses_files_for_now(settings: Settings) -> None:
+def test_factory_builds_the_rest_adapter_and_files_needs_an_inbox(settings: Settings) -> None:
     client = make_crystalpm(settings)
     assert isinstance(client, RestCrystalPM)
     client.close()
-    with pytest.raises(NotImplementedError, match="remittance"):
-        make_crystalpm(settings.model_copy(update={"crystalpm_adapter": "files"}))
+    with pytest.raises(CrystalPMError, match="FOVEA_FILES_INBOX_DIR"):
+        make_crystalpm(settings.model_copy(update={"crystalpm_adapter": "files", "files_inbox_dir": None}))
 
 
 @pytest.mark.parametrize("adapter", [RestCrystalPM, AsyncRestCrystalPM])

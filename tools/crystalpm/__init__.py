@@ -2,6 +2,7 @@
 
 from billing.settings import Settings
 from tools.crystalpm.errors import CrystalPMError, NotFound, RateLimited, Rejected, Unauthorized, Unavailable
+from tools.crystalpm.files import FilesCrystalPM, NotSupported
 from tools.crystalpm.port import CrystalPM
 from tools.crystalpm.rest import AsyncRestCrystalPM, RestCrystalPM
 
@@ -9,7 +10,9 @@ __all__ = [
     "AsyncRestCrystalPM",
     "CrystalPM",
     "CrystalPMError",
+    "FilesCrystalPM",
     "NotFound",
+    "NotSupported",
     "RateLimited",
     "Rejected",
     "RestCrystalPM",
@@ -22,15 +25,15 @@ __all__ = [
 
 def _require_rest(settings: Settings) -> None:
     if settings.crystalpm_adapter == "files":
-        raise NotImplementedError(
-            "the 'files' Crystal PM adapter (835 files, CSV exports, note files in a watched folder) "
-            "comes with the remittance work; set FOVEA_CRYSTALPM_ADAPTER=rest for now"
+        raise NotSupported(
+            "the async Crystal PM client is REST only; with FOVEA_CRYSTALPM_ADAPTER=files use make_crystalpm"
         )
 
 
 def make_crystalpm(settings: Settings) -> CrystalPM:
     """The Crystal PM client the settings ask for (FOVEA_CRYSTALPM_ADAPTER)."""
-    _require_rest(settings)
+    if settings.crystalpm_adapter == "files":
+        return FilesCrystalPM.from_settings(settings)
     return RestCrystalPM.from_settings(settings)
 
 

@@ -1,0 +1,1 @@
+"""Appeal letters: clinical facts from the note with evidence, an offline template engine, an LLM drafter, rendering."""
