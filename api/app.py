@@ -30,6 +30,8 @@ from api.routes import (
     reviews,
     webhooks,
 )
+from api.routes import scrub as scrub_routes
+from api.routes import denials as denial_routes
 from api.routes.metrics import ServiceMetrics
 from api.security.deps import require_signature
 from api.security.permissions import Permission
@@ -95,10 +97,23 @@ def create_app(
             runtimes.register(app.state.charge_coding)
             registry.register(EventType.NOTE_FINALIZED, app.state.charge_coding.start_charge_coding)
             registry.register_shadow(EventType.NOTE_FINALIZED, app.state.charge_coding.shadow_charge_coding)
+            from api.scrub_runtime import ClaimScrubRuntime
+
+            app.state.claim_scrub = ClaimScrubRuntime(settings, sessions, sink=review_service)
+            runtimes.register(app.state.claim_scrub)
+            registry.register(EventType.CLAIM_READY, app.state.claim_scrub.start_claim_scrub)
+            from api.remittance_runtime import RemittanceRuntime
+
+            app.state.remittance = RemittanceRuntime(settings, sessions, sink=review_service)
+            runtimes.register(app.state.remittance)
+            registry.register(EventType.REMITTANCE_RECEIVED, app.state.remittance.start_remittance)
         worker = WorkerPool(
             sessions,
             registry,
             concurrency=settings.worker_concurrency,
+            # This process is the only worker on its database: events a killed predecessor left in
+            # 'processing' are taken up at once and continue from their checkpoints.
+            stale_after=timedelta(0),
             gate=gate,
             on_error=service_metrics.observe_error,
         )
@@ -145,6 +160,8 @@ def create_app(
     app.include_router(admin_events.router)
     app.include_router(audit.router)
     app.include_router(metrics.router)
+    app.include_router(scrub_routes.router)
+    app.include_router(denial_routes.router)
     # The web UI (/ui pages, static files, / -> /ui/); after the problem handlers, whose JSON it keeps for the API.
     install_web(app)
     # Default deny: an app with a route that declares no permission is not built.

@@ -164,6 +164,11 @@ class ClaimScrubRuntime:
             log.warning("claim.ready for an unknown claim", extra={"thread_id": thread_id_for(claim_id)})
             return ScrubStatus(thread_id=thread_id_for(claim_id), state="not_started")
 
+    def practice_of(self, claim_id: str) -> str:
+        """The practice a claim belongs to (NotFound when Crystal PM has no such claim)."""
+        with self._crystalpm_client() as client:
+            return client.get_claim(claim_id).practice_id
+
     def scrub(self, claim_id: str) -> ScrubStatus:
         """Run the claim's scrub to a pass or a review; a run waiting for review is left as it is."""
         with self._graph(None) as graph:
@@ -200,7 +205,9 @@ class ClaimScrubRuntime:
                 payload: dict[str, Any] = {"claim_id": claim_id}
                 if facts is not None:
                     payload["facts"] = facts.model_dump(mode="json")
-                graph.invoke(payload, self._config(thread_id))
+                # Up to pass or review nothing is written anywhere but the audit log, so a crash simply re-runs
+                # the scrub: one checkpoint at the end (or at the interrupt) instead of one per step.
+                graph.invoke(payload, self._config(thread_id), durability="exit")
             status = self._status(graph, thread_id)
             draft = self._draft(graph, status) if status.review is not None else None
         log.info("claim scrub ran", extra={"thread_id": thread_id, "state": status.state})

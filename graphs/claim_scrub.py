@@ -272,7 +272,11 @@ class ClaimScrubNodes:
             facts,
             "write",
             changes.model_dump(mode="json"),
-            {"claim_edited": changes.edit is not None, "task_ids": task_ids, "approved_by": decision.reviewer},
+            {
+                "claim_edited": changes.edit is not None,
+                "task_ids": task_ids,
+                "approved_by": decision.reviewer,
+            },
         )
         return {"outcome": "written", "claim_edited": changes.edit is not None, "task_ids": task_ids}
 
@@ -295,7 +299,9 @@ class ClaimScrubNodes:
                 encounter_id=facts.claim.encounter_id,
                 practice_id=facts.claim.practice_id,
                 suggestion={"findings": state["findings"], "risk": state["risk"], "fixes": state["fixes"]},
-                final={"fixes": [fix.model_dump(mode="json") for fix in final]} if decision.decision != "reject" else None,
+                final={"fixes": [fix.model_dump(mode="json") for fix in final]}
+                if decision.decision != "reject"
+                else None,
                 diff=diff,
                 decision=decision.decision,
                 reviewer=decision.reviewer,
@@ -333,7 +339,9 @@ def build_claim_scrub_graph(
     today: Callable[[], date] = date.today,
 ) -> CompiledStateGraph:
     """The compiled claim_scrub graph; run it with thread id `claim:<id>` and {"claim_id": id}."""
-    nodes = ClaimScrubNodes(crystalpm=crystalpm, kb=kb, risk=risk, audit=audit, feedback=feedback, today=today)
+    nodes = ClaimScrubNodes(
+        crystalpm=crystalpm, kb=kb, risk=risk, audit=audit, feedback=feedback, today=today
+    )
     graph = StateGraph(ClaimScrubState, input_schema=ClaimScrubInput, output_schema=ClaimScrubOutput)
     graph.add_node("load", nodes.load)
     graph.add_node("check", nodes.check)

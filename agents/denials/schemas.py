@@ -51,6 +51,8 @@ class DeniedLine(BaseModel):
     payer: str = ""
     payer_claim_control_number: str = ""
     claim_status: str = Field("", description="CLP02")
+    claim_payment_index: int = Field(0, description="0-based claim payment across the remittance's transactions")
+    remit_line_index: int | None = Field(None, description="0-based service line of that claim payment")
 
     @property
     def key(self) -> str:

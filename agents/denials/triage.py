@@ -56,8 +56,10 @@ def denied_lines(remittance: Remittance) -> list[DeniedLine]:
     service line when it has them, else as one line for the whole claim.
     """
     found: list[DeniedLine] = []
+    index = -1
     for transaction in remittance.transactions:
         for claim in transaction.claims:
+            index += 1
             if claim.reversal:
                 continue
             claim_denials = [a for a in claim.adjustments if not is_routine(a) and a.amount > ZERO]
@@ -66,10 +68,12 @@ def denied_lines(remittance: Remittance) -> list[DeniedLine]:
                 if not denials and claim_denials and line.paid == ZERO:
                     denials = claim_denials
                 if denials:
-                    found.append(_denied(remittance, transaction.payer, claim, line, position, denials))
+                    denied = _denied(remittance, transaction.payer, claim, line, position, denials)
+                    found.append(denied.model_copy(update={"claim_payment_index": index, "remit_line_index": position - 1}))
             if not claim.lines and claim_denials:
                 whole = ServiceLinePayment(code="", charge=claim.charge, paid=claim.paid)
-                found.append(_denied(remittance, transaction.payer, claim, whole, 1, claim_denials))
+                denied = _denied(remittance, transaction.payer, claim, whole, 1, claim_denials)
+                found.append(denied.model_copy(update={"claim_payment_index": index}))
     return found
 
 

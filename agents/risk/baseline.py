@@ -1,9 +1,9 @@
 """The rules-only baseline: a claim with an error finding is scored as denied; what scores until a model is trained."""
 
-from billing.claim_input import ClaimInput
-from billing.findings import Finding, Severity
 from agents.risk.schemas import RiskScore
 from agents.scrub.facts import ClaimFacts
+from billing.claim_input import ClaimInput
+from billing.findings import Finding, Severity
 
 ERROR_SCORE = 0.9
 WARNING_SCORE = 0.2
@@ -27,7 +27,9 @@ class RulesBaseline:
         else:
             score, band = CLEAN_SCORE, "low"
         factors = [f"{item.code}: {first_sentence(item.message)}" for item in (errors + warnings)[:4]]
-        return RiskScore(score=score, band=band, factors=[*factors, NO_MODEL], model=self.name, version=self.version)
+        return RiskScore(
+            score=score, band=band, factors=[*factors, NO_MODEL], model=self.name, version=self.version
+        )
 
 
 def first_sentence(text: str, limit: int = 160) -> str:

@@ -1,11 +1,11 @@
 """A score's top contributing factors in words ("Evergreen PPO denies 92250 on 18% of lines", "Line 2: ...")."""
 
-from billing.claim_input import ClaimInput
-from billing.findings import Finding
 from agents.risk.baseline import first_sentence
 from agents.risk.features import days_to_submission, line_codes, payer_key
 from agents.risk.rates import PayerCodeRates
 from agents.scrub.facts import ClaimFacts
+from billing.claim_input import ClaimInput
+from billing.findings import Finding
 
 
 def _percent(rate: float) -> str:
@@ -27,8 +27,12 @@ def _riskiest_line(claim: ClaimInput, rates: PayerCodeRates) -> str:
     code = max(codes, key=lambda c: rates.rate(payer, c))
     seen, denied = rates.counts(payer, code)
     if seen:
-        return f"{payer} denies {code} on {_percent(rates.rate(payer, code))} of lines ({denied} of {seen} seen)"
-    return f"{code} is denied on {_percent(rates.code_rate(code))} of lines across payers ({payer}: none seen)"
+        return (
+            f"{payer} denies {code} on {_percent(rates.rate(payer, code))} of lines ({denied} of {seen} seen)"
+        )
+    return (
+        f"{code} is denied on {_percent(rates.code_rate(code))} of lines across payers ({payer}: none seen)"
+    )
 
 
 def describe(

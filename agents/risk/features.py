@@ -1,9 +1,9 @@
 """Claim features for the denial model: codes, modifiers, diagnosis families, payer, plan, provider, timing, findings."""
 
+from agents.scrub.facts import ClaimFacts
 from billing.claim_input import ClaimInput
 from billing.findings import Finding, Severity
 from knowledge.validation.context import dx_code, procedure_code
-from agents.scrub.facts import ClaimFacts
 
 AGE_BANDS = ((18, "0-17"), (40, "18-39"), (65, "40-64"), (75, "65-74"))
 UNKNOWN = "unknown"
@@ -27,7 +27,9 @@ def days_to_submission(claim: ClaimInput) -> int | None:
     return (claim.submitted_on - claim.date_of_service).days
 
 
-def claim_features(claim: ClaimInput, findings: list[Finding], facts: ClaimFacts | None = None) -> dict[str, float]:
+def claim_features(
+    claim: ClaimInput, findings: list[Finding], facts: ClaimFacts | None = None
+) -> dict[str, float]:
     """Sparse named features (one-hot names like 'code=92014' map to 1.0) before the payer x code rates."""
     features: dict[str, float] = {
         f"payer={payer_key(claim)}": 1.0,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -16,13 +17,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
-from billing.claim_input import ClaimInput
-from billing.findings import Finding, Severity
 from agents.risk.explain import top_factors
 from agents.risk.features import claim_features, line_codes, payer_key
 from agents.risk.rates import PayerCodeRates
 from agents.risk.schemas import Band, RiskScore
 from agents.scrub.facts import ClaimFacts
+from billing.claim_input import ClaimInput
+from billing.findings import Finding, Severity
 
 FOLDS = 5
 REGULARIZATION_C = 1.0
@@ -60,7 +61,9 @@ def example_for(
     )
 
 
-def with_rates(features: dict[str, float], payer: str, codes: list[str], rates: PayerCodeRates) -> dict[str, float]:
+def with_rates(
+    features: dict[str, float], payer: str, codes: list[str], rates: PayerCodeRates
+) -> dict[str, float]:
     line_rates = [rates.rate(payer, code) for code in codes] or [rates.payer_rate(payer)]
     return {
         **features,
@@ -72,7 +75,9 @@ def with_rates(features: dict[str, float], payer: str, codes: list[str], rates: 
 
 def _rates_for(examples: Sequence[Example]) -> PayerCodeRates:
     return PayerCodeRates().fit(
-        (ex.payer, code, denied) for ex in examples for code, denied in zip(ex.codes, ex.line_denied, strict=True)
+        (ex.payer, code, denied)
+        for ex in examples
+        for code, denied in zip(ex.codes, ex.line_denied, strict=True)
     )
 
 
@@ -102,12 +107,28 @@ def choose_thresholds(scores: np.ndarray, denied: np.ndarray, has_error: np.ndar
 
 
 class DenialModel:
-    """A fitted model: vectorizer, calibrated classifier, payer x code rates and band thresholds."""
+    """A fitted model: feature weights, calibration, payer x code rates and band thresholds.
+
+    The fitted pipeline is reduced to plain weights (coefficient / the feature's max-abs scale) and the
+    sigmoid calibration's (a, b): scoring one claim is then a dict walk, not a chain of sklearn calls.
+    """
 
     name = "denials"
 
-    def __init__(self, calibrated: CalibratedClassifierCV, rates: PayerCodeRates, thresholds: tuple[float, float]) -> None:
-        self.calibrated = calibrated
+    def __init__(
+        self, calibrated: CalibratedClassifierCV, rates: PayerCodeRates, thresholds: tuple[float, float]
+    ) -> None:
+        fitted = calibrated.calibrated_classifiers_[0]
+        pipeline: Pipeline = fitted.estimator
+        names = pipeline.named_steps["vectorize"].feature_names_
+        scale = pipeline.named_steps["scale"].scale_
+        classifier: LogisticRegression = pipeline.named_steps["classify"]
+        self.weights = {
+            name: float(weight / scale[j])
+            for j, (name, weight) in enumerate(zip(names, classifier.coef_[0], strict=True))
+        }
+        self.intercept = float(classifier.intercept_[0])
+        self.calibration = (float(fitted.calibrators[0].a_), float(fitted.calibrators[0].b_))
         self.rates = rates
         self.medium, self.high = thresholds
         self.version = ""
@@ -136,7 +157,14 @@ class DenialModel:
         return [with_rates(ex.features, ex.payer, ex.codes, self.rates) for ex in examples]
 
     def predict(self, rows: list[dict[str, float]]) -> np.ndarray:
-        return self.calibrated.predict_proba(rows)[:, 1]
+        a, b = self.calibration
+        logits = np.array(
+            [
+                self.intercept + sum(self.weights.get(name, 0.0) * value for name, value in row.items())
+                for row in rows
+            ]
+        )
+        return expit(-(a * logits + b))
 
     def band(self, score: float) -> Band:
         if score >= self.high:
@@ -144,16 +172,19 @@ class DenialModel:
         return "medium" if score >= self.medium else "low"
 
     def contributions(self, row: dict[str, float]) -> list[tuple[str, float]]:
-        """Each present feature's weight x scaled value in the logistic model (its push on the log-odds)."""
-        pipeline: Pipeline = self.calibrated.calibrated_classifiers_[0].estimator
-        vectorizer: DictVectorizer = pipeline.named_steps["vectorize"]
-        scaled = pipeline.named_steps["scale"].transform(vectorizer.transform([row])).tocoo()
-        coef = pipeline.named_steps["classify"].coef_[0]
-        names = vectorizer.feature_names_
-        return [(names[j], float(value * coef[j])) for j, value in zip(scaled.col, scaled.data, strict=True)]
+        """Each present feature's weight x value in the logistic model (its push on the log-odds)."""
+        return [(name, self.weights[name] * value) for name, value in row.items() if name in self.weights]
 
     def score(self, claim: ClaimInput, findings: list[Finding], facts: ClaimFacts | None = None) -> RiskScore:
-        row = with_rates(claim_features(claim, findings, facts), payer_key(claim), line_codes(claim), self.rates)
+        row = with_rates(
+            claim_features(claim, findings, facts), payer_key(claim), line_codes(claim), self.rates
+        )
         score = float(self.predict([row])[0])
         factors = top_factors(self.contributions(row), claim, findings, facts, self.rates)
-        return RiskScore(score=round(score, 4), band=self.band(score), factors=factors, model=self.name, version=self.version)
+        return RiskScore(
+            score=round(score, 4),
+            band=self.band(score),
+            factors=factors,
+            model=self.name,
+            version=self.version,
+        )

@@ -4,9 +4,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from agents.scrub.facts import ClaimFacts
 from billing.claim_input import ClaimInput
 from billing.findings import Finding
-from agents.scrub.facts import ClaimFacts
 
 Band = Literal["low", "medium", "high"]
 
@@ -23,4 +23,6 @@ class RiskScorer(Protocol):
     name: str
     version: str
 
-    def score(self, claim: ClaimInput, findings: list[Finding], facts: ClaimFacts | None = None) -> RiskScore: ...
+    def score(
+        self, claim: ClaimInput, findings: list[Finding], facts: ClaimFacts | None = None
+    ) -> RiskScore: ...

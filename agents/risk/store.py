@@ -9,10 +9,10 @@ from typing import Any
 import joblib
 import sklearn
 
-from billing.settings import Settings
 from agents.risk.baseline import RulesBaseline
 from agents.risk.model import DenialModel
 from agents.risk.schemas import RiskScorer
+from billing.settings import Settings
 
 MODEL_FILE = re.compile(r"^v(\d+)\.joblib$")
 

@@ -1,5 +1,6 @@
 """Train and measure the denial model on adjudicated claims: time split, metrics, rules baseline, flag table."""
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
@@ -7,14 +8,14 @@ import numpy as np
 from pydantic import BaseModel, Field
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from billing.claims import Claim
-from knowledge.base import KnowledgeBase
-from knowledge.codes.procedures import get_procedure
 from agents.risk.baseline import CLEAN_SCORE, ERROR_SCORE, WARNING_SCORE
 from agents.risk.model import DenialModel, Example, example_for
 from agents.scrub.checks import find_problems
 from agents.scrub.facts import ClaimFacts, claim_input_for
 from agents.scrub.load import FactsLoader
+from billing.claims import Claim
+from knowledge.base import KnowledgeBase
+from knowledge.codes.procedures import get_procedure
 from tools.crystalpm import CrystalPM
 from tools.crystalpm.models import LineOutcome
 
@@ -40,7 +41,9 @@ def examples_from(labeled: Iterable[LabeledClaim], kb: KnowledgeBase) -> list[Ex
             continue
         claim_input = claim_input_for(item.facts)
         findings = find_problems(claim_input, kb, item.facts)
-        example = example_for(claim_input, findings, item.facts, line_denials(item.facts.claim, item.outcomes))
+        example = example_for(
+            claim_input, findings, item.facts, line_denials(item.facts.claim, item.outcomes)
+        )
         example.extra["denial_rules"] = ",".join(
             sorted({o.rule for o in item.outcomes if o.status == "denied" and o.group != "PR"})
         )
@@ -98,11 +101,11 @@ class FlagTable(BaseModel):
 def metrics(scores: Sequence[float], labels: Sequence[bool]) -> Metrics:
     y, p = np.asarray(labels, dtype=bool), np.asarray(scores, dtype=float)
     both = 0 < y.sum() < len(y)
-    top = max(1, int(round(len(p) * REVIEW_BUDGET)))
+    top = max(1, round(len(p) * REVIEW_BUDGET))
     order = np.argsort(-p, kind="stable")
     edges = np.linspace(0, 1, RELIABILITY_BINS + 1)
     bins = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in itertools.pairwise(edges):
         inside = (p >= low) & ((p < high) if high < 1 else (p <= high))
         bins.append(
             ReliabilityBin(
@@ -153,7 +156,9 @@ def evaluate(model: DenialModel, examples: Sequence[Example]) -> Evaluation:
     return Evaluation(
         model=metrics(scores, labels),
         baseline=metrics([baseline_score(ex) for ex in examples], labels),
-        model_flags=flag_table([ex.has_error or model.band(s) != "low" for ex, s in zip(examples, scores, strict=True)], labels),
+        model_flags=flag_table(
+            [ex.has_error or model.band(s) != "low" for ex, s in zip(examples, scores, strict=True)], labels
+        ),
         baseline_flags=flag_table([ex.has_error for ex in examples], labels),
     )
 
@@ -169,14 +174,22 @@ class TrainingReport(BaseModel):
     version: str = ""
 
 
-def split_by_time(examples: Sequence[Example], holdout_fraction: float) -> tuple[list[Example], list[Example], str]:
+def split_by_time(
+    examples: Sequence[Example], holdout_fraction: float
+) -> tuple[list[Example], list[Example], str]:
     """The oldest claims to train, the latest `holdout_fraction` (whole days) to test."""
     ordered = sorted(examples, key=lambda ex: (ex.date_of_service, ex.claim_id))
     cut = ordered[int(len(ordered) * (1 - holdout_fraction))].date_of_service
-    return [ex for ex in ordered if ex.date_of_service < cut], [ex for ex in ordered if ex.date_of_service >= cut], cut
+    return (
+        [ex for ex in ordered if ex.date_of_service < cut],
+        [ex for ex in ordered if ex.date_of_service >= cut],
+        cut,
+    )
 
 
-def train_denials(examples: Sequence[Example], *, holdout_fraction: float = 0.2, seed: int = 0) -> tuple[DenialModel, TrainingReport]:
+def train_denials(
+    examples: Sequence[Example], *, holdout_fraction: float = 0.2, seed: int = 0
+) -> tuple[DenialModel, TrainingReport]:
     """Measure on the later window with a model fitted on the earlier one, then refit on everything."""
     train, test, cut = split_by_time(examples, holdout_fraction)
     trial = DenialModel.fit(train, seed=seed)
@@ -210,8 +223,14 @@ def denial_rates(examples: Sequence[Example]) -> list[dict[str, object]]:
             counts[0] += 1
             counts[1] += family in denied_families
     return [
-        {"practice_id": p, "month": m, "payer": payer, "code_family": f, "claims": n, "denied": d,
-         "denial_rate": round(d / n, 4)}
+        {
+            "practice_id": p,
+            "month": m,
+            "payer": payer,
+            "code_family": f,
+            "claims": n,
+            "denied": d,
+            "denial_rate": round(d / n, 4),
+        }
         for (p, m, payer, f), (n, d) in sorted(table.items())
     ]
-

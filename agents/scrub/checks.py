@@ -3,17 +3,19 @@
 from collections.abc import Callable
 from datetime import date
 
+from agents.scrub.facts import ClaimFacts, sent_before
 from billing.claim_input import ClaimInput
 from billing.findings import Finding, Severity
 from billing.practice import Coverage, PlanKind
 from knowledge.base import KnowledgeBase
 from knowledge.rules.policies import policies_for
 from knowledge.validation.engine import validate
-from agents.scrub.facts import ClaimFacts, sent_before
 
 SOURCE = "fovea claim scrub"
 ROUTINE_ONLY_CODES = frozenset({"S0620", "S0621", "S0592", "92310"})
-MEDICAL_KINDS = frozenset({PlanKind.MEDICARE, PlanKind.MEDICARE_ADVANTAGE, PlanKind.MEDICAID, PlanKind.COMMERCIAL})
+MEDICAL_KINDS = frozenset(
+    {PlanKind.MEDICARE, PlanKind.MEDICARE_ADVANTAGE, PlanKind.MEDICAID, PlanKind.COMMERCIAL}
+)
 # Kinds whose rules differ by payer in our policies: an unnamed payer there gets the generic policy.
 PAYER_SPECIFIC_KINDS = frozenset({PlanKind.COMMERCIAL, PlanKind.VISION})
 # CMS place-of-service codes an eye-care claim plausibly carries.
@@ -48,9 +50,7 @@ def in_force(coverage: Coverage, on: date) -> bool:
 def active_coverages(facts: ClaimFacts, *, vision: bool) -> list[Coverage]:
     """The patient's coverages in force on the date of service, vision plans or medical plans, by priority."""
     dos = facts.claim.date_of_service
-    found = [
-        c for c in facts.coverages if in_force(c, dos) and (c.plan_kind is PlanKind.VISION) == vision
-    ]
+    found = [c for c in facts.coverages if in_force(c, dos) and (c.plan_kind is PlanKind.VISION) == vision]
     return sorted(found, key=lambda c: c.priority)
 
 
@@ -105,7 +105,7 @@ def check_coverage(claim: ClaimInput, facts: ClaimFacts | None, found: list[Find
                 Severity.WARNING,
                 [],
                 "The claim carries no coverage dates, so eligibility on the date of service was not checked.",
-                "Verify eligibility for the date of service (or add \"coverage\" to the claim) before sending.",
+                'Verify eligibility for the date of service (or add "coverage" to the claim) before sending.',
             )
         ]
     if facts.coverage is not None:
@@ -149,7 +149,9 @@ def check_routine_codes(claim: ClaimInput, facts: ClaimFacts | None, found: list
     kind = claim.payer.kind
     if kind not in MEDICAL_KINDS:
         return []
-    explained = {line for item in found if item.code in ("S_CODE_MEDICARE", "MUE_EXCEEDED") for line in item.lines}
+    explained = {
+        line for item in found if item.code in ("S_CODE_MEDICARE", "MUE_EXCEEDED") for line in item.lines
+    }
     return [
         _finding(
             "ROUTINE_CODE_MEDICAL_PLAN",
@@ -197,7 +199,9 @@ def check_timely_filing(claim: ClaimInput, facts: ClaimFacts | None, found: list
 def check_demographics(claim: ClaimInput, facts: ClaimFacts | None, found: list[Finding]) -> list[Finding]:
     if facts is None:
         return []
-    missing = list(facts.missing_demographics) + ([] if facts.member_id or facts.coverage is None else ["member_id"])
+    missing = list(facts.missing_demographics) + (
+        [] if facts.member_id or facts.coverage is None else ["member_id"]
+    )
     if not missing:
         return []
     return [
@@ -278,9 +282,7 @@ def check_place_of_service(
     return []
 
 
-def check_duplicate_claim(
-    claim: ClaimInput, facts: ClaimFacts | None, found: list[Finding]
-) -> list[Finding]:
+def check_duplicate_claim(claim: ClaimInput, facts: ClaimFacts | None, found: list[Finding]) -> list[Finding]:
     """Another claim already sent for the same patient, day and service: the payer denies it (CARC 18)."""
     if facts is None:
         return []

@@ -4,7 +4,14 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
-from billing.claim_input import ClaimCoverage, ClaimInput, ClaimInputLine, ClaimPatient, ClaimPayer, HistoryVisit
+from billing.claim_input import (
+    ClaimCoverage,
+    ClaimInput,
+    ClaimInputLine,
+    ClaimPatient,
+    ClaimPayer,
+    HistoryVisit,
+)
 from billing.claim_input import PriorAuth as ClaimPriorAuth
 from billing.claims import Claim
 from billing.practice import Coverage, Patient, Payer, PlanKind, Sex

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agents.scrub.checks import active_coverages
+from agents.scrub.facts import ClaimFacts
 from billing.claim_input import ClaimInput
 from billing.claims import Claim, ClaimLine
 from billing.findings import Finding, Severity
@@ -19,8 +21,6 @@ from knowledge.codes.icd10 import icd10_laterality
 from knowledge.codes.procedures import get_procedure
 from knowledge.rules.coverage import dx_supports
 from knowledge.validation.context import dx_code, procedure_code
-from agents.scrub.checks import active_coverages
-from agents.scrub.facts import ClaimFacts
 from tools.crystalpm.models import ClaimEdit
 
 EditOp = Literal[
@@ -36,8 +36,17 @@ EditOp = Literal[
     "task",
 ]
 CLAIM_EDIT_OPS = frozenset(
-    {"add_modifier", "remove_modifier", "set_modifiers", "link_diagnosis", "set_units", "replace_code",
-     "remove_line", "set_coverage", "move_line_to_payer"}
+    {
+        "add_modifier",
+        "remove_modifier",
+        "set_modifiers",
+        "link_diagnosis",
+        "set_units",
+        "replace_code",
+        "remove_line",
+        "set_coverage",
+        "move_line_to_payer",
+    }
 )
 ESTABLISHED_CODE = {
     "92002": "92012",
@@ -116,22 +125,38 @@ def _fixes_for(finding: Finding, claim: ClaimInput, kb: KnowledgeBase, facts: Cl
     if code == "LATERALITY_MISSING" and line is not None:
         side = _side_modifier(claim, line)
         if side:
-            return [_fix(finding, f"Add modifier {side} to line {line} (the linked diagnosis' eye)",
-                         "add_modifier", line, side)]
+            return [
+                _fix(
+                    finding,
+                    f"Add modifier {side} to line {line} (the linked diagnosis' eye)",
+                    "add_modifier",
+                    line,
+                    side,
+                )
+            ]
     if code == "LATERALITY_MISMATCH" and line is not None:
         side = _side_modifier(claim, line)
         current = claim.lines[line - 1].modifiers
         if side and {"RT", "LT"} & set(current):
             modifiers = [side if m in ("RT", "LT") else m for m in current]
-            return [_fix(finding, f"Change the eye on line {line} to {side}, as its diagnosis says",
-                         "set_modifiers", line, modifiers)]
+            return [
+                _fix(
+                    finding,
+                    f"Change the eye on line {line} to {side}, as its diagnosis says",
+                    "set_modifiers",
+                    line,
+                    modifiers,
+                )
+            ]
     if code == "LATERALITY_NOT_ALLOWED" and line is not None:
         current = claim.lines[line - 1].modifiers
         procedure = get_procedure(procedure_code(claim.lines[line - 1].code))
         wrong = [m for m in current if m in ("RT", "LT", "50")]
         if wrong and not ("50" in wrong and procedure is not None and procedure.laterality == "unilateral"):
-            return [_fix(finding, f"Remove modifier {m} from line {line}", "remove_modifier", line, m)
-                    for m in wrong]
+            return [
+                _fix(finding, f"Remove modifier {m} from line {line}", "remove_modifier", line, m)
+                for m in wrong
+            ]
     if code in ("MEDICAL_NECESSITY", "DX_POINTER_MISSING") and line is not None and claim.date_of_service:
         fixes = _link_fix(finding, claim, line)
         if fixes:
@@ -140,11 +165,20 @@ def _fixes_for(finding: Finding, claim: ClaimInput, kb: KnowledgeBase, facts: Cl
         current = procedure_code(claim.lines[line - 1].code)
         if current in ESTABLISHED_CODE:
             new = ESTABLISHED_CODE[current]
-            return [_fix(finding, f"Bill {new} instead of {current} on line {line} (established patient)",
-                         "replace_code", line, new)]
+            return [
+                _fix(
+                    finding,
+                    f"Bill {new} instead of {current} on line {line} (established patient)",
+                    "replace_code",
+                    line,
+                    new,
+                )
+            ]
     if code == "DUPLICATE_LINE":
-        return [_fix(finding, f"Remove line {n} (a repeat of line {lines[0]})", "remove_line", n)
-                for n in lines[1:]]
+        return [
+            _fix(finding, f"Remove line {n} (a repeat of line {lines[0]})", "remove_line", n)
+            for n in lines[1:]
+        ]
     if code == "NCCI_PTP" and len(lines) == 2 and claim.date_of_service:
         fix = _ncci_fix(finding, claim, kb)
         if fix:
@@ -161,8 +195,15 @@ def _fixes_for(finding: Finding, claim: ClaimInput, kb: KnowledgeBase, facts: Cl
         vision = facts.plan_kind is PlanKind.VISION
         plan = _other_plan(facts, vision=vision)
         if plan is not None and plan.id != facts.claim.coverage_id:
-            return [_fix(finding, f"Bill the plan in force on the date of service: {plan.plan_name}",
-                         "set_coverage", None, plan.id)]
+            return [
+                _fix(
+                    finding,
+                    f"Bill the plan in force on the date of service: {plan.plan_name}",
+                    "set_coverage",
+                    None,
+                    plan.id,
+                )
+            ]
     return [_task(finding)]
 
 
@@ -196,7 +237,9 @@ def _ncci_fix(finding: Finding, claim: ClaimInput, kb: KnowledgeBase) -> Fix | N
     )
 
 
-def _routing_fix(finding: Finding, claim: ClaimInput, facts: ClaimFacts | None, *, vision: bool) -> Fix | None:
+def _routing_fix(
+    finding: Finding, claim: ClaimInput, facts: ClaimFacts | None, *, vision: bool
+) -> Fix | None:
     plan = _other_plan(facts, vision=vision)
     if plan is None or facts is None or plan.id == facts.claim.coverage_id:
         return None
@@ -204,7 +247,9 @@ def _routing_fix(finding: Finding, claim: ClaimInput, facts: ClaimFacts | None, 
     code = procedure_code(claim.lines[line - 1].code)
     if len(claim.lines) == 1:
         return _fix(finding, f"Bill the claim to {plan.plan_name} instead", "set_coverage", None, plan.id)
-    return _fix(finding, f"Move {code} (line {line}) to {plan.plan_name}", "move_line_to_payer", line, plan.id)
+    return _fix(
+        finding, f"Move {code} (line {line}) to {plan.plan_name}", "move_line_to_payer", line, plan.id
+    )
 
 
 def propose_fixes(
@@ -251,7 +296,9 @@ def _apply(lines: list[ClaimLine], diagnoses: list[str], fix: Fix) -> bool:
     return True
 
 
-def claim_changes(claim: Claim, fixes: list[Fix], *, note: str, plan_names: dict[str, str] | None = None) -> ClaimChanges:
+def claim_changes(
+    claim: Claim, fixes: list[Fix], *, note: str, plan_names: dict[str, str] | None = None
+) -> ClaimChanges:
     """The claim edit and biller tasks that approving `fixes` on `claim` means."""
     lines = [line.model_copy(deep=True) for line in claim.lines]
     diagnoses = list(claim.diagnosis_codes)
@@ -271,7 +318,9 @@ def claim_changes(claim: Claim, fixes: list[Fix], *, note: str, plan_names: dict
                 line = lines[fix.edit.line - 1]  # type: ignore[operator]
                 plan = (plan_names or {}).get(str(fix.edit.value), str(fix.edit.value))
                 tasks.append(
-                    _biller_task(claim, fix.description, f"Bill {line.code} for {claim.date_of_service} to {plan}.")
+                    _biller_task(
+                        claim, fix.description, f"Bill {line.code} for {claim.date_of_service} to {plan}."
+                    )
                 )
         else:
             changed = _apply(lines, diagnoses, fix) or changed

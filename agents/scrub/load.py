@@ -2,10 +2,10 @@
 
 from datetime import date
 
+from agents.scrub.facts import ClaimFacts, missing_demographics, sent_before
 from billing.claims import Claim
 from billing.encounters import Encounter
 from billing.practice import Coverage, Patient, Payer, Sex
-from agents.scrub.facts import ClaimFacts, missing_demographics, sent_before
 from tools.crystalpm import CrystalPM, NotFound
 
 
@@ -34,7 +34,9 @@ class FactsLoader:
             self._provider_npis = {provider.id: provider.npi for provider in self.client.list_providers()}
         return self._provider_npis, self._practice_npis
 
-    def _patient(self, patient_id: str) -> tuple[Patient | None, list[Coverage], list[Encounter], list[Claim]]:
+    def _patient(
+        self, patient_id: str
+    ) -> tuple[Patient | None, list[Coverage], list[Encounter], list[Claim]]:
         if patient_id not in self._patients:
             try:
                 patient: Patient | None = self.client.get_patient(patient_id)
@@ -72,7 +74,11 @@ class FactsLoader:
             provider_npi=provider_npis.get(claim.provider_id),
             practice_npi=practice_npis.get(claim.practice_id),
             encounter_place_of_service=encounter.place_of_service if encounter else None,
-            visit_dates=[v.date_of_service for v in visits if v.practice_id == claim.practice_id and v.date_of_service < dos],
+            visit_dates=[
+                v.date_of_service
+                for v in visits
+                if v.practice_id == claim.practice_id and v.date_of_service < dos
+            ],
             other_claims=[other for other in claims if sent_before(other, claim, as_of)],
             as_of=as_of,
         )

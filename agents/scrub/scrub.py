@@ -2,13 +2,13 @@
 
 from pydantic import BaseModel, Field
 
-from billing.claim_input import ClaimInput
-from billing.findings import Finding, Severity
-from knowledge.base import KnowledgeBase
 from agents.risk.schemas import RiskScore, RiskScorer
 from agents.scrub.checks import find_problems
 from agents.scrub.facts import ClaimFacts
 from agents.scrub.fixes import Fix, propose_fixes
+from billing.claim_input import ClaimInput
+from billing.findings import Finding, Severity
+from knowledge.base import KnowledgeBase
 
 
 class ScrubResult(BaseModel):

@@ -296,7 +296,7 @@ def watch(
 
 @app.command("eval-posting")
 def eval_posting(
-    patients: Annotated[int, typer.Option("--patients", help="Patients in the generated practice")] = 400,
+    patients: Annotated[int, typer.Option("--patients", help="Patients in the generated practice")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Generator seed")] = 7,
     mangle: Annotated[
         float, typer.Option("--mangle", help="Share of control numbers the 'payer' mangles", min=0, max=1)
@@ -313,3 +313,58 @@ def eval_posting(
         print_posting_report(report)
     if report.wrong_matches:
         raise typer.Exit(1)
+
+
+@app.command("eval-appeals")
+def eval_appeals(
+    patients: Annotated[int, typer.Option("--patients", help="Patients in the generated practice")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Generator seed")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Appeal-success model vs rules baseline: ROC AUC on the held-out (latest) appeals of a generated practice."""
+    from evals.appeals import run_appeal_eval
+    from sandbox.generator import generate_dataset
+
+    report = run_appeal_eval(generate_dataset(seed, patients), patients=patients)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    evaluation = report.evaluation
+    typer.echo(
+        f"{report.appeals} appeals ({report.pending} pending) in a {patients}-patient practice, seed {seed}; "
+        f"train {evaluation.train_appeals} ({evaluation.train_won} won) before {evaluation.cut_date}, "
+        f"test {evaluation.test_appeals} ({evaluation.test_won} won)"
+    )
+    typer.echo(f"ROC AUC model    {_auc(evaluation.model_auc)}")
+    typer.echo(f"ROC AUC baseline {_auc(evaluation.baseline_auc)}")
+    typer.echo("won / decided by category: " + ", ".join(f"{k} {v}" for k, v in report.won_rate_by_category.items()))
+
+
+def _auc(value: float | None) -> str:
+    return "n/a (one class only in the test window)" if value is None else f"{value:.4f}"
+
+
+@app.command("train-appeals")
+def train_appeals(
+    practice_id: Annotated[
+        str | None, typer.Option("--practice", help="Only this practice's appeals (default: all)")
+    ] = None,
+) -> None:
+    """Train the appeal-success model on Crystal PM's appeal history and save the next version."""
+    from contextlib import closing
+
+    from agents.denials.appeal_model import appeal_history, train_and_save
+    from billing.settings import get_settings
+    from tools.crystalpm import make_crystalpm
+
+    settings = get_settings()
+    with closing(make_crystalpm(settings)) as client:
+        cases = appeal_history(client, practice_id)
+    try:
+        version, evaluation = train_and_save(settings, cases)
+    except ValueError as exc:
+        _refuse(f"cannot train: {exc}")
+    typer.echo(
+        f"appeal model {version}: {evaluation.decided_appeals} decided appeals; held-out ROC AUC "
+        f"model {_auc(evaluation.model_auc)}, baseline {_auc(evaluation.baseline_auc)}"
+    )

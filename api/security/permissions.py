@@ -12,6 +12,7 @@ class Permission(StrEnum):
     CHARGES_REVIEW = "charges.review"
     CLAIMS_REVIEW = "claims.review"
     APPEALS_REVIEW = "appeals.review"
+    REMITTANCES_UPLOAD = "remittances.upload"
     DISPUTES_REVIEW = "disputes.review"
     CHAT_USE = "chat.use"
     METRICS_VIEW = "metrics.view"
@@ -37,6 +38,9 @@ PERMISSIONS: dict[Permission, Grant] = {
     Permission.CHARGES_REVIEW: Grant(frozenset({Role.CODER}), "approve, edit or reject suggested charges"),
     Permission.CLAIMS_REVIEW: Grant(frozenset({Role.BILLER}), "approve, edit or reject claim fixes"),
     Permission.APPEALS_REVIEW: Grant(frozenset({Role.BILLER}), "approve, edit or reject appeal drafts"),
+    Permission.REMITTANCES_UPLOAD: Grant(
+        frozenset({Role.BILLER, Role.ADMIN}), "upload an 835 remittance file to post and triage it"
+    ),
     Permission.DISPUTES_REVIEW: Grant(frozenset({Role.BILLER}), "approve, edit or reject payer disputes"),
     Permission.CHAT_USE: Grant(STAFF, "ask the copilot in chat (its writes still pass the same reviews)"),
     Permission.METRICS_VIEW: Grant(STAFF, "see acceptance rates, time saved, denial trends"),

@@ -1,6 +1,5 @@
 """The imported_files table: the inbox watcher's memory of every file it read, keyed by content SHA-256."""
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,8 +48,3 @@ class SqlImportLedger:
                 session.commit()
             except IntegrityError:  # another watcher recorded the same content first
                 session.rollback()
-
-    def recent(self, limit: int = 50) -> list[ImportedFileRecord]:
-        with self.sessions() as session:
-            query = select(ImportedFileRecord).order_by(ImportedFileRecord.imported_at.desc()).limit(limit)
-            return list(session.scalars(query))

@@ -117,5 +117,5 @@ def charge_item_view(
         segments=highlight_segments(note, evidence) if note is not None else [],
         edit=edit or suggested_edit(coding),
         rationale=suggestion.rationale,
-        engine=f"{suggestion.engine} {suggestion.engine_version}".strip(),
+        engine=suggestion.engine_version or suggestion.engine,
     )

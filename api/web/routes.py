@@ -478,7 +478,9 @@ def _dashboard_charts(metrics: DashboardMetrics) -> dict[str, Any]:
         "Acceptance by code family",
         (
             Row(
-                label=f"{family.family}… ({family.kind})",
+                label=f"{family.family}xx procedures"
+                if family.kind == "procedure"
+                else f"{family.family} diagnoses",
                 value=family.rate,
                 shown=f"{family.rate * 100:.0f}% of {family.suggested}",
             )

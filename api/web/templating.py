@@ -29,6 +29,8 @@ def age(since: datetime | None, now: datetime | None = None) -> str:
     if since is None:
         return "–"
     seconds = max(0.0, ((now or utc_now()) - since).total_seconds())
+    if seconds < 60:
+        return "just now"
     if seconds < 3600:
         return f"{int(seconds // 60)} min"
     if seconds < 86400:

@@ -112,7 +112,7 @@ def test_approve_resumes_the_workflow_once_and_records_the_decision(queue: Queue
     item = answer.json()
     assert item["status"] == "decided" and item["decided_by"] == queue.coder.id
     assert item["applied_at"] is not None and item["time_to_decision_seconds"] >= 0
-    assert item["diff"] == {"unchanged": True}
+    assert item["diff"]["unchanged"] is True and item["diff"]["lines_removed"] == []
     assert queue.runtime.resumed == [
         ("encounter:ENC-1", {"decision": "approve", "edited": None, "reason": "", "reviewer": queue.coder.id})
     ]
@@ -167,12 +167,17 @@ def test_decisions_are_validated_and_gated_by_role_practice_and_version(queue: Q
     stale = queue.client.post(url, params={"version": 7}, json={"decision": "approve"}, headers=coder)
     assert stale.status_code == 409
     assert queue.runtime.resumed == []
-    edited = {"diagnosis_codes": ["H40.1131"], "lines": [{"code": "92012"}]}
+    edited = {"diagnosis_codes": ["H40.1131"], "lines": [{"code": "92012", "diagnosis_codes": ["H40.1131"]}]}
     answer = queue.client.post(
         url, params={"version": 1}, json={"decision": "edit", "edited": edited}, headers=coder
     )
     assert answer.status_code == 200, answer.text
-    assert answer.json()["edited"] == edited and answer.json()["diff"]["changed"] == ["diagnosis_codes", "lines"]
+    assert answer.json()["edited"] == edited
+    assert answer.json()["diff"]["lines_removed"] == ["92133"] and answer.json()["diff"]["unchanged"] is False
+    bad_edit = queue.reviews.open_item(draft("encounter:ENC-2"))
+    malformed = {"decision": "edit", "edited": {"lines": [{"code": "92012", "units": 0}]}}
+    answer = queue.client.post(f"/reviews/{bad_edit}/decision", json=malformed, headers=coder)
+    assert answer.status_code == 422 and queue.reviews.get(bad_edit).status == "pending"
 
 
 def test_a_failed_resume_keeps_the_decision_and_recovery_applies_it(settings: Settings) -> None:

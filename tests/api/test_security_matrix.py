@@ -83,6 +83,28 @@ def _signed_event(world: World, _user: TestUser) -> Call:
     return Call({}, {"content": body, "headers": headers, "signed": True})
 
 
+# An 835 with a payment header and no claims: the remittance graph runs to its review without Crystal PM.
+EMPTY_835 = (
+    "ISA*00*          *00*          *ZZ*MATRIXPAYER    *ZZ*MATRIXPRACTICE *250301*1200*^*00501*000000001*0*T*:~"
+    "GS*HP*MATRIXPAYER*MATRIXPRACTICE*20250301*1200*1*X*005010X221A1~ST*835*0001~"
+    "BPR*H*0*C*NON************20250301~TRN*1*MATRIX0001*1234567890~N1*PR*MATRIX PLAN~"
+    "N1*PE*MATRIX PRACTICE*XX*1999999984~SE*6*0001~GE*1*1~IEA*1*000000001~"
+)
+
+
+def _upload_835(world: World, _user: TestUser) -> Call:
+    files = {"file": ("matrix.835", EMPTY_835.encode(), "text/plain")}
+    return Call({}, {"files": files, "data": {"practice_id": PRACTICE}})
+
+
+def _uploaded_remittance(world: World, _user: TestUser) -> Call:
+    call = _upload_835(world, _user)
+    response = world.client.post(
+        "/remittances/upload", headers=bearer(world.users[Role.BILLER].api_key), **call.kwargs
+    )
+    return Call({"remittance_id": response.json()["remittance_id"]}, {})
+
+
 # Requests a granted role makes to get a 2xx; routes missing here are still checked for 401/403.
 EXAMPLES: dict[tuple[str, str], Callable[[World, TestUser], Call]] = {
     ("POST", "/auth/api-keys"): lambda w, u: Call({}, {"json": {"name": "matrix"}}),
@@ -105,6 +127,9 @@ EXAMPLES: dict[tuple[str, str], Callable[[World, TestUser], Call]] = {
         },
     ),
     ("POST", "/webhooks/crystalpm"): _signed_event,
+    ("POST", "/remittances/upload"): _upload_835,
+    ("GET", "/remittances/{remittance_id}"): _uploaded_remittance,
+    ("GET", "/denials/worklist"): lambda w, u: Call({}, {"params": {"practice_id": PRACTICE}}),
 }
 
 
@@ -189,5 +214,14 @@ def test_public_routes_answer_without_credentials(world: World, method: str, pat
         response = world.client.post(path, json={"username": "nobody", "password": "wrong-password"})
         # Refused by the sign-in itself (wrong password), not by a guard asking to sign in first.
         assert response.json()["type"] == "/problems/sign-in-failed"
+        return
+    if (method, path) == ("POST", "/ui/login"):
+        response = world.client.post(path, data={"username": "nobody", "password": "wrong-password"})
+        # The web form refuses a post without its sign-in CSRF token, not a guard asking to sign in first.
+        assert response.status_code == 403 and "sign-in form expired" in response.text
+        return
+    if (method, path) == ("GET", "/"):
+        # `/` only sends people to the web UI, whose pages then ask them to sign in.
+        assert world.client.get(path, follow_redirects=False).headers["location"] == "/ui/"
         return
     assert world.client.request(method, path).status_code == 200

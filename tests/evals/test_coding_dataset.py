@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "evals" / "datasets" / "coding_dev.jsonl"
+TUNE2 = REPO / "evals" / "datasets" / "coding_tune2.jsonl"  # second tuning set, same rules
 README = REPO / "evals" / "datasets" / "README.md"
 
 FAMILIES = (
@@ -137,12 +138,24 @@ class GoldNote(BaseModel):
     rationale: str = Field(min_length=20, max_length=400)
 
 
-def _load() -> list[GoldNote]:
-    lines = DATASET.read_text(encoding="utf-8").splitlines()
-    return [GoldNote.model_validate_json(line) for line in lines if line.strip()]
+class Tune2Note(GoldNote):
+    id: str = Field(pattern=r"^t2-\d{3}$")
+    split: Literal["tune2"]
+
+
+def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNote]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [model.model_validate_json(line) for line in lines if line.strip()]
 
 
 ROWS = _load()
+TUNE2_ROWS = _load(TUNE2, Tune2Note)
+
+
+@pytest.fixture(params=["dev", "tune2"])
+def rows(request: pytest.FixtureRequest) -> list[GoldNote]:
+    """Each coding-rule test runs on the dev gold set and on the second tuning set."""
+    return ROWS if request.param == "dev" else TUNE2_ROWS
 
 
 @cache
@@ -190,15 +203,15 @@ def test_styles_and_traps_are_varied() -> None:
             assert core in split_traps, (split, core)
 
 
-def test_rationale_is_one_line_and_dates_are_in_the_code_year() -> None:
-    for row in ROWS:
+def test_rationale_is_one_line_and_dates_are_in_the_code_year(rows: list[GoldNote]) -> None:
+    for row in rows:
         assert "\n" not in row.rationale, row.id
         assert FY2026[0] <= row.date_of_service <= FY2026[1], row.id
         assert all(visit.date < row.date_of_service for visit in row.history), row.id
 
 
-def test_every_diagnosis_is_a_valid_billable_icd10cm_code() -> None:
-    for row in ROWS:
+def test_every_diagnosis_is_a_valid_billable_icd10cm_code(rows: list[GoldNote]) -> None:
+    for row in rows:
         diagnoses = row.gold.diagnoses
         assert len(diagnoses) == len(set(diagnoses)), row.id
         for code in diagnoses:
@@ -206,8 +219,8 @@ def test_every_diagnosis_is_a_valid_billable_icd10cm_code() -> None:
             assert _billable(code), (row.id, code, "not a valid billable ICD-10-CM code")
 
 
-def test_lines_are_well_formed_and_point_at_gold_diagnoses() -> None:
-    for row in ROWS:
+def test_lines_are_well_formed_and_point_at_gold_diagnoses(rows: list[GoldNote]) -> None:
+    for row in rows:
         diagnoses = set(row.gold.diagnoses)
         pointed: set[str] = set()
         for line in row.gold.lines:
@@ -219,8 +232,8 @@ def test_lines_are_well_formed_and_point_at_gold_diagnoses() -> None:
         assert pointed == diagnoses, (row.id, "diagnosis not linked to any line", diagnoses - pointed)
 
 
-def test_one_exam_code_matching_patient_status() -> None:
-    for row in ROWS:
+def test_one_exam_code_matching_patient_status(rows: list[GoldNote]) -> None:
+    for row in rows:
         exams = [code for code in _codes(row) if code in NEW_PATIENT_EXAMS | ESTABLISHED_EXAMS]
         assert len(exams) <= 1, (row.id, exams)
         if exams:
@@ -229,15 +242,15 @@ def test_one_exam_code_matching_patient_status() -> None:
         assert "G2211" not in _codes(row), row.id
 
 
-def test_established_flag_follows_the_three_year_same_specialty_rule() -> None:
-    for row in ROWS:
+def test_established_flag_follows_the_three_year_same_specialty_rule(rows: list[GoldNote]) -> None:
+    for row in rows:
         cutoff = _years_before(row.date_of_service, 3)
         seen = any(visit.date > cutoff and visit.specialty == "optometry" for visit in row.history)
         assert row.established == seen, row.id
 
 
-def test_refraction_and_routine_exam_follow_the_payer() -> None:
-    for row in ROWS:
+def test_refraction_and_routine_exam_follow_the_payer(rows: list[GoldNote]) -> None:
+    for row in rows:
         kind = row.payer.kind
         for line in row.gold.lines:
             if line.code == "92015":
@@ -256,19 +269,19 @@ def test_refraction_and_routine_exam_follow_the_payer() -> None:
                 assert codes & {"92004", "92014"} and "92015" in codes, row.id
         else:
             assert row.payer.routine_exam_coding is None, row.id
-    assert all(row.payer.kind == "medicare" for row in ROWS if row.family == "refraction_medicare")
+    assert all(row.payer.kind == "medicare" for row in rows if row.family == "refraction_medicare")
 
 
-def test_routine_exam_diagnosis_leads() -> None:
-    for row in ROWS:
+def test_routine_exam_diagnosis_leads(rows: list[GoldNote]) -> None:
+    for row in rows:
         z01 = [code for code in row.gold.diagnoses if code.startswith("Z01.0")]
         if z01:
             assert row.gold.diagnoses[0] == z01[0] and len(z01) == 1, row.id
             assert (z01[0] in {"Z01.00", "Z01.020"}) == (len(row.gold.diagnoses) == 1), row.id
 
 
-def test_test_and_procedure_modifiers() -> None:
-    for row in ROWS:
+def test_test_and_procedure_modifiers(rows: list[GoldNote]) -> None:
+    for row in rows:
         codes = _codes(row)
         assert not {"92133", "92134"} <= set(codes), (row.id, "92133 and 92134 together")
         plug_lids = []
@@ -292,9 +305,9 @@ def test_test_and_procedure_modifiers() -> None:
                     assert "25" in line.modifiers, (row.id, "exam on a plug day needs 25")
 
 
-def test_per_eye_glaucoma_and_amd_codes_never_mix_with_bilateral() -> None:
+def test_per_eye_glaucoma_and_amd_codes_never_mix_with_bilateral(rows: list[GoldNote]) -> None:
     # When stages differ each eye gets its own code; a bilateral code then must not appear.
-    for row in ROWS:
+    for row in rows:
         staged = [
             code for code in row.gold.diagnoses if re.match(r"^(H40\.1[1-4]|H40\.22|H35\.3[12])\d\d$", code)
         ]
@@ -308,8 +321,8 @@ def test_per_eye_glaucoma_and_amd_codes_never_mix_with_bilateral() -> None:
         assert not wet_eyes & dry_eyes, (row.id, "one eye coded both wet and dry")
 
 
-def test_diabetes_and_injury_code_rules() -> None:
-    for row in ROWS:
+def test_diabetes_and_injury_code_rules(rows: list[GoldNote]) -> None:
+    for row in rows:
         diagnoses = row.gold.diagnoses
         if any(code.startswith("E10") for code in diagnoses):
             assert "Z79.4" not in diagnoses and not any(code.startswith("E11") for code in diagnoses), row.id
@@ -341,3 +354,24 @@ def test_validator_rejects_invalid_or_non_billable_codes(code: str) -> None:
 def test_dataset_file_is_plain_jsonl() -> None:
     for number, line in enumerate(DATASET.read_text(encoding="utf-8").splitlines(), 1):
         assert isinstance(json.loads(line), dict), number
+
+
+def test_tune2_set_is_separate_from_the_dev_set() -> None:
+    # The second tuning set judges the coder on notes it was never tuned on: no shared ids or notes.
+    assert len(TUNE2_ROWS) >= 80
+    ids = [row.id for row in TUNE2_ROWS]
+    assert len(ids) == len(set(ids))
+    notes = {row.note for row in TUNE2_ROWS}
+    assert len(notes) == len(TUNE2_ROWS), "two tune2 rows share a note"
+    assert not notes & {row.note for row in ROWS}
+    assert not set(ids) & {row.id for row in ROWS}
+    assert {row.family for row in TUNE2_ROWS} == set(FAMILIES)
+    styles = Counter(row.style for row in TUNE2_ROWS)
+    assert min(styles.values()) >= len(TUNE2_ROWS) // 5, styles
+    assert {trap for row in TUNE2_ROWS for trap in row.traps} <= TRAPS
+
+
+def test_tune2_file_is_plain_jsonl_and_documented() -> None:
+    for number, line in enumerate(TUNE2.read_text(encoding="utf-8").splitlines(), 1):
+        assert isinstance(json.loads(line), dict), number
+    assert "coding_tune2.jsonl" in README.read_text(encoding="utf-8")

@@ -80,7 +80,10 @@ def test_clean_claim_passes_and_erroneous_claim_writes_one_edit(
     settings: Settings, dataset: SyntheticDataset, kb: KnowledgeBase, sessions: sessionmaker[Session]
 ) -> None:
     today = dataset.generated_through
-    with running_sandbox(settings, dataset) as sandbox, RestCrystalPM(sandbox.base_url, sandbox.token) as client:
+    with (
+        running_sandbox(settings, dataset) as sandbox,
+        RestCrystalPM(sandbox.base_url, sandbox.token) as client,
+    ):
         clean, erroneous = _pick(FactsLoader(client, today=today), client, kb)
         sink = RecordingSink()
         runtime = ClaimScrubRuntime(
@@ -92,7 +95,11 @@ def test_clean_claim_passes_and_erroneous_claim_writes_one_edit(
         assert sink.drafts == []
         with sessions() as session:
             actions = [r.action for r in audit_entries(session, thread_id=thread_id_for(clean.claim.id))]
-            scored = [r for r in audit_entries(session, thread_id=thread_id_for(clean.claim.id)) if r.action.endswith("score")]
+            scored = [
+                r
+                for r in audit_entries(session, thread_id=thread_id_for(clean.claim.id))
+                if r.action.endswith("score")
+            ]
         assert actions == ["claim_scrub.load", "claim_scrub.check", "claim_scrub.score", "claim_scrub.pass"]
         assert scored[0].engine == "rules-baseline@rules@1"
 
@@ -114,17 +121,29 @@ def test_clean_claim_passes_and_erroneous_claim_writes_one_edit(
         applied = [fix["edit"] for fix in fixes if fix["edit"]["op"] == "add_modifier"]
         for edit in applied:
             assert edit["value"] in edited.lines[edit["line"] - 1].modifiers
-        tasks = [t for t in client.iter_tasks(erroneous.claim.practice_id) if t.claim_id == erroneous.claim.id]
+        tasks = [
+            t for t in client.iter_tasks(erroneous.claim.practice_id) if t.claim_id == erroneous.claim.id
+        ]
         assert len(tasks) == len(first.task_ids) == len(set(first.task_ids))
 
 
-def test_unknown_claim_event_is_dropped(settings: Settings, kb: KnowledgeBase, sessions: sessionmaker[Session]) -> None:
+def test_unknown_claim_event_is_dropped(
+    settings: Settings, kb: KnowledgeBase, sessions: sessionmaker[Session]
+) -> None:
     from billing.events import EventType, WebhookEvent
 
-    with running_sandbox(settings, generate_dataset(3, 5)) as sandbox, RestCrystalPM(sandbox.base_url, sandbox.token) as client:
-        runtime = ClaimScrubRuntime(settings, sessions, crystalpm=client, kb=kb, risk=RulesBaseline(), today=date.today)
+    with (
+        running_sandbox(settings, generate_dataset(3, 5)) as sandbox,
+        RestCrystalPM(sandbox.base_url, sandbox.token) as client,
+    ):
+        runtime = ClaimScrubRuntime(
+            settings, sessions, crystalpm=client, kb=kb, risk=RulesBaseline(), today=date.today
+        )
         event = WebhookEvent(
-            id="evt-1", type=EventType.CLAIM_READY, practice_id="prac-1", occurred_at="2026-01-01T00:00:00Z",
+            id="evt-1",
+            type=EventType.CLAIM_READY,
+            practice_id="prac-1",
+            occurred_at="2026-01-01T00:00:00Z",
             data={"claim_id": "clm-missing"},
         )
         assert runtime.start_claim_scrub(event).state == "not_started"

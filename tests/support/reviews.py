@@ -27,7 +27,7 @@ from api.workflows import ReviewItemDraft
 from billing.settings import Settings
 
 SUGGESTION = {
-    "diagnoses": [{"code": "H40.1131"}],
+    "diagnoses": [{"code": "H40.1131", "confidence": 0.9}],
     "lines": [
         {"code": "92012", "diagnosis_codes": ["H40.1131"]},
         {"code": "92133", "diagnosis_codes": ["H40.1131"]},
@@ -36,7 +36,10 @@ SUGGESTION = {
 
 
 class RecordingRuntime:
-    """A WorkflowRuntime that records each resume; `delay` widens race windows, `fail` makes it raise."""
+    """A charge_coding WorkflowRuntime that records each resume; `delay` widens race windows, `fail` raises.
+
+    Its diff is the charge_coding graph's own (codes added, removed, re-pointed), as the real runtime's.
+    """
 
     workflow = "charge_coding"
 
@@ -56,6 +59,14 @@ class RecordingRuntime:
             if decision["decision"] != "reject":
                 self.charges.setdefault(thread_id, decision)
         return {"state": "done", "thread_id": thread_id}
+
+    def diff(self, payload: dict[str, Any], decision: str, edited: dict[str, Any] | None) -> dict[str, Any]:
+        from agents.coding.schemas import CodeSuggestion
+        from graphs.charge_coding import Coding, coding_diff
+
+        suggested = Coding.of(CodeSuggestion.model_validate(payload["suggestion"]))
+        final = {"approve": suggested, "edit": Coding.model_validate(edited or {}), "reject": None}[decision]
+        return coding_diff(suggested, final)
 
 
 def draft(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import IN_CI
 from tests.web.conftest import CODER, EDITED_ENCOUNTER, LiveService
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,6 +27,8 @@ CHROMIUM_ARGS = [
 NEW_CODE = "92014"
 
 if not CHROMIUM.exists():
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs Debian's chromium)", pytrace=False)
     pytest.skip(
         f"no Chromium at {CHROMIUM}: install Debian's chromium and chromium-driver to run the browser tests",
         allow_module_level=True,
@@ -42,10 +45,10 @@ def browser() -> Iterator["sync_api.Browser"]:
         chromium.close()
 
 
-def screenshot(page: "sync_api.Page", name: str) -> Path:
+def screenshot(page: "sync_api.Page", name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
     return path
 
@@ -93,9 +96,11 @@ def test_a_coder_edits_a_code_and_approves_by_keyboard(
         exam = next(n for n in range(codes.count()) if codes.nth(n).input_value() == "92012") + 1
         page.fill(f"input[name='line-{exam}-code']", NEW_CODE)
         page.wait_for_function(
-            "document.querySelector('#validation-results .status')?.textContent.startsWith('Re-validated')"
+            "document.querySelector('#validation-results .status')?.textContent"
+            " === 'Re-validated: no findings on the edited codes.'"
         )
-        screenshot(page, "item-editing")
+        # What the reviewer sees while editing: the note stays in view beside the editor.
+        screenshot(page, "item-editing", full_page=False)
         page.keyboard.press("Escape")
         page.keyboard.press("a")
         # The first approval after start-up also loads the embedding model (the learn step): allow for it.

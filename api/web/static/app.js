@@ -2,6 +2,7 @@
 (function () {
   "use strict";
 
+  document.documentElement.classList.replace("no-js", "js");
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrfToken = csrfMeta ? csrfMeta.content : "";
 
@@ -102,20 +103,27 @@
     return { diagnoses: diagnoses, lines: lines };
   }
 
-  function renderFindings(region, answer) {
+  function showStatus(region, text) {
     region.replaceChildren();
     const status = document.createElement("p");
     status.className = "status";
+    status.textContent = text;
+    region.appendChild(status);
+    return status;
+  }
+
+  function renderFindings(region, answer) {
     if (answer.error) {
-      status.textContent = answer.error;
-      region.appendChild(status);
+      showStatus(region, answer.error);
       return;
     }
     const errors = answer.findings.filter(function (f) { return f.severity === "error"; }).length;
-    status.textContent = answer.findings.length
-      ? "Re-validated: " + answer.findings.length + " finding(s), " + errors + " error(s)."
-      : "Re-validated: no findings on the edited codes.";
-    region.appendChild(status);
+    showStatus(
+      region,
+      answer.findings.length
+        ? "Re-validated: " + answer.findings.length + " finding(s), " + errors + " error(s)."
+        : "Re-validated: no findings on the edited codes."
+    );
     if (!answer.findings.length) return;
     const list = document.createElement("ul");
     list.className = "findings";
@@ -159,6 +167,7 @@
 
     function revalidate() {
       const mine = ++sequence;
+      showStatus(region, "Checking the edited codes…");
       const body = JSON.stringify({ review_id: form.dataset.reviewId, edit: readEdit(form) });
       fetch(url, {
         method: "POST",
