@@ -143,7 +143,8 @@ def main() -> None:
                 if all(status in ("done", "failed", "skipped") for status, _attempts in rows.values()):
                     break
                 if time.monotonic() > drain_deadline:
-                    raise SystemExit("the worker did not drain the queue in time")
+                    states = sorted({status for status, _attempts in rows.values()})
+                    raise SystemExit(f"the worker did not drain the queue in time ({len(rows)} events: {states})")
                 time.sleep(0.2)
             drained = time.perf_counter() - started
         finally:

@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -185,9 +186,6 @@ class _Reconciler:
     patients: Mapping[str, PatientKey]
     expected: ExpectedAllowed | None
     by_id: dict[str, Claim] = field(default_factory=dict)
-    by_key: dict[str, list[Claim]] = field(default_factory=dict)
-    by_payer_number: dict[str, list[Claim]] = field(default_factory=dict)
-    by_charge: dict[Decimal, list[Claim]] = field(default_factory=dict)
     exceptions: list[PostingException] = field(default_factory=list)
     # claim id -> the claim payment that paid it in this remittance (cleared when a reversal takes it back)
     paid_here: dict[str, int] = field(default_factory=dict)
@@ -196,10 +194,30 @@ class _Reconciler:
     def __post_init__(self) -> None:
         for claim in self.claims:
             self.by_id.setdefault(claim.id, claim)
-            self.by_key.setdefault(_control_key(claim.id), []).append(claim)
+
+    # The other indexes are built on the first payment that needs them: most files match by id alone.
+
+    @cached_property
+    def by_key(self) -> dict[str, list[Claim]]:
+        index: dict[str, list[Claim]] = {}
+        for claim in self.claims:
+            index.setdefault(_control_key(claim.id), []).append(claim)
+        return index
+
+    @cached_property
+    def by_payer_number(self) -> dict[str, list[Claim]]:
+        index: dict[str, list[Claim]] = {}
+        for claim in self.claims:
             if claim.payer_claim_control_number:
-                self.by_payer_number.setdefault(claim.payer_claim_control_number, []).append(claim)
-            self.by_charge.setdefault(round_cents(claim.total_charge), []).append(claim)
+                index.setdefault(claim.payer_claim_control_number, []).append(claim)
+        return index
+
+    @cached_property
+    def by_charge(self) -> dict[Decimal, list[Claim]]:
+        index: dict[Decimal, list[Claim]] = {}
+        for claim in self.claims:
+            index.setdefault(round_cents(claim.total_charge), []).append(claim)
+        return index
 
     def flag(
         self,

@@ -28,7 +28,7 @@ from api.reviews import (
 )
 from api.routes import admin_features
 from api.routes.auth import safe_next
-from api.routes.metrics import DashboardMetrics, dashboard
+from api.routes.metrics import dashboard
 from api.routes.reviews import DECISION_PERMISSIONS, ReviewsDep
 from api.security.audit import audit_security
 from api.security.deps import ClockDep, Principal, ensure_practice_access, require, visible_practice_ids
@@ -50,7 +50,7 @@ from api.security.signin import SignInLocked, SignInRefused, sign_in
 from api.storage.features import Feature, FeatureChange, all_flags
 from api.storage.models import ReviewStatus, utc_now
 from api.storage.reviews import ReviewFilter, list_review_items
-from api.web.charts import Row, bar_chart
+from api.web.dashboard import dashboard_charts
 from api.web.edit_form import EditedCharge, EditProblem, edit_from_form
 from api.web.templating import STATIC_DIR, build_templates, humanize
 from billing.findings import Finding, Severity
@@ -58,7 +58,8 @@ from billing.settings import Settings
 
 PREFIX = "/ui"
 LOGIN_PATH = f"{PREFIX}/login"
-CHARGE_CODING = "charge_coding"
+# The workflow and its feature share a name.
+CHARGE_CODING = Feature.CHARGE_CODING.value
 QUEUE_LIMIT = 200
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -461,76 +462,6 @@ def validate_edit(
 # The dashboard
 
 
-def _dashboard_charts(metrics: DashboardMetrics) -> dict[str, Any]:
-    acceptance = bar_chart(
-        "First-pass acceptance by feature",
-        (
-            Row(
-                label=humanize(row.feature),
-                value=row.first_pass_acceptance or 0.0,
-                shown=f"{(row.first_pass_acceptance or 0.0) * 100:.0f}% of {row.decided}",
-            )
-            for row in metrics.acceptance
-        ),
-        maximum=1.0,
-    )
-    families = bar_chart(
-        "Acceptance by code family",
-        (
-            Row(
-                label=f"{family.family}xx procedures"
-                if family.kind == "procedure"
-                else f"{family.family} diagnoses",
-                value=family.rate,
-                shown=f"{family.rate * 100:.0f}% of {family.suggested}",
-            )
-            for row in metrics.acceptance
-            for family in row.by_code_family
-        ),
-        maximum=1.0,
-    )
-    medians = bar_chart(
-        "Median time to decision",
-        (
-            Row(label=humanize(feature), value=seconds, shown=f"{seconds:.0f} s")
-            for feature, seconds in metrics.median_time_to_decision_by_feature.items()
-        ),
-    )
-    edits = bar_chart(
-        "Edits by code",
-        (
-            Row(label=edit.code, value=edit.added + edit.removed, shown=f"+{edit.added} / −{edit.removed}")
-            for edit in metrics.edits_by_code[:12]
-        ),
-    )
-    baselines = {row["feature"]: row for row in metrics.time_saved.by_feature}
-    coding = baselines.get(CHARGE_CODING, {})
-    assisted = metrics.shadow.get("ai_assisted_median_review_seconds")
-    baseline_minutes = coding.get("manual_baseline_minutes")
-    comparison_rows = []
-    if assisted is not None:
-        comparison_rows.append(
-            Row(label="AI-assisted (measured)", value=assisted / 60, shown=f"{assisted / 60:.1f} min")
-        )
-    if baseline_minutes is not None:
-        comparison_rows.append(
-            Row(
-                label="Manual (assumed)",
-                value=baseline_minutes,
-                shown=f"{baseline_minutes:.1f} min",
-                alt=True,
-            )
-        )
-    comparison = bar_chart("Minutes per charge", comparison_rows)
-    return {
-        "acceptance": acceptance,
-        "families": families,
-        "medians": medians,
-        "edits": edits,
-        "comparison": comparison,
-    }
-
-
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard_page(
     request: Request, principal: MetricsViewer, db: SessionDep, since_days: int = 90
@@ -544,7 +475,7 @@ def dashboard_page(
         "dashboard.html",
         principal,
         metrics=metrics,
-        charts=_dashboard_charts(metrics),
+        charts=dashboard_charts(metrics),
         decided=decided,
         overall_acceptance=approved / decided if decided else None,
         baselines=[flags for flags in all_flags(db)],

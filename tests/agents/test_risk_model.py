@@ -57,7 +57,9 @@ def test_model_files_are_versioned_and_scores_name_their_version(
     loaded = load_latest(settings)
     assert loaded is not None and loaded.version == "v2"
 
-    denied = next(item for item in labeled if any(o.status == "denied" and o.group != "PR" for o in item.outcomes))
+    denied = next(
+        item for item in labeled if any(o.status == "denied" and o.group != "PR" for o in item.outcomes)
+    )
     claim = claim_input_for(denied.facts)
     findings = find_problems(claim, kb, denied.facts)
     score = load_risk_scorer(settings).score(claim, findings, denied.facts)

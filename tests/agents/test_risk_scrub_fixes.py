@@ -25,7 +25,13 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 
 def _coverage(id_: str, kind: PlanKind, payer_id: str, **dates: date) -> Coverage:
     return Coverage(
-        id=id_, patient_id="pat-1", payer_id=payer_id, plan_name=f"{id_} plan", plan_kind=kind, member_id="M1", **dates
+        id=id_,
+        patient_id="pat-1",
+        payer_id=payer_id,
+        plan_name=f"{id_} plan",
+        plan_kind=kind,
+        member_id="M1",
+        **dates,
     )
 
 
@@ -33,9 +39,17 @@ def _facts(lines: list[ClaimLine], diagnoses: list[str], **changes: object) -> C
     medicare = _coverage("cov-med", PlanKind.MEDICARE, "pay-medicare")
     vision = _coverage("cov-vis", PlanKind.VISION, "pay-vsp")
     claim = Claim(
-        id="clm-1", practice_id="prac-1", patient_id="pat-1", encounter_id="enc-1", provider_id="prv-1",
-        payer_id="pay-medicare", coverage_id="cov-med", date_of_service=DOS, diagnosis_codes=diagnoses,
-        lines=lines, submitted_on=DOS,
+        id="clm-1",
+        practice_id="prac-1",
+        patient_id="pat-1",
+        encounter_id="enc-1",
+        provider_id="prv-1",
+        payer_id="pay-medicare",
+        coverage_id="cov-med",
+        date_of_service=DOS,
+        diagnosis_codes=diagnoses,
+        lines=lines,
+        submitted_on=DOS,
     )
     values: dict[str, object] = {
         "claim": claim,
@@ -55,9 +69,14 @@ def _facts(lines: list[ClaimLine], diagnoses: list[str], **changes: object) -> C
     return ClaimFacts.model_validate(values)
 
 
-def _line(number: int, code: str, modifiers: list[str] | None = None, pointers: list[int] | None = None) -> ClaimLine:
+def _line(
+    number: int, code: str, modifiers: list[str] | None = None, pointers: list[int] | None = None
+) -> ClaimLine:
     return ClaimLine(
-        line_number=number, code=code, modifiers=modifiers or [], diagnosis_pointers=pointers or [1],
+        line_number=number,
+        code=code,
+        modifiers=modifiers or [],
+        diagnosis_pointers=pointers or [1],
         charge=Decimal("100.00"),
     )
 

@@ -31,8 +31,15 @@ CLAIM: dict[str, Any] = {
 }
 
 
-def fovea_scrub(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "FOVEA_DATA_DIR": str(tmp_path / "var"), "FOVEA_MODE": "development", **(env or {})}
+def fovea_scrub(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "FOVEA_DATA_DIR": str(tmp_path / "var"),
+        "FOVEA_MODE": "development",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-c", ENTRY, *args],
         capture_output=True,

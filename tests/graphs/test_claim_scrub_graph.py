@@ -2,7 +2,9 @@
 for review, and approving it writes exactly one claim edit (however often the decision is resumed)."""
 
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass
+from itertools import islice
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from api.storage.audit import audit_entries
 from api.storage.db import create_db_engine, create_session_factory
 from api.storage.migrate import migrate_engine
 from api.workflows import ReviewItemDraft
+from billing.events import EventType, WebhookEvent
 from billing.findings import Severity
 from billing.settings import Settings
 from graphs.claim_scrub import thread_id_for
@@ -76,74 +79,132 @@ def _pick(loader: FactsLoader, client: RestCrystalPM, kb: KnowledgeBase) -> tupl
     pytest.fail("the generated practice has no clean claim or no fixable erroneous claim")
 
 
-def test_clean_claim_passes_and_erroneous_claim_writes_one_edit(
-    settings: Settings, dataset: SyntheticDataset, kb: KnowledgeBase, sessions: sessionmaker[Session]
-) -> None:
+@dataclass
+class Practice:
+    settings: Settings
+    client: RestCrystalPM
+    clean: ClaimFacts
+    erroneous: ClaimFacts
+    others: list[ClaimFacts]
+    today: date
+
+
+@pytest.fixture(scope="module")
+def practice(
+    tmp_path_factory: pytest.TempPathFactory, dataset: SyntheticDataset, kb: KnowledgeBase
+) -> Iterator[Practice]:
+    settings = Settings(
+        _env_file=None,
+        mode="development",
+        data_dir=tmp_path_factory.mktemp("scrub") / "var",
+        crystalpm_token="test-crystalpm-token",
+        sandbox_admin_token="test-sandbox-admin-token",
+    )
     today = dataset.generated_through
     with (
         running_sandbox(settings, dataset) as sandbox,
         RestCrystalPM(sandbox.base_url, sandbox.token) as client,
     ):
-        clean, erroneous = _pick(FactsLoader(client, today=today), client, kb)
-        sink = RecordingSink()
-        runtime = ClaimScrubRuntime(
-            settings, sessions, crystalpm=client, kb=kb, risk=RulesBaseline(), sink=sink, today=lambda: today
-        )
-
-        passed = runtime.scrub(clean.claim.id)
-        assert (passed.state, passed.outcome) == ("done", "passed")
-        assert sink.drafts == []
-        with sessions() as session:
-            actions = [r.action for r in audit_entries(session, thread_id=thread_id_for(clean.claim.id))]
-            scored = [
-                r
-                for r in audit_entries(session, thread_id=thread_id_for(clean.claim.id))
-                if r.action.endswith("score")
-            ]
-        assert actions == ["claim_scrub.load", "claim_scrub.check", "claim_scrub.score", "claim_scrub.pass"]
-        assert scored[0].engine == "rules-baseline@rules@1"
-
-        history_before = len(client.get_claim(erroneous.claim.id).history)
-        waiting = runtime.scrub(erroneous.claim.id)
-        assert waiting.state == "pending_review"
-        assert [d.claim_id for d in sink.drafts] == [erroneous.claim.id]
-        assert sink.drafts[0].has_errors and sink.drafts[0].workflow == "claim_scrub"
-        fixes = waiting.review["fixes"]
-        assert fixes and all(fix["edit"]["op"] for fix in fixes)
-
-        decision = {"decision": "approve", "edited": None, "reason": "", "reviewer": REVIEWER}
-        first = runtime.resume(thread_id_for(erroneous.claim.id), decision)
-        second = runtime.resume(thread_id_for(erroneous.claim.id), decision)
-        assert first.state == second.state == "done" and first.claim_edited
-        edited = client.get_claim(erroneous.claim.id)
-        assert len(edited.history) == history_before + 1
-        assert "claim_scrub run" in edited.history[-1].note and REVIEWER in edited.history[-1].note
-        applied = [fix["edit"] for fix in fixes if fix["edit"]["op"] == "add_modifier"]
-        for edit in applied:
-            assert edit["value"] in edited.lines[edit["line"] - 1].modifiers
-        tasks = [
-            t for t in client.iter_tasks(erroneous.claim.practice_id) if t.claim_id == erroneous.claim.id
+        loader = FactsLoader(client, today=today)
+        clean, erroneous = _pick(loader, client, kb)
+        skip = (clean.claim.id, erroneous.claim.id)
+        others = [loader.facts(claim) for claim in islice(client.iter_claims(), 6) if claim.id not in skip][
+            :3
         ]
-        assert len(tasks) == len(first.task_ids) == len(set(first.task_ids))
+        yield Practice(settings, client, clean, erroneous, others, today)
+
+
+def _runtime(
+    practice: Practice, sessions: sessionmaker[Session], kb: KnowledgeBase, **kwargs: object
+) -> ClaimScrubRuntime:
+    values: dict[str, object] = {"risk": RulesBaseline(), **kwargs}
+    return ClaimScrubRuntime(
+        practice.settings, sessions, crystalpm=practice.client, kb=kb, today=lambda: practice.today, **values
+    )
+
+
+def test_clean_claim_passes_silently_with_an_audit_record(
+    practice: Practice, kb: KnowledgeBase, sessions: sessionmaker[Session]
+) -> None:
+    sink = RecordingSink()
+    passed = _runtime(practice, sessions, kb, sink=sink).scrub(practice.clean.claim.id)
+    assert (passed.state, passed.outcome) == ("done", "passed")
+    assert sink.drafts == []
+    with sessions() as session:
+        records = audit_entries(session, thread_id=thread_id_for(practice.clean.claim.id))
+    assert [r.action for r in records] == [
+        "claim_scrub.load",
+        "claim_scrub.check",
+        "claim_scrub.score",
+        "claim_scrub.pass",
+    ]
+    assert {r.claim_id for r in records} == {practice.clean.claim.id}
+    assert records[2].engine == "rules-baseline@rules@1"
+
+
+def test_erroneous_claim_waits_and_approval_writes_one_claim_edit(
+    practice: Practice, kb: KnowledgeBase, sessions: sessionmaker[Session]
+) -> None:
+    client, claim_id = practice.client, practice.erroneous.claim.id
+    sink = RecordingSink()
+    runtime = _runtime(practice, sessions, kb, sink=sink)
+    history_before = len(client.get_claim(claim_id).history)
+    waiting = runtime.scrub(claim_id)
+    assert waiting.state == "pending_review"
+    assert [d.claim_id for d in sink.drafts] == [claim_id]
+    assert sink.drafts[0].has_errors and sink.drafts[0].workflow == "claim_scrub"
+    fixes = waiting.review["fixes"]
+    assert fixes and any(fix["edit"]["op"] in CLAIM_EDIT_OPS for fix in fixes)
+
+    decision = {"decision": "approve", "edited": None, "reason": "", "reviewer": REVIEWER}
+    first = runtime.resume(thread_id_for(claim_id), decision)
+    second = runtime.resume(thread_id_for(claim_id), decision)
+    assert first.state == second.state == "done" and first.claim_edited
+    edited = client.get_claim(claim_id)
+    assert len(edited.history) == history_before + 1
+    assert "claim_scrub run" in edited.history[-1].note and REVIEWER in edited.history[-1].note
+    for edit in (fix["edit"] for fix in fixes if fix["edit"]["op"] == "add_modifier"):
+        assert edit["value"] in edited.lines[edit["line"] - 1].modifiers
+    tasks = [t for t in client.iter_tasks(edited.practice_id) if t.claim_id == claim_id]
+    assert len(tasks) == len(first.task_ids) == len(set(first.task_ids))
+
+
+class ExplodingRisk(RulesBaseline):
+    """The rules baseline, except on one claim, standing for a claim whose scrub breaks."""
+
+    def __init__(self, claim_id: str) -> None:
+        self.claim_id = claim_id
+
+    def score(self, claim, findings, facts=None):  # type: ignore[no-untyped-def]
+        if facts is not None and facts.claim.id == self.claim_id:
+            raise RuntimeError("this claim breaks the scorer")
+        return super().score(claim, findings, facts)
+
+
+def test_scan_goes_on_past_a_broken_claim(
+    practice: Practice, kb: KnowledgeBase, sessions: sessionmaker[Session]
+) -> None:
+    broken = practice.others[1].claim.id
+    runtime = _runtime(practice, sessions, kb, risk=ExplodingRisk(broken))
+    seen: dict[str, object] = {}
+    runtime.scan(iter(practice.others), lambda claim_id, outcome: seen.setdefault(claim_id, outcome))
+    assert list(seen) == [facts.claim.id for facts in practice.others]
+    assert isinstance(seen[broken], RuntimeError)
+    assert all(
+        getattr(seen[f.claim.id], "state", "") in ("done", "pending_review")
+        for f in practice.others
+        if f.claim.id != broken
+    )
 
 
 def test_unknown_claim_event_is_dropped(
-    settings: Settings, kb: KnowledgeBase, sessions: sessionmaker[Session]
+    practice: Practice, kb: KnowledgeBase, sessions: sessionmaker[Session]
 ) -> None:
-    from billing.events import EventType, WebhookEvent
-
-    with (
-        running_sandbox(settings, generate_dataset(3, 5)) as sandbox,
-        RestCrystalPM(sandbox.base_url, sandbox.token) as client,
-    ):
-        runtime = ClaimScrubRuntime(
-            settings, sessions, crystalpm=client, kb=kb, risk=RulesBaseline(), today=date.today
-        )
-        event = WebhookEvent(
-            id="evt-1",
-            type=EventType.CLAIM_READY,
-            practice_id="prac-1",
-            occurred_at="2026-01-01T00:00:00Z",
-            data={"claim_id": "clm-missing"},
-        )
-        assert runtime.start_claim_scrub(event).state == "not_started"
+    event = WebhookEvent(
+        id="evt-1",
+        type=EventType.CLAIM_READY,
+        practice_id="prac-1",
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        data={"claim_id": "clm-missing"},
+    )
+    assert _runtime(practice, sessions, kb).start_claim_scrub(event).state == "not_started"
