@@ -30,8 +30,8 @@ from api.routes import (
     reviews,
     webhooks,
 )
-from api.routes import scrub as scrub_routes
 from api.routes import denials as denial_routes
+from api.routes import scrub as scrub_routes
 from api.routes.metrics import ServiceMetrics
 from api.security.deps import require_signature
 from api.security.permissions import Permission

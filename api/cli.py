@@ -18,6 +18,7 @@ from api.commands import (
     sandbox,
     service,
     users,
+    worklists,
 )
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(coding.app, name="code")
 app.add_typer(evals.app, name="eval")
 app.add_typer(remit.app, name="remit")
+app.add_typer(worklists.app, name="worklist")
 app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)

@@ -236,7 +236,9 @@ class RemittanceRuntime:
             state = "interrupted"
         else:
             state = "done"
-        return RunStatus(thread_id=thread_id, state=state, next=list(snapshot.next), review=pending[0] if pending else None)
+        return RunStatus(
+            thread_id=thread_id, state=state, next=list(snapshot.next), review=pending[0] if pending else None
+        )
 
     def status(self, thread_id: str) -> RunStatus:
         with self._graph(thread_id) as graph:
@@ -253,7 +255,9 @@ class RemittanceRuntime:
             try:
                 info = crystalpm.get_remittance(remittance_id)
             except NotFound:
-                log.warning("remittance.received for an unknown remittance", extra={"remittance_id": remittance_id})
+                log.warning(
+                    "remittance.received for an unknown remittance", extra={"remittance_id": remittance_id}
+                )
                 return RunStatus(thread_id=thread_id_for(remittance_id), state="not_started")
         return self._run({"remittance_id": remittance_id}, info.practice_id or event.practice_id)
 
@@ -286,7 +290,11 @@ class RemittanceRuntime:
             return None
         review = status.review
         triaged = [DenialTriage.model_validate(item) for item in review["triage"]]
-        blocking = [e for e in review["posting"]["exceptions"] if e["code"] in ("UNMATCHED_CLAIM", "REVERSAL_WITHOUT_ORIGINAL", "DUPLICATE_PAYMENT")]
+        blocking = [
+            e
+            for e in review["posting"]["exceptions"]
+            if e["code"] in ("UNMATCHED_CLAIM", "REVERSAL_WITHOUT_ORIGINAL", "DUPLICATE_PAYMENT")
+        ]
         return ReviewItemDraft(
             workflow=self.workflow,
             thread_id=status.thread_id,
@@ -367,7 +375,9 @@ class RemittanceRuntime:
         found: dict[str, None] = {}
         with self._checkpointer() as checkpointer:
             for practice_id in practice_ids:
-                for item in checkpointer.list(None, filter={"workflow": WORKFLOW, "practice_id": practice_id}):
+                for item in checkpointer.list(
+                    None, filter={"workflow": WORKFLOW, "practice_id": practice_id}
+                ):
                     found.setdefault(item.config["configurable"]["thread_id"], None)
         return list(found)
 
@@ -392,7 +402,9 @@ class RemittanceRuntime:
                         triage=triage,
                     )
                 )
-        return sorted(items, key=lambda item: (-item.triage.expected_recovery, -item.triage.amount, item.triage.key))
+        return sorted(
+            items, key=lambda item: (-item.triage.expected_recovery, -item.triage.amount, item.triage.key)
+        )
 
     def appeal_draft(self, appeal_id: str) -> AppealDraftView:
         try:
@@ -437,4 +449,3 @@ class RemittanceRuntime:
 
 def letter_bytes(view: AppealDraftView, fmt: Literal["text", "pdf"]) -> bytes:
     return render_pdf(view.letter) if fmt == "pdf" else render_text(view.letter).encode("utf-8")
-

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.features import WORKFLOW_FEATURES, FeatureGate
+from api.features import FeatureGate
 from api.storage.models import ReviewItemRecord, ReviewStatus, utc_now
 from api.storage.reviews import (
     claim_decision,
@@ -107,7 +107,9 @@ class WorkflowUnavailable(Exception):
 class SuggestionDiffer(Protocol):
     """A runtime that can say how an edited payload differs from its suggestion, in its own terms."""
 
-    def diff(self, payload: dict[str, Any], decision: str, edited: dict[str, Any] | None) -> dict[str, Any]: ...
+    def diff(
+        self, payload: dict[str, Any], decision: str, edited: dict[str, Any] | None
+    ) -> dict[str, Any]: ...
 
 
 def generic_diff(payload: dict[str, Any], decision: str, edited: dict[str, Any] | None) -> dict[str, Any]:
@@ -221,7 +223,9 @@ class ReviewService:
         """
         item = self.get(item_id)
         if item.status != ReviewStatus.PENDING.value:
-            raise ReviewConflict(f"review item {item_id} was already decided ({item.decision}) by {item.decided_by}")
+            raise ReviewConflict(
+                f"review item {item_id} was already decided ({item.decision}) by {item.decided_by}"
+            )
         if expected_version is not None and expected_version != item.version:
             raise ReviewConflict(
                 f"review item {item_id} changed since you loaded it (version {item.version}); reload it"
@@ -312,7 +316,8 @@ class ReviewService:
             with self.sessions() as session:
                 mark_apply_failed(session, item_id, error)
             log.warning(
-                "decision not applied yet", extra={"review_item_id": item_id, "error_type": type(exc).__name__}
+                "decision not applied yet",
+                extra={"review_item_id": item_id, "error_type": type(exc).__name__},
             )
             return False
         with self.sessions() as session:
@@ -329,8 +334,3 @@ class ReviewService:
         if waiting:
             log.info("recovered decisions", extra={"waiting": len(waiting), "applied": applied})
         return applied
-
-
-def review_feature(workflow: str) -> str:
-    feature = WORKFLOW_FEATURES.get(workflow)
-    return feature.value if feature is not None else workflow

@@ -3,8 +3,8 @@
 Run: .venv/bin/python benchmarks/webhook_load.py [--deliveries 500] [--clients 20]
 
 20% of the deliveries repeat an event already in the list, 5% carry a bad signature. The events are
-`claim.ready` (handled by the placeholder handler), so the run measures intake and the worker queue, not
-a graph. Checks: zero 5xx; every bad signature answered 401 and not stored; every valid unique event
+`appointment.scheduled` (the placeholder handler until prior_auth exists), so the run measures intake and
+the worker queue, not a graph or Crystal PM. Checks: zero 5xx; every bad signature answered 401 and not stored; every valid unique event
 stored once and processed once (status done, one attempt). Prints throughput and the p50/p95 latency of
 the 202 answers. Bounded: a fixed number of requests, and a deadline for the worker to drain.
 """
@@ -49,10 +49,10 @@ def deliveries(total: int, rng: random.Random) -> tuple[list[tuple[str, bytes, b
             json.dumps(
                 {
                     "id": f"evt_bench_{number:05d}",
-                    "type": "claim.ready",
+                    "type": "appointment.scheduled",
                     "practice_id": "prac-1",
                     "occurred_at": "2025-03-04T15:00:00Z",
-                    "data": {"claim_id": f"CLM-{number:05d}"},
+                    "data": {"appointment_id": f"APT-{number:05d}"},
                 }
             ).encode(),
             True,
@@ -144,7 +144,9 @@ def main() -> None:
                     break
                 if time.monotonic() > drain_deadline:
                     states = sorted({status for status, _attempts in rows.values()})
-                    raise SystemExit(f"the worker did not drain the queue in time ({len(rows)} events: {states})")
+                    raise SystemExit(
+                        f"the worker did not drain the queue in time ({len(rows)} events: {states})"
+                    )
                 time.sleep(0.2)
             drained = time.perf_counter() - started
         finally:

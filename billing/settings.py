@@ -94,7 +94,8 @@ class Settings(BaseSettings):
 
     # denials and appeals (agents/denials): work-queue routing by amount, upload size
     denial_high_value_threshold: Decimal = Field(
-        Decimal("250"), description="denied amount at or above which a line goes to its queue's high-value lane"
+        Decimal("250"),
+        description="denied amount at or above which a line goes to its queue's high-value lane",
     )
     denial_small_balance_threshold: Decimal = Field(
         Decimal("15"), description="denied amount below which a line goes to small-balance write-off review"

@@ -104,17 +104,24 @@ class _Prepared:
     findings: list[Finding]
 
 
-def parse_835(text: str) -> ParseResult:
+def parse_835(text: str, *, validate: bool = True) -> ParseResult:
     """Parse an 835 into models; problems in the file become findings, never exceptions.
 
     Raises X12Error only when nothing can be read: the input is not X12, or holds no 835.
     Finding `lines` are 1-based segment numbers in the file (ISA = 1), which are the line numbers
-    of a file written one segment per line.
+    of a file written one segment per line. `validate=False` skips pyx12's implementation-guide
+    validation (about a second per file) for bulk re-reads of files already checked when received.
     """
     prepared = _prepare(text)
     builder = _Builder(prepared.offset, prepared.component)
     report = io.StringIO()
     findings = list(prepared.findings)
+    if not validate:
+        _read_without_validation(prepared.text, builder)
+        remittance = builder.finish(text)
+        if not remittance.transactions:
+            raise X12Error(f"no 835 transaction set in this X12 file ({builder.describe_sets()})")
+        return ParseResult(remittance=remittance, findings=findings + builder.findings)
     reason = "it did not accept the interchange header"
     try:
         pyx12.x12n_document.x12n_document(

@@ -28,12 +28,19 @@ class DatasetSource:
         self._notes = {note.encounter_id: note for note in dataset.notes}
         self._outcomes: dict[str, list[LineOutcome]] = {}
         for outcome in dataset.outcomes:
-            self._outcomes.setdefault(outcome.claim_id, []).append(LineOutcome.model_validate(outcome.model_dump()))
+            self._outcomes.setdefault(outcome.claim_id, []).append(
+                LineOutcome.model_validate(outcome.model_dump())
+            )
 
-    def iter_appeals(self, practice_id: str | None = None, *, claim_id: str | None = None) -> Iterator[Appeal]:
+    def iter_appeals(
+        self, practice_id: str | None = None, *, claim_id: str | None = None
+    ) -> Iterator[Appeal]:
         for appeal in self.dataset.appeals:
             claim = self._claims[appeal.claim_id]
-            if (practice_id is None or claim.practice_id == practice_id) and claim_id in (None, appeal.claim_id):
+            if (practice_id is None or claim.practice_id == practice_id) and claim_id in (
+                None,
+                appeal.claim_id,
+            ):
                 yield Appeal.model_validate(appeal.model_dump())
 
     def get_claim(self, claim_id: str) -> Claim:

@@ -135,7 +135,9 @@ def denial_task(triage: DenialTriage, practice_id: str, run_id: str) -> Task:
     return Task(
         practice_id=practice_id,
         kind=TASK_KINDS[triage.next_best_action],
-        title=f"Claim {line.claim_id} line {line.line_number}: {triage.next_best_action.value.replace('_', ' ')}"[:200],
+        title=f"Claim {line.claim_id} line {line.line_number}: {triage.next_best_action.value.replace('_', ' ')}"[
+            :200
+        ],
         body="\n".join(lines),
         claim_id=line.claim_id,
         amount=triage.amount,
@@ -333,7 +335,10 @@ class RemittanceNodes:
                 triaged.append(triage_line(line, settings=self.settings))
                 continue
             line = line.model_copy(
-                update={"practice_id": claim.practice_id, "date_of_service": line.date_of_service or claim.date_of_service}
+                update={
+                    "practice_id": claim.practice_id,
+                    "date_of_service": line.date_of_service or claim.date_of_service,
+                }
             )
             facts, context, fixes = self._context(loader, claim)
             note_text = self._note_text(claim)
@@ -433,7 +438,9 @@ class RemittanceNodes:
         claim = self.crystalpm.get_claim(item.line.claim_id)
         note_text = self._note_text(claim)
         facts = clinical_facts(note_text) if note_text else []
-        coverage = next((c for c in self.crystalpm.get_coverage(claim.patient_id) if c.id == claim.coverage_id), None)
+        coverage = next(
+            (c for c in self.crystalpm.get_coverage(claim.patient_id) if c.id == claim.coverage_id), None
+        )
         payer_kind = coverage.plan_kind.value if coverage else ""
         try:
             payer_name = self.crystalpm.get_payer(claim.payer_id).name
@@ -516,7 +523,9 @@ class RemittanceNodes:
             if item_key in edits.skip:
                 continue
             if letter.appeal_id in edits.letters:
-                letter = letter.model_copy(update={"text": edits.letters[letter.appeal_id], "edited_by": decision.reviewer})
+                letter = letter.model_copy(
+                    update={"text": edits.letters[letter.appeal_id], "edited_by": decision.reviewer}
+                )
             key = f"{run_id}:appeal:{letter.appeal_id}"
             task = appeal_task(letter, practice_id, amounts.get(item_key, ZERO))
             written[key] = self.crystalpm.create_task(task, idempotency_key=key).id
@@ -526,7 +535,9 @@ class RemittanceNodes:
             task = Task(
                 practice_id=practice_id,
                 kind="posting",
-                title=f"Remittance {state['remittance_id']}: {exception.code.replace('_', ' ').lower()}"[:200],
+                title=f"Remittance {state['remittance_id']}: {exception.code.replace('_', ' ').lower()}"[
+                    :200
+                ],
                 body=exception.message,
                 claim_id=exception.claim_id,
                 amount=exception.amount,

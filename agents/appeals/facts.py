@@ -54,7 +54,9 @@ def _section_facts(note: ParsedNote) -> list[ClinicalFact]:
         if len(text) < MIN_CLAUSE_CHARS:
             continue
         taken[kind] = taken.get(kind, 0) + 1
-        facts.append(ClinicalFact(kind=kind, statement=text, evidence=_evidence(note, clause.start, clause.end)))
+        facts.append(
+            ClinicalFact(kind=kind, statement=text, evidence=_evidence(note, clause.start, clause.end))
+        )
     return facts
 
 
@@ -98,15 +100,14 @@ def grounded(fact: ClinicalFact, note_text: str) -> bool:
     return 0 <= span.start < span.end <= len(note_text) and note_text[span.start : span.end] == span.text
 
 
-def documentation_signals(facts: list[ClinicalFact], code: str, diagnosis_codes: list[str]) -> DocumentationSignals:
+def documentation_signals(
+    facts: list[ClinicalFact], code: str, diagnosis_codes: list[str]
+) -> DocumentationSignals:
     """A visit code counts as documented when the note has an assessment with a diagnosis; a test or
     procedure when the note says it was performed; a billed diagnosis when the note documents its category."""
     services = {fact.code for fact in facts if fact.kind == "service"}
     diagnoses = {fact.code for fact in facts if fact.kind == "diagnosis"}
-    if code.startswith(VISIT_PREFIXES):
-        service_documented = bool(diagnoses)
-    else:
-        service_documented = code in services
+    service_documented = bool(diagnoses) if code.startswith(VISIT_PREFIXES) else code in services
     categories = {dx.replace(".", "")[:3] for dx in diagnoses}
     diagnosis_documented = any(dx.replace(".", "")[:3] in categories for dx in diagnosis_codes)
     return DocumentationSignals(

@@ -26,12 +26,20 @@ ATTACHMENTS: dict[str, list[str]] = {
         "Finalized exam note for the date of service",
         "Copy of the remittance advice (ERA) showing the denial",
     ],
-    DenialCategory.MEDICAL_NECESSITY: ["Test orders, interpretation and report", "Prior results for comparison"],
+    DenialCategory.MEDICAL_NECESSITY: [
+        "Test orders, interpretation and report",
+        "Prior results for comparison",
+    ],
     DenialCategory.CODING: ["Corrected claim form (if the reviewer asks for one)"],
     DenialCategory.BUNDLING: ["Documentation of the separately identifiable service"],
-    DenialCategory.AUTHORIZATION: ["Retro-authorization request and the reason authorization was not obtained"],
+    DenialCategory.AUTHORIZATION: [
+        "Retro-authorization request and the reason authorization was not obtained"
+    ],
     DenialCategory.TIMELY_FILING: ["Clearinghouse acceptance report proving the original timely submission"],
-    DenialCategory.COB: ["Primary payer's explanation of benefits", "Updated coordination-of-benefits questionnaire"],
+    DenialCategory.COB: [
+        "Primary payer's explanation of benefits",
+        "Updated coordination-of-benefits questionnaire",
+    ],
     DenialCategory.ELIGIBILITY: ["Copy of the member card and eligibility response from the date of service"],
 }
 
@@ -57,7 +65,9 @@ class AppealRequest(BaseModel):
     patient_id: str = ""
     practice_name: str = ""
     practice_npi: str = ""
-    claim_codes: list[str] = Field(default_factory=list, description="every code on the claim (CPT and ICD-10)")
+    claim_codes: list[str] = Field(
+        default_factory=list, description="every code on the claim (CPT and ICD-10)"
+    )
     note_text: str = Field(repr=False)
     facts: list[ClinicalFact] = Field(default_factory=list)
     policies: list[PolicyCitation] = Field(default_factory=list)
@@ -118,7 +128,9 @@ def relevant_facts(request: AppealRequest) -> list[ClinicalFact]:
     claim_dx = {code.replace(".", "")[:3] for code in request.claim_codes}
 
     def weight(fact: ClinicalFact) -> tuple[int, int, int]:
-        on_point = fact.code == line.code or (fact.kind == "diagnosis" and fact.code.replace(".", "")[:3] in claim_dx)
+        on_point = fact.code == line.code or (
+            fact.kind == "diagnosis" and fact.code.replace(".", "")[:3] in claim_dx
+        )
         return (0 if on_point else 1, FACT_ORDER[fact.kind], fact.evidence.start)
 
     kept = [fact for fact in request.facts if grounded(fact, request.note_text)]
@@ -172,7 +184,9 @@ def compose_text(
         denial_codes=_bullets([f"{code.kind} {code.code}: {code.description}" for code in triage.codes]),
         root_cause=root_cause,
         clinical_facts=_bullets([_statement_line(s) for s in statements]),
-        policy_support=_bullets(policy_lines(policies)) if policies else "- The enclosed record documents the medical reason for the service.",
+        policy_support=_bullets(policy_lines(policies))
+        if policies
+        else "- The enclosed record documents the medical reason for the service.",
         request=request_sentence,
         attachments=_bullets(attachments),
         practice_name=request.practice_name or "the practice",

@@ -32,15 +32,21 @@ PARSE_ATTEMPTS = 2
 
 class DraftStatement(BaseModel):
     statement: str = Field(description="one clinical fact, in plain words")
-    quote: str = Field(description="the exact words of the note that state it, copied character for character")
+    quote: str = Field(
+        description="the exact words of the note that state it, copied character for character"
+    )
 
 
 class AppealDraft(BaseModel):
     """An appeal letter's content; the letter's layout is filled in by the practice's template."""
 
-    summary: str = Field(description="one or two sentences, no clinical facts: why the denial should be reversed")
+    summary: str = Field(
+        description="one or two sentences, no clinical facts: why the denial should be reversed"
+    )
     clinical_statements: list[DraftStatement] = Field(default_factory=list)
-    policy_ids: list[str] = Field(default_factory=list, description="ids of the listed policies the letter cites")
+    policy_ids: list[str] = Field(
+        default_factory=list, description="ids of the listed policies the letter cites"
+    )
     request: str = Field("", description="the one-sentence request (reprocess the line for payment)")
 
 
@@ -76,7 +82,9 @@ class LLMAppealDrafter:
             if answer is None:
                 raise ValueError("the language model answered without a letter")
         except Exception as error:  # any model failure leaves the reviewer with the template letter
-            log.warning("appeal drafter fell back to the template", extra={"error_type": type(error).__name__})
+            log.warning(
+                "appeal drafter fell back to the template", extra={"error_type": type(error).__name__}
+            )
             letter = self.offline.draft(request)
             reason = describe_failure(error, self.timeout_seconds)
             return letter.model_copy(update={"dropped": [*letter.dropped, f"LLM engine not used: {reason}"]})
@@ -93,13 +101,19 @@ class LLMAppealDrafter:
             span = locate_quote(item.quote, request.note_text)
             invented = codes_in(item.statement) - allowed_codes
             if span is None or invented:
-                why = f"codes {', '.join(sorted(invented))} are not on the claim or in the note" if invented else "its quote is not in the note"
+                why = (
+                    f"codes {', '.join(sorted(invented))} are not on the claim or in the note"
+                    if invented
+                    else "its quote is not in the note"
+                )
                 dropped.append(f"{item.statement} ({why})")
                 continue
             statements.append(LetterStatement(text=item.statement.strip(), evidence=span))
         known = {policy.policy_id: policy for policy in request.policies}
         cited = [known[pid] for pid in dict.fromkeys(answer.policy_ids) if pid in known]
-        dropped += [f"citation {pid} (not a retrieved policy)" for pid in answer.policy_ids if pid not in known]
+        dropped += [
+            f"citation {pid} (not a retrieved policy)" for pid in answer.policy_ids if pid not in known
+        ]
         return build_letter(
             request,
             statements,
@@ -126,9 +140,11 @@ class LLMAppealDrafter:
             amount=money_str(triage.amount),
             denial_codes="; ".join(f"{code.kind} {code.code}: {code.description}" for code in triage.codes),
             root_cause=triage.root_cause,
-            facts="\n".join(f"- {fact.statement}: \"{fact.evidence.text}\"" for fact in request.facts) or "(none)",
+            facts="\n".join(f'- {fact.statement}: "{fact.evidence.text}"' for fact in request.facts)
+            or "(none)",
             policies="\n".join(
-                f"- {policy.policy_id}: {text}" for policy, text in zip(request.policies, policy_lines(request.policies), strict=True)
+                f"- {policy.policy_id}: {text}"
+                for policy, text in zip(request.policies, policy_lines(request.policies), strict=True)
             )
             or "(none)",
             note=request.note_text,

@@ -1,5 +1,7 @@
-"""Calibrated confidence: a rule score from how explicit the evidence is, mapped through an isotonic fit."""
+"""Calibrated confidence: what kind of evidence backs a code, mapped to the precision seen out of sample."""
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -8,6 +10,8 @@ from typing import Any
 import yaml
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "lexicon" / "calibration.yaml"
+AUTO_DRAFT = 0.9
+BELOW_AUTO_DRAFT = 0.89  # the ceiling of a code whose bucket has not earned auto-drafting
 
 # How much each kind of evidence is worth before calibration (1.0 = stated outright in the note).
 DX_SOURCE = {
@@ -42,14 +46,85 @@ KIND_FACTOR = {"test": 1.0, "refraction": 0.98, "contact_lens": 0.94, "procedure
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """Isotonic map from rule score to the precision observed on the tune split (with shrinkage)."""
+class CodeFeatures:
+    """What backs one suggested code: the calibration features (bucketed from fine to coarse)."""
 
+    kind: str  # diagnosis | visit | test | refraction | contact_lens | procedure
+    basis: str  # diagnosis: where it was read; visit: exam family; service: how we know it was done today
+    eye: str = "n/a"  # diagnosis: explicit | inferred | default | n/a
+    stage: str = "n/a"  # diagnosis: explicit | default | n/a
+    open_condition: bool = False
+    fallback_link: bool = False
+    structured: bool = False  # the note has an assessment section (the coder reads a problem list)
+    family: str = ""  # diagnosis: the condition's group; line: the code
+
+    def score(self) -> float:
+        """The rule score: how explicit the evidence is, before calibration."""
+        if self.kind == "diagnosis":
+            score = DX_SOURCE.get(self.basis, 0.85) * EYE_BASIS.get(self.eye, 0.85)
+            score *= STAGE_BASIS.get(self.stage, 0.9) * (0.9 if self.open_condition else 1.0)
+            return score
+        if self.kind == "visit":
+            score = VISIT_FAMILY.get(self.basis, 0.85)
+        else:
+            score = SERVICE_BASIS.get(self.basis, 0.9) * KIND_FACTOR.get(self.kind, 0.95)
+        return score * (0.85 if self.fallback_link else 1.0)
+
+    def buckets(self) -> tuple[str, ...]:
+        """Keys from the most specific to the coarsest; calibration uses the first with enough support."""
+        certain = (
+            self.eye in ("explicit", "n/a") and self.stage in ("explicit", "n/a") and not self.open_condition
+        )
+        detail = "sure" if certain and not self.fallback_link else "open"
+        layout = "list" if self.structured else "prose"
+        return (
+            f"{self.kind}|{self.basis}|{detail}|{self.family}",
+            f"{self.kind}|{self.basis}|{detail}|{layout}",
+            f"{self.kind}|{self.basis}|{detail}",
+            f"{self.kind}|{self.basis}",
+            self.kind,
+        )
+
+
+def diagnosis_features(
+    source: str, eye_basis: str, stage_basis: str, condition_id: str | None, group: str, structured: bool
+) -> CodeFeatures:
+    return CodeFeatures(
+        "diagnosis", source, eye_basis, stage_basis, condition_id in OPEN_CONDITIONS, False, structured, group
+    )
+
+
+def line_features(kind: str, basis: str, code: str, fallback_link: bool, structured: bool) -> CodeFeatures:
+    return CodeFeatures(kind, basis, fallback_link=fallback_link, structured=structured, family=code)
+
+
+def wilson_lower(correct: float, total: float, z: float) -> float:
+    """Wilson score lower bound of a proportion (weighted counts allowed)."""
+    if total <= 0:
+        return 0.0
+    p = correct / total
+    centre = p + z * z / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return max(0.0, (centre - margin) / (1 + z * z / total))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Bucket -> confidence (fitted out of sample), with a rule-score map below the auto-draft line as fallback."""
+
+    buckets: dict[str, float]
     scores: tuple[float, ...]
     values: tuple[float, ...]
     fitted_on: str
 
-    def __call__(self, score: float) -> float:
+    def __call__(self, features: CodeFeatures, vote: float = 1.0) -> float:
+        for key in features.buckets():
+            if key in self.buckets:
+                return round(min(self.buckets[key] * vote, 0.995), 4)
+        return round(min(self.from_score(features.score()) * vote, BELOW_AUTO_DRAFT), 4)
+
+    def from_score(self, score: float) -> float:
+        """The rule-score map, for codes of a kind the fit never saw."""
         if not self.scores:
             return round(min(max(score, 0.0), 1.0), 4)
         if score <= self.scores[0]:  # below anything seen in the fit: scale down, never flatten
@@ -66,21 +141,76 @@ class Calibration:
 
 @cache
 def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
-    """The fitted map; the identity when no fit has been stored."""
+    """The fitted map; the rule score itself (below auto-draft) when no fit has been stored."""
     if not path.is_file():
-        return Calibration((), (), "none")
+        return Calibration({}, (), (), "none")
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Calibration(tuple(data["scores"]), tuple(data["values"]), data.get("fitted_on", ""))
+    buckets = {key: float(entry["confidence"]) for key, entry in (data.get("buckets") or {}).items()}
+    return Calibration(
+        buckets, tuple(data.get("scores", ())), tuple(data.get("values", ())), data.get("fitted_on", "")
+    )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One suggested code of a calibration run: its features, whether the gold had it, and the sample's weight
+    (out-of-sample notes count fully, notes the rules were tuned on count little)."""
+
+    features: CodeFeatures
+    correct: bool
+    weight: float = 1.0
+    unseen: bool = True
+
+
+def fit_buckets(
+    samples: Iterable[Sample],
+    *,
+    min_support: float = 8.0,
+    z: float = 1.0,
+    gate: float = 0.99,
+    cap: float = 0.995,
+) -> dict[str, dict[str, Any]]:
+    """Each bucket's confidence is the Wilson lower bound (one-sided 84% at z=1) of its weighted precision.
+    A bucket may reach the auto-draft line only when that bound is >= 0.9 AND its out-of-sample precision is
+    >= `gate`; otherwise it stays below the line. Buckets with less weighted support than `min_support` are
+    left out, so their codes back off to a coarser bucket."""
+    tallies: dict[str, list[float]] = {}
+    for sample in samples:
+        for key in sample.features.buckets():
+            tally = tallies.setdefault(
+                key, [0.0, 0.0, 0.0, 0.0]
+            )  # right, total (weighted); unseen right, total
+            tally[0] += sample.weight * sample.correct
+            tally[1] += sample.weight
+            if sample.unseen:
+                tally[2] += sample.correct
+                tally[3] += 1
+    fitted: dict[str, dict[str, Any]] = {}
+    for key, (right, total, unseen_right, unseen_total) in sorted(tallies.items()):
+        if total < min_support:
+            continue
+        lower = wilson_lower(right, total, z)
+        unseen_precision = unseen_right / unseen_total if unseen_total else 0.0
+        earned = lower >= AUTO_DRAFT and unseen_total > 0 and unseen_precision >= gate
+        fitted[key] = {
+            "confidence": round(min(lower, cap) if earned else min(lower, BELOW_AUTO_DRAFT), 4),
+            "support": round(total, 2),
+            "precision": round(right / total, 4),
+            "unseen": int(unseen_total),
+            "unseen_precision": round(unseen_precision, 4),
+        }
+    return fitted
 
 
 def fit_calibration(
-    samples: list[tuple[float, bool]], *, strength: float = 50.0, cap: float = 0.995
+    samples: list[tuple[float, bool]], *, strength: float = 50.0, cap: float = BELOW_AUTO_DRAFT
 ) -> dict[str, Any]:
-    """Fit the score -> confidence map from (rule score, was the code right) pairs.
+    """Fit the fallback score -> confidence map from (rule score, was the code right) pairs.
 
     Codes are grouped by rule score (2 decimals); each group's precision is a Beta estimate whose prior is the
     rule score itself worth `strength` pseudo-codes, so a small group that happened to be all right does not
-    read as certainty; then weighted isotonic regression makes the map non-decreasing."""
+    read as certainty; then weighted isotonic regression makes the map non-decreasing. Capped below the
+    auto-draft line: only a fitted bucket can earn auto-drafting."""
     from sklearn.isotonic import IsotonicRegression
 
     groups: dict[float, list[bool]] = {}
@@ -98,19 +228,6 @@ def fit_calibration(
         "samples": len(samples),
         "strength": strength,
     }
-
-
-def diagnosis_score(source: str, eye_basis: str, stage_basis: str, condition_id: str | None) -> float:
-    score = DX_SOURCE.get(source, 0.85) * EYE_BASIS.get(eye_basis, 0.85) * STAGE_BASIS.get(stage_basis, 0.9)
-    return score * (0.9 if condition_id in OPEN_CONDITIONS else 1.0)
-
-
-def line_score(kind: str, basis: str, visit_family: str = "", fallback_link: bool = False) -> float:
-    if kind == "visit":
-        score = VISIT_FAMILY.get(visit_family, 0.85)
-    else:
-        score = SERVICE_BASIS.get(basis, 0.9) * KIND_FACTOR.get(kind, 0.95)
-    return score * (0.85 if fallback_link else 1.0)
 
 
 def vote_factor(agreement: float | None) -> float:

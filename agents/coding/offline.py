@@ -2,7 +2,13 @@
 
 import logging
 
-from agents.coding.confidence import diagnosis_score, line_score, load_calibration, vote_factor
+from agents.coding.confidence import (
+    CodeFeatures,
+    diagnosis_features,
+    line_features,
+    load_calibration,
+    vote_factor,
+)
 from agents.coding.context import context_reader
 from agents.coding.diagnoses import FoundDiagnosis, find_diagnoses
 from agents.coding.lexicon import load_lexicon
@@ -14,7 +20,7 @@ from agents.coding.schemas import (
     SuggestedDiagnosis,
     SuggestedLine,
 )
-from agents.coding.sections import ParsedNote, parse_note
+from agents.coding.sections import ParsedNote, SectionKind, parse_note
 from agents.coding.services import FoundService, find_services
 from agents.coding.visit import VisitChoice, choose_visit, routine_diagnosis
 from agents.coding.vote import Vote, adopted_lines, line_key, take_vote
@@ -22,7 +28,9 @@ from billing.findings import Finding, Severity
 from knowledge.base import KnowledgeBase
 from knowledge.codes.icd10 import icd10_billable, icd10_description
 
-ENGINE_VERSION = "offline-1.0"
+ENGINE_VERSION = "offline-1.1"
+# A near-identical note staff already approved: drafted as approved (no eval set carries votes to fit this on).
+ADOPTED_CONFIDENCE = 0.95
 MAX_NOTE_CHARS = 200_000
 log = logging.getLogger(__name__)
 
@@ -85,7 +93,7 @@ class OfflineCoder:
         if problem is not None:
             return CodeSuggestion(findings=[problem], engine=self.name, engine_version=self.version)
         try:
-            suggestion = self._suggest(request)
+            suggestion, _ = self._suggest(request)
         except Exception as error:  # a coder bug must never take the workflow down; the reviewer codes it
             log.exception("offline coder failed (%s)", type(error).__name__)
             return CodeSuggestion(
@@ -107,7 +115,12 @@ class OfflineCoder:
             suggestion = validate_suggestion(suggestion, request, self._kb)
         return suggestion
 
-    def _suggest(self, request: CodingRequest) -> CodeSuggestion:
+    def explain(self, request: CodingRequest) -> tuple[CodeSuggestion, list[tuple[str, CodeFeatures]]]:
+        """The suggestion (no knowledge-base validation) and each code's calibration features, as (code, features)
+        in the order diagnoses then lines: what the calibration fit learns from."""
+        return self._suggest(request)
+
+    def _suggest(self, request: CodingRequest) -> tuple[CodeSuggestion, list[tuple[str, CodeFeatures]]]:
         note = parse_note(request.note)
         diagnoses = find_diagnoses(note)
         services = find_services(note, diagnoses, request.history)
@@ -146,7 +159,7 @@ class OfflineCoder:
         drafts = [draft for draft, _ in lines]
         link_lines(drafts, linked, routine=visit.routine, vision_plan=request.payer_kind == "vision")
         vote = take_vote(request)
-        suggestion = self._assemble(note, request, visit, diagnoses, lines, vote)
+        suggestion, features = self._assemble(note, visit, diagnoses, lines, vote)
         if not diagnoses and services:
             suggestion.findings.append(
                 Finding(
@@ -160,7 +173,7 @@ class OfflineCoder:
             )
         if vote.adopted is not None:
             suggestion = self._adopt(suggestion, request, vote)
-        return suggestion
+        return suggestion, features
 
     def _lines(
         self,
@@ -203,42 +216,53 @@ class OfflineCoder:
     def _assemble(
         self,
         note: ParsedNote,
-        request: CodingRequest,
         visit: VisitChoice,
         diagnoses: list[FoundDiagnosis],
         lines: list[tuple[DraftLine, FoundService | None]],
         vote: Vote,
-    ) -> CodeSuggestion:
+    ) -> tuple[CodeSuggestion, list[tuple[str, CodeFeatures]]]:
         calibrate = load_calibration()
+        structured = note.has(SectionKind.ASSESSMENT)
+        features: list[tuple[str, CodeFeatures]] = []
         suggested_dx = []
         for d in diagnoses:
-            score = diagnosis_score(
-                d.source, d.eye_basis, d.stage_basis, d.condition.id if d.condition else None
+            if not icd10_billable(d.code):
+                continue
+            found = diagnosis_features(
+                d.source,
+                d.eye_basis,
+                d.stage_basis,
+                d.condition.id if d.condition else None,
+                d.group if d.condition else d.source,
+                structured,
             )
+            features.append((d.code, found))
             suggested_dx.append(
                 SuggestedDiagnosis(
                     code=d.code,
                     description=icd10_description(d.code) or "",
-                    confidence=calibrate(min(score * vote_factor(vote.of(d.code)), 1.0)),
+                    confidence=calibrate(found, vote_factor(vote.of(d.code))),
                     evidence=_evidence(note, d.evidence),
                 )
             )
         suggested_lines = []
         for draft, service in lines:
             if draft.kind == "visit":
-                score = line_score("visit", "", visit.family, draft.fallback_link)
+                found = line_features("visit", visit.family, draft.code, draft.fallback_link, structured)
                 spans, why = visit.evidence, visit.rationale
             else:
-                score = line_score(draft.kind, service.basis if service else "", "", draft.fallback_link)
+                found = line_features(
+                    draft.kind, service.basis if service else "", draft.code, draft.fallback_link, structured
+                )
                 spans, why = (service.evidence, service.rationale) if service else ([], "")
-            score *= vote_factor(vote.of(line_key(draft.code, draft.modifiers)))
+            features.append((draft.code, found))
             suggested_lines.append(
                 SuggestedLine(
                     code=draft.code,
                     modifiers=draft.modifiers,
                     units=draft.units,
                     diagnosis_codes=draft.diagnosis_codes,
-                    confidence=calibrate(min(score, 1.0)),
+                    confidence=calibrate(found, vote_factor(vote.of(line_key(draft.code, draft.modifiers)))),
                     evidence=_evidence(note, spans),
                     rationale=why,
                 )
@@ -246,14 +270,15 @@ class OfflineCoder:
         confidences = [d.confidence for d in suggested_dx] + [x.confidence for x in suggested_lines]
         rationale = [visit.rationale] if visit.rationale else []
         rationale.append("new patient (3-year rule)" if not visit.established else "established patient")
-        return CodeSuggestion(
+        suggestion = CodeSuggestion(
             lines=suggested_lines,
-            diagnoses=[d for d in suggested_dx if icd10_billable(d.code)],
+            diagnoses=suggested_dx,
             confidence=min(confidences) if confidences else 0.0,
             engine=self.name,
             engine_version=self.version,
             rationale=rationale,
         )
+        return suggestion, features
 
     def _adopt(self, suggestion: CodeSuggestion, request: CodingRequest, vote: Vote) -> CodeSuggestion:
         """A near-identical approved note: its codes, as staff approved them, with our evidence where it fits."""
@@ -261,7 +286,7 @@ class OfflineCoder:
         assert encounter is not None
         ours_dx = {d.code: d for d in suggestion.diagnoses}
         ours_lines = {line_key(x.code, x.modifiers): x for x in suggestion.lines}
-        confidence = load_calibration()(0.99)
+        confidence = ADOPTED_CONFIDENCE
         diagnoses = [
             SuggestedDiagnosis(
                 code=code,

@@ -62,12 +62,16 @@ CHARGES_BASIS = re.compile(
     rf"{PCT}\s+of\s+(?:the\s+)?(?:provider'?s?\s+|its\s+|practice'?s?\s+)?(?:full\s+|total\s+|gross\s+)?"
     r"(?:usual,?\s+(?:and\s+)?customary(?:\s+charges?)?|billed\s+(?:charges?|amounts?)|charges)"
 )
-UNLISTED = re.compile(r"not\s+(?:listed|included|priced|set forth|shown)|unlisted|absent from|no (?:listed )?fee")
+UNLISTED = re.compile(
+    r"not\s+(?:listed|included|priced|set forth|shown)|unlisted|absent from|no (?:listed )?fee"
+)
 FEE_SCHEDULE_REF = re.compile(
     r"(?:fee schedule|fee maximums?|allowances?|rates?|amounts?)\b[^.;]{0,80}?"
     r"\b(exhibit|attachment|schedule|appendix|addendum)\s+([a-z0-9](?:[.-]?[0-9]+)?)\b"
 )
-FEE_SCHEDULE_NAMED = re.compile(r"\b(?:payer|plan|health plan|company)'?s?\s+(?:standard\s+|current\s+)?fee schedule")
+FEE_SCHEDULE_NAMED = re.compile(
+    r"\b(?:payer|plan|health plan|company)'?s?\s+(?:standard\s+|current\s+)?fee schedule"
+)
 LESSER_OF = re.compile(r"\b(?:lesser|lower)\s+of\b")
 FILING_WORDS = re.compile(r"\b(?:file[ds]?|filing|submit(?:s|ted)?|submission|submitting|received)\b")
 APPEAL_WORDS = re.compile(
@@ -78,10 +82,14 @@ MULTIPLE_WORDS = re.compile(
     r"second and subsequent|subsequent procedures?|additional procedures?"
 )
 DIAGNOSTIC_WORDS = re.compile(r"diagnostic|imaging|technical component|\btc\b|ophthalmic test")
-NEGATION = re.compile(r"\b(?:not|never|no)\b[^.]{0,30}\b(?:apply|applied|reduce|reduced|subject)\b|\bshall not\b")
+NEGATION = re.compile(
+    r"\b(?:not|never|no)\b[^.]{0,30}\b(?:apply|applied|reduce|reduced|subject)\b|\bshall not\b"
+)
 PRIOR_AUTH = re.compile(r"prior authori[sz]ation|pre-?authori[sz]ation|pre-?certification|precertification")
 COINSURANCE = re.compile(rf"co-?insurance\s+(?:of\s+|at\s+|equal to\s+)?{PCT}|{PCT}\s+co-?insurance")
-DEDUCTIBLE = re.compile(rf"deductible\s+(?:of\s+|is\s+|equal to\s+)?{MONEY}|{MONEY}\s+(?:annual\s+)?deductible")
+DEDUCTIBLE = re.compile(
+    rf"deductible\s+(?:of\s+|is\s+|equal to\s+)?{MONEY}|{MONEY}\s+(?:annual\s+)?deductible"
+)
 COPAY = re.compile(rf"co-?pay(?:ment)?s?\s+(?:of\s+|is\s+)?{MONEY}|{MONEY}\s+co-?pay(?:ment)?")
 COPAY_KINDS = (
     ("specialist", "specialist"),
@@ -89,7 +97,9 @@ COPAY_KINDS = (
     ("materials", "materials"),
     ("exam", "exam"),
 )
-EFFECTIVE = re.compile(rf"effective\s+(?:as of\s+|on\s+|from\s+|beginning\s+)?{DATE}|{DATE}\s*\(?(?:the\s+)?[\"“]?effective date")
+EFFECTIVE = re.compile(
+    rf"effective\s+(?:as of\s+|on\s+|from\s+|beginning\s+)?{DATE}|{DATE}\s*\(?(?:the\s+)?[\"“]?effective date"
+)
 TERMINATION = re.compile(rf"(?:terminat\w*|expires?|through|until|ending)\s+(?:on\s+)?{DATE}")
 
 
@@ -273,4 +283,3 @@ class OfflineTermExtractor:
             when = _date(found.group(1))
             if when:
                 yield "termination", when, 0.75
-

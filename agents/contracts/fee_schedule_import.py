@@ -50,7 +50,9 @@ def read_fee_schedule_csv(text: str) -> FeeScheduleImport:
             continue
         code = row[code_at].strip().upper() if code_at < len(row) else ""
         code, _, inline_modifier = code.partition("-")
-        modifier = row[modifier_at].strip().upper() if modifier_at is not None and modifier_at < len(row) else ""
+        modifier = (
+            row[modifier_at].strip().upper() if modifier_at is not None and modifier_at < len(row) else ""
+        )
         if not _CODE.match(code):
             skipped.append(f"row {number}: {code or '(blank)'} is not a CPT/HCPCS code")
             continue

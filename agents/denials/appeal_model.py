@@ -50,7 +50,9 @@ DENIED_STATUSES = frozenset({ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID})
 class AppealHistorySource(Protocol):
     """What training reads from Crystal PM (a subset of tools.crystalpm.CrystalPM)."""
 
-    def iter_appeals(self, practice_id: str | None = None, *, claim_id: str | None = None) -> Iterable[Appeal]: ...
+    def iter_appeals(
+        self, practice_id: str | None = None, *, claim_id: str | None = None
+    ) -> Iterable[Appeal]: ...
     def get_claim(self, claim_id: str) -> Claim: ...
     def get_claim_outcome(self, claim_id: str) -> list[LineOutcome]: ...
     def get_note(self, encounter_id: str) -> ClinicalNote: ...
@@ -162,7 +164,9 @@ class AppealModel:
 
     def score(self, case: AppealCase) -> AppealScore:
         return AppealScore(
-            score=round(self.probabilities([case])[0], 4), source=f"model@{self.version}", factors=_factors(case)
+            score=round(self.probabilities([case])[0], 4),
+            source=f"model@{self.version}",
+            factors=_factors(case),
         )
 
 
@@ -174,7 +178,11 @@ AppealScorer = AppealModel | RulesBaseline
 
 def _denial_date(claim: Claim, before: date) -> date | None:
     """The last time the claim was marked denied or partly paid on or before `before` (the remittance)."""
-    dates = [event.at.date() for event in claim.history if event.status in DENIED_STATUSES and event.at.date() <= before]
+    dates = [
+        event.at.date()
+        for event in claim.history
+        if event.status in DENIED_STATUSES and event.at.date() <= before
+    ]
     return max(dates, default=None)
 
 
@@ -193,7 +201,9 @@ def case_for(
     line = next((line for line in claim.lines if line.line_number == outcome.line_number), None)
     code = line.code if line else ""
     diagnoses = [
-        claim.diagnosis_codes[p - 1] for p in (line.diagnosis_pointers if line else []) if 0 < p <= len(claim.diagnosis_codes)
+        claim.diagnosis_codes[p - 1]
+        for p in (line.diagnosis_pointers if line else [])
+        if 0 < p <= len(claim.diagnosis_codes)
     ] or list(claim.diagnosis_codes)
     signals = documentation_signals(clinical_facts(note_text), code, diagnoses) if note_text else None
     denied_on = denied_on or _denial_date(claim, filed_on) or filed_on
@@ -232,7 +242,14 @@ def appeal_history(source: AppealHistorySource, practice_id: str | None = None) 
         note_text = source.get_note(claim.encounter_id).text
         won = None if appeal.outcome == "pending" else appeal.outcome == "won"
         cases.append(
-            case_for(claim, outcome, filed_on=appeal.filed_on, note_text=note_text, payer=payers.get(claim.payer_id), won=won)
+            case_for(
+                claim,
+                outcome,
+                filed_on=appeal.filed_on,
+                note_text=note_text,
+                payer=payers.get(claim.payer_id),
+                won=won,
+            )
         )
     return sorted(cases, key=lambda case: (case.filed_on, case.claim_id, case.line_number))
 
@@ -253,7 +270,9 @@ class AppealEvaluation(BaseModel):
     train_won: int
 
 
-def split_by_time(cases: Sequence[AppealCase], holdout_fraction: float = HOLDOUT_FRACTION) -> tuple[list[AppealCase], list[AppealCase], date | None]:
+def split_by_time(
+    cases: Sequence[AppealCase], holdout_fraction: float = HOLDOUT_FRACTION
+) -> tuple[list[AppealCase], list[AppealCase], date | None]:
     """Decided appeals only: the oldest train, the latest `holdout_fraction` (whole filing days) test."""
     decided = sorted((c for c in cases if c.won is not None), key=lambda c: (c.filed_on, c.claim_id))
     if len(decided) < 2:

@@ -27,7 +27,9 @@ class ReasonCode(BaseModel):
     description: str
     start: date | None = None
     end: date | None = None
-    in_force: bool = Field(True, description="valid on the remittance date (False: deactivated or not yet valid)")
+    in_force: bool = Field(
+        True, description="valid on the remittance date (False: deactivated or not yet valid)"
+    )
 
 
 class DeniedLine(BaseModel):
@@ -51,7 +53,9 @@ class DeniedLine(BaseModel):
     payer: str = ""
     payer_claim_control_number: str = ""
     claim_status: str = Field("", description="CLP02")
-    claim_payment_index: int = Field(0, description="0-based claim payment across the remittance's transactions")
+    claim_payment_index: int = Field(
+        0, description="0-based claim payment across the remittance's transactions"
+    )
     remit_line_index: int | None = Field(None, description="0-based service line of that claim payment")
 
     @property

@@ -69,7 +69,11 @@ def denied_lines(remittance: Remittance) -> list[DeniedLine]:
                     denials = claim_denials
                 if denials:
                     denied = _denied(remittance, transaction.payer, claim, line, position, denials)
-                    found.append(denied.model_copy(update={"claim_payment_index": index, "remit_line_index": position - 1}))
+                    found.append(
+                        denied.model_copy(
+                            update={"claim_payment_index": index, "remit_line_index": position - 1}
+                        )
+                    )
             if not claim.lines and claim_denials:
                 whole = ServiceLinePayment(code="", charge=claim.charge, paid=claim.paid)
                 denied = _denied(remittance, transaction.payer, claim, whole, 1, claim_denials)
@@ -156,7 +160,9 @@ def _feasible(action: NextAction, correctable: bool, appealable: bool, context: 
     return True
 
 
-def decide(group: str, carc_code: str, rarcs: list[str] = (), context: DenialContext | None = None) -> DenialDecision:
+def decide(
+    group: str, carc_code: str, rarcs: list[str] = (), context: DenialContext | None = None
+) -> DenialDecision:
     """The root-cause rules for one denial: category, cause, correctable, appealable, and the next action."""
     context = context or DenialContext()
     group, carc_code = _normal(group), _normal(carc_code).split("-")[-1]

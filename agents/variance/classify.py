@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from decimal import Decimal
 
-from agents.variance.pricing_terms import pricing_contract, prior_year_contract
+from agents.variance.pricing_terms import pricing_contract, prior_year_contract, unreduced_contract
 from agents.variance.schemas import CostShareFacts, LineVariance, VarianceKind, VarianceOptions
 from billing.claim_input import ClaimInput
 from billing.contracts import Contract
@@ -70,11 +70,12 @@ def claim_from_remit(claim: ClaimPayment) -> ClaimInput:
 
 def _price(
     claim: ClaimInput, contract: Contract, medicare: MedicareFeeSource | None
-) -> list[ExpectedLine] | None:
+) -> tuple[list[ExpectedLine] | None, str]:
+    """The priced lines, or None and the reason the claim cannot be priced."""
     try:
-        return expected_payment(claim, contract, medicare=medicare, deductible_remaining=ZERO).lines
-    except PricingError:
-        return None
+        return expected_payment(claim, contract, medicare=medicare, deductible_remaining=ZERO).lines, ""
+    except PricingError as exc:
+        return None, str(exc)
 
 
 class _Gap:
@@ -143,13 +144,16 @@ def _classify_claim(
 ) -> list[LineVariance]:
     billed = claim_from_remit(paid_claim)
     dos = billed.date_of_service
-    priced = prior = None
+    priced = prior = unreduced = None
+    why_unpriced = "the remittance gives no date of service"
     if dos is not None:
         terms = pricing_contract(contract, medicare, on=dos, medicare_rules=options.medicare_rules)
-        priced = _price(billed, terms, medicare)
+        priced, why_unpriced = _price(billed, terms, medicare)
         prior_terms = prior_year_contract(terms, dos)
-        prior = _price(billed, prior_terms, medicare) if prior_terms and medicare else None
-    unclaimed = list(zip(priced or [], prior or [None] * len(priced or []), strict=False))
+        prior = _price(billed, prior_terms, medicare)[0] if prior_terms and medicare else None
+        unreduced = _price(billed, unreduced_contract(terms), medicare)[0]
+    count = len(priced or [])
+    unclaimed = list(zip(priced or [], prior or [None] * count, unreduced or [None] * count, strict=False))
     copay_left = cost_share.copay
     gap = _Gap(options)
     lines: list[LineVariance] = []
@@ -173,14 +177,21 @@ def _classify_claim(
             actual_paid=remit_line.paid,
             kind="unmatched",
         )
+        if priced is None:
+            lines.append(base.model_copy(update={"kind": "unpriced", "explanation": why_unpriced}))
+            continue
         if match is None:
-            lines.append(base.model_copy(update={"explanation": "no billed line has this code and modifiers"}))
+            lines.append(
+                base.model_copy(update={"explanation": "no billed line has this code and modifiers"})
+            )
             continue
         unclaimed.remove(match)
-        expected, prior_line = match
+        expected, prior_line, unreduced_line = match
         copay = min(_adjusted(remit_line, "PR", frozenset({"3"})), copay_left)
         copay_left -= copay
-        lines.append(_classify_line(base, remit_line, expected, prior_line, copay, cost_share, gap))
+        lines.append(
+            _classify_line(base, remit_line, expected, (prior_line, unreduced_line), copay, cost_share, gap)
+        )
     return lines
 
 
@@ -188,7 +199,7 @@ def _classify_line(
     base: LineVariance,
     remit_line: ServiceLinePayment,
     expected: ExpectedLine,
-    prior_line: ExpectedLine | None,
+    alternatives: tuple[ExpectedLine | None, ExpectedLine | None],
     copay: Decimal,
     cost_share: CostShareFacts,
     gap: _Gap,
@@ -201,7 +212,9 @@ def _classify_line(
     given = _patient_share(allowed, deductible, copay, cost_share)
     paid_given_allowed = max(allowed - sum(given, ZERO), ZERO)
     reduction = _adjusted(remit_line, "CO", REDUCTION_CARCS) + _adjusted(remit_line, "OA", REDUCTION_CARCS)
+    prior_line, unreduced_line = alternatives
     prior_allowed = prior_line.expected_allowed if prior_line and prior_line.priced else None
+    unreduced_allowed = unreduced_line.expected_allowed if unreduced_line else expected_allowed
     line = base.model_copy(
         update={
             "expected_allowed": expected_allowed,
@@ -212,7 +225,9 @@ def _classify_line(
     )
 
     def result(kind: VarianceKind, amount: Decimal, explanation: str) -> LineVariance:
-        return line.model_copy(update={"kind": kind, "amount": round_cents(amount), "explanation": explanation})
+        return line.model_copy(
+            update={"kind": kind, "amount": round_cents(amount), "explanation": explanation}
+        )
 
     if not expected.priced:
         return result("unpriced", ZERO, "the contract sets no price for this line")
@@ -222,13 +237,16 @@ def _classify_line(
         return result("expected_denial", ZERO, "not payable under the contract, and not paid")
     if allowed == ZERO and paid == ZERO and expected_allowed > ZERO:
         reasons = ", ".join(f"{a.group}-{a.reason}" for a in remit_line.adjustments) or "no reason given"
-        return result("denied_but_covered", expected_paid, f"denied ({reasons}) though the contract prices it")
+        return result(
+            "denied_but_covered", expected_paid, f"denied ({reasons}) though the contract prices it"
+        )
     short = expected_allowed - allowed
     tolerance = gap.allowed(expected_allowed)
     paid_short = max(expected_paid - paid, ZERO)
     if short > tolerance:
         amount = paid_short if paid_short > ZERO else short
-        if reduction > ZERO and short <= reduction + tolerance:
+        # The payer's price before its reduction is the contract's: only the reduction is wrong.
+        if reduction > ZERO and abs(allowed + reduction - unreduced_allowed) <= tolerance:
             return result(
                 "reduction_misapplied",
                 amount,
@@ -245,7 +263,9 @@ def _classify_line(
         return result("underpaid", amount, f"allowed {allowed}, the contract's price is {expected_allowed}")
     if short < -tolerance:
         return result(
-            "overpaid", max(paid - expected_paid, -short), f"allowed {allowed} above the contract's {expected_allowed}"
+            "overpaid",
+            max(paid - expected_paid, -short),
+            f"allowed {allowed} above the contract's {expected_allowed}",
         )
     cost_share_gap = paid_given_allowed - paid
     if cost_share_gap > gap.allowed(paid_given_allowed):
@@ -255,5 +275,7 @@ def _classify_line(
             f"allowed right, but {cost_share_gap} more was put on the patient than the plan's cost share",
         )
     if -cost_share_gap > gap.allowed(paid_given_allowed):
-        return result("overpaid", -cost_share_gap, "paid more than the allowed amount less the patient's share")
+        return result(
+            "overpaid", -cost_share_gap, "paid more than the allowed amount less the patient's share"
+        )
     return result("ok", ZERO, "paid as the contract says")

@@ -30,7 +30,11 @@ def pricing_contract(
         listed = {(entry.code, entry.modifier.upper()) for entry in contract.fee_schedule}
         technical_rows = []
         for entry in contract.fee_schedule:
-            if entry.modifier or (entry.code, "TC") in listed or not code_matches(entry.code, contract.mppr_codes):
+            if (
+                entry.modifier
+                or (entry.code, "TC") in listed
+                or not code_matches(entry.code, contract.mppr_codes)
+            ):
                 continue
             whole = medicare.allowed(entry.code, "", locality=locality, on=on)
             technical = medicare.allowed(entry.code, "TC", locality=locality, on=on)
@@ -53,3 +57,8 @@ def prior_year_contract(contract: Contract, on: date) -> Contract | None:
         return None
     year = (contract.medicare.year or on.year) - 1
     return contract.model_copy(update={"medicare": contract.medicare.model_copy(update={"year": year})})
+
+
+def unreduced_contract(contract: Contract) -> Contract:
+    """The same contract without multiple-procedure or MPPR cuts: each line's price before reductions."""
+    return contract.model_copy(update={"multiple_procedure": None, "mppr_diagnostic": False})

@@ -27,9 +27,13 @@ UNDERPAID_KINDS: frozenset[str] = frozenset(
 
 class VarianceOptions(BaseModel):
     tolerance: Money = Field(Decimal("0.50"), description="Dollars of difference still counted as ok")
-    tolerance_pct: Decimal = Field(Decimal(1), description="Percent of the expected amount still counted as ok")
+    tolerance_pct: Decimal = Field(
+        Decimal(1), description="Percent of the expected amount still counted as ok"
+    )
     min_dispute_amount: Money = Field(Decimal("5.00"), description="Smaller shortfalls are not disputed")
-    refund_days: int = Field(60, description="Days to return an identified overpayment (Medicare's 60-day rule)")
+    refund_days: int = Field(
+        60, description="Days to return an identified overpayment (Medicare's 60-day rule)"
+    )
     medicare_rules: bool = Field(
         True,
         description="A contract that sets no multiple-procedure rule follows Medicare's (MULT PROC 2/3: 100/50)",
@@ -89,7 +93,9 @@ class DisputeDraft(BaseModel):
     amount: Money
     clause: str = Field(description="The contract sentence the expected price comes from")
     clause_term: str = ""
-    deadline: date = Field(description="Last day to dispute: the payment date plus the contract's appeal days")
+    deadline: date = Field(
+        description="Last day to dispute: the payment date plus the contract's appeal days"
+    )
     lines: list[DisputeLine]
     summary: str
 

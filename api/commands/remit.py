@@ -337,7 +337,9 @@ def eval_appeals(
     )
     typer.echo(f"ROC AUC model    {_auc(evaluation.model_auc)}")
     typer.echo(f"ROC AUC baseline {_auc(evaluation.baseline_auc)}")
-    typer.echo("won / decided by category: " + ", ".join(f"{k} {v}" for k, v in report.won_rate_by_category.items()))
+    typer.echo(
+        "won / decided by category: " + ", ".join(f"{k} {v}" for k, v in report.won_rate_by_category.items())
+    )
 
 
 def _auc(value: float | None) -> str:

@@ -9,6 +9,11 @@ import typer
 app = typer.Typer(help="Train models on the practice's own history.", no_args_is_help=True)
 
 
+@app.callback()
+def train() -> None:
+    """Train models on the practice's own history."""
+
+
 @app.command("denials")
 def train_denials_command(
     practice_id: Annotated[

@@ -45,7 +45,9 @@ class UploadAccepted(BaseModel):
 
 
 class DraftEdit(BaseModel):
-    text: str = Field(min_length=1, max_length=50_000, description="the letter's full text as it should be sent")
+    text: str = Field(
+        min_length=1, max_length=50_000, description="the letter's full text as it should be sent"
+    )
 
 
 @router.post("/remittances/upload", status_code=201)
@@ -66,7 +68,10 @@ async def upload_remittance(
         raw += chunk
         if len(raw) > limit:
             raise ProblemError(
-                413, f"The file exceeds {limit} bytes.", title="Payload too large", type_="/problems/payload-too-large"
+                413,
+                f"The file exceeds {limit} bytes.",
+                title="Payload too large",
+                type_="/problems/payload-too-large",
             )
     runtime = remittance_runtime(request)
     try:
@@ -101,7 +106,9 @@ async def remittance_view(
 async def denial_worklist(
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.QUEUE_VIEW))],
-    practice_id: Annotated[str | None, Query(description="one of your practices; all of them when omitted")] = None,
+    practice_id: Annotated[
+        str | None, Query(description="one of your practices; all of them when omitted")
+    ] = None,
     queue: Annotated[str | None, Query(description="only this work queue, e.g. appeals")] = None,
     limit: Annotated[int, Query(ge=1, le=WORKLIST_LIMIT)] = 100,
 ) -> dict[str, Any]:
@@ -131,7 +138,9 @@ async def get_appeal_draft(
     appeal_id: str,
     request: Request,
     principal: Annotated[Principal, Depends(require(Permission.QUEUE_VIEW))],
-    format: Annotated[Literal["json", "text", "pdf"], Query(description="json (default), text or pdf")] = "json",
+    format: Annotated[
+        Literal["json", "text", "pdf"], Query(description="json (default), text or pdf")
+    ] = "json",
 ) -> dict[str, Any] | Response:
     """The appeal letter: its grounded statements, citations and attachments (JSON), or rendered text / PDF."""
     from api.remittance_runtime import letter_bytes
@@ -141,7 +150,9 @@ async def get_appeal_draft(
         return view.model_dump(mode="json")
     body = await run_in_threadpool(letter_bytes, view, format)
     media = PDF if format == "pdf" else "text/plain; charset=utf-8"
-    filename = f"appeal-{view.letter.claim_id}-{view.letter.line_number}.{'pdf' if format == 'pdf' else 'txt'}"
+    filename = (
+        f"appeal-{view.letter.claim_id}-{view.letter.line_number}.{'pdf' if format == 'pdf' else 'txt'}"
+    )
     return Response(body, media_type=media, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 

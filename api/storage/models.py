@@ -1,12 +1,13 @@
 """SQLAlchemy ORM models of the copilot's own tables: events, audit, feedback, users, reviews, flags, shadow runs."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Enum,
@@ -353,3 +354,79 @@ class ImportedFileRecord(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     __table_args__ = (Index("ix_imported_files_imported_at", "imported_at"),)
+
+
+class ContractTermsRecord(Base):
+    """A contract's approved terms (the Contract as JSON), where they were read from, and who approved them."""
+
+    __tablename__ = "contract_terms"
+
+    contract_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    practice_id: Mapped[str] = mapped_column(String(64))
+    payer_id: Mapped[str] = mapped_column(String(64))
+    contract: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    sources: Mapped[list[Any]] = mapped_column(JSONDocument)
+    approved_by: Mapped[str] = mapped_column(String(128))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    run_id: Mapped[str] = mapped_column(String(255))
+
+    __table_args__ = (Index("ix_contract_terms_practice_id", "practice_id"),)
+
+
+class VarianceLineRecord(Base):
+    """One remitted line priced under its contract and classified (agents.variance.schemas.LineVariance)."""
+
+    __tablename__ = "variance_lines"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    practice_id: Mapped[str] = mapped_column(String(64))
+    payer_id: Mapped[str] = mapped_column(String(64))
+    remittance_id: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    service_month: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[str] = mapped_column(String(32))
+    line: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    __table_args__ = (Index("ix_variance_lines_practice_id_service_month", "practice_id", "service_month"),)
+
+
+class ContractDisputeRecord(Base):
+    """A dispute drafted for underpaid lines: draft, created (a Crystal PM task) or rejected."""
+
+    __tablename__ = "contract_disputes"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    practice_id: Mapped[str] = mapped_column(String(64))
+    payer_id: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(64))
+    remittance_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    task_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    draft: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    __table_args__ = (Index("ix_contract_disputes_practice_id_status", "practice_id", "status"),)
+
+
+class ContractRefundRecord(Base):
+    """A refund work item for an overpayment, with its deadline: draft, created or rejected."""
+
+    __tablename__ = "contract_refunds"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    practice_id: Mapped[str] = mapped_column(String(64))
+    payer_id: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(64))
+    remittance_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    task_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    draft: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    __table_args__ = (Index("ix_contract_refunds_practice_id_status", "practice_id", "status"),)

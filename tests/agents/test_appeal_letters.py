@@ -57,7 +57,9 @@ def draft_call(arguments: dict[str, Any]) -> AIMessage:
     return AIMessage(content="", tool_calls=[{"name": "AppealDraft", "args": arguments, "id": "call_1"}])
 
 
-def appeal_request(settings: Settings, note: str = NOTE, policies: list[PolicyCitation] | None = None) -> AppealRequest:
+def appeal_request(
+    settings: Settings, note: str = NOTE, policies: list[PolicyCitation] | None = None
+) -> AppealRequest:
     line = DeniedLine(
         remittance_id="RMT-9",
         claim_id="CLM-9",
@@ -113,9 +115,20 @@ def test_the_template_letter_cites_claim_codes_facts_policy_and_attachments(sett
     request = appeal_request(settings)
     letter = OfflineAppealDrafter().draft(request)
 
-    assert letter.statements and all(NOTE[s.evidence.start : s.evidence.end] == s.evidence.text for s in letter.statements)
+    assert letter.statements and all(
+        NOTE[s.evidence.start : s.evidence.end] == s.evidence.text for s in letter.statements
+    )
     assert all(f'"{" ".join(s.evidence.text.split())}"' in letter.text for s in letter.statements)
-    for expected in ("CLM-9", "PCN9", "SYN009A", "2025-02-03", "$72.00", "CARC 50", "Not medically necessary", "N115"):
+    for expected in (
+        "CLM-9",
+        "PCN9",
+        "SYN009A",
+        "2025-02-03",
+        "$72.00",
+        "CARC 50",
+        "Not medically necessary",
+        "N115",
+    ):
         assert expected in letter.text
     assert "[medicare-original]" in letter.text and letter.policies == [LCD]
     assert "Finalized exam note for the date of service" in letter.attachments
@@ -145,7 +158,10 @@ def test_the_llm_drafter_drops_invented_facts_codes_and_citations(settings: Sett
     drafter = LLMAppealDrafter(ScriptedChatModel(responses=[], script=[draft_call(answer)]))
     letter = drafter.draft(appeal_request(settings))
 
-    assert [s.text for s in letter.statements] == ["IOP was 24 and 25 mmHg", "RNFL thinning superior right eye"]
+    assert [s.text for s in letter.statements] == [
+        "IOP was 24 and 25 mmHg",
+        "RNFL thinning superior right eye",
+    ]
     assert all(NOTE[s.evidence.start : s.evidence.end] == s.evidence.text for s in letter.statements)
     assert "nasal step" not in letter.text and "E11.3293" not in letter.text
     assert any("nasal step" in dropped for dropped in letter.dropped)
@@ -165,7 +181,9 @@ def test_a_failing_model_leaves_the_template_letter(settings: Settings) -> None:
 def test_the_llm_drafter_over_a_recorded_openai_server(settings: Settings) -> None:
     answer = {
         "summary": "Progression documented.",
-        "clinical_statements": [{"statement": "OCT showed superior thinning OD", "quote": "thinning superior OD"}],
+        "clinical_statements": [
+            {"statement": "OCT showed superior thinning OD", "quote": "thinning superior OD"}
+        ],
         "policy_ids": ["medicare-original"],
         "request": "",
     }

@@ -68,8 +68,14 @@ def test_models_are_saved_as_versions_and_the_baseline_scores_until_then(
 
 def test_training_needs_both_outcomes() -> None:
     case = AppealCase(
-        claim_id="c", line_number=1, filed_on=date(2025, 1, 1), won=True, category=DenialCategory.CODING,
-        group="CO", carc="16", code="92014",
+        claim_id="c",
+        line_number=1,
+        filed_on=date(2025, 1, 1),
+        won=True,
+        category=DenialCategory.CODING,
+        group="CO",
+        carc="16",
+        code="92014",
     )
     with pytest.raises(ValueError, match="both won and lost"):
         AppealModel.fit([case, case])

@@ -26,20 +26,34 @@ def adj(group: str, reason: str, amount: str) -> Adjustment:
 
 def remittance() -> Remittance:
     paid = ServiceLinePayment(
-        code="92014", charge=Decimal("165"), paid=Decimal("100"), line_control_number="CLM-1-1",
+        code="92014",
+        charge=Decimal("165"),
+        paid=Decimal("100"),
+        line_control_number="CLM-1-1",
         adjustments=[adj("CO", "45", "40"), adj("PR", "3", "25")],
     )
     mppr = ServiceLinePayment(
-        code="92134", charge=Decimal("60"), paid=Decimal("30"), line_control_number="CLM-1-2",
+        code="92134",
+        charge=Decimal("60"),
+        paid=Decimal("30"),
+        line_control_number="CLM-1-2",
         adjustments=[adj("CO", "45", "20"), adj("CO", "59", "10")],
     )
     denied = ServiceLinePayment(
-        code="92250", charge=Decimal("80"), paid=Decimal("0"), line_control_number="CLM-1-3",
-        adjustments=[adj("CO", "97", "80")], remarks=["N20"],
+        code="92250",
+        charge=Decimal("80"),
+        paid=Decimal("0"),
+        line_control_number="CLM-1-3",
+        adjustments=[adj("CO", "97", "80")],
+        remarks=["N20"],
     )
     partial = ServiceLinePayment(
-        code="92083", charge=Decimal("300"), paid=Decimal("50"), line_control_number="CLM-2-4",
-        adjustments=[adj("CO", "45", "50"), adj("CO", "151", "200")], remarks=["N362"],
+        code="92083",
+        charge=Decimal("300"),
+        paid=Decimal("50"),
+        line_control_number="CLM-2-4",
+        adjustments=[adj("CO", "45", "50"), adj("CO", "151", "200")],
+        remarks=["N362"],
     )
     return Remittance(
         id="RMT-7",
@@ -52,7 +66,9 @@ def remittance() -> Remittance:
                     ClaimPayment(patient_control_number="CLM-1", status="1", lines=[paid, mppr, denied]),
                     ClaimPayment(patient_control_number="CLM-2", status="1", lines=[partial]),
                     ClaimPayment(
-                        patient_control_number="CLM-3", status="4", charge=Decimal("12"),
+                        patient_control_number="CLM-3",
+                        status="4",
+                        charge=Decimal("12"),
                         adjustments=[adj("CO", "18", "12")],
                     ),
                 ],
@@ -104,7 +120,10 @@ def test_routing_thresholds_come_from_settings(settings: Settings) -> None:
     write_off = NextAction.WRITE_OFF_REVIEW
     assert route(DenialCategory.DUPLICATE, write_off, Decimal("14.99"), settings) == SMALL_BALANCE_QUEUE
     assert route(DenialCategory.DUPLICATE, write_off, Decimal("15"), settings) == "write_off_review"
-    assert route(DenialCategory.ELIGIBILITY, NextAction.CORRECT_AND_RESUBMIT, Decimal("20"), settings) == "eligibility"
+    assert (
+        route(DenialCategory.ELIGIBILITY, NextAction.CORRECT_AND_RESUBMIT, Decimal("20"), settings)
+        == "eligibility"
+    )
 
 
 def test_a_task_is_not_a_correction(settings: Settings) -> None:

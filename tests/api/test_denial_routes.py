@@ -15,9 +15,7 @@ from tests.support.security import TestUser, add_user, bearer, secured_client
 APPEAL_ID = "RMT-001:CLM-002:1"
 # Two more denials on claims of the small practice: a bundled OCT (CO-97) and a non-covered exam (PR-96).
 SECOND_835 = (
-    SYNTHETIC_835.replace("000000001", "000000002")
-    .replace("SYNTH0001", "SYNTH0002")
-    .split("CLP*CLM-001")[0]
+    SYNTHETIC_835.replace("000000001", "000000002").replace("SYNTH0001", "SYNTH0002").split("CLP*CLM-001")[0]
     + "CLP*CLM-003*1*110.00*0.00**12*PCN003~SVC*HC:92012*110.00*0.00**1~CAS*CO*97*110.00~LQ*HE*M80~"
     + "CLP*CLM-101*1*165.00*0.00*165.00*12*PCN101~SVC*HC:92014*165.00*0.00**1~CAS*PR*96*165.00~LQ*HE*N130~"
     + "SE*12*0001~GE*1*1~IEA*1*000000002~"
@@ -73,10 +71,15 @@ def test_upload_view_worklist_and_appeal_drafts(world: World) -> None:
     worklist = world.client.get("/denials/worklist", params={"practice_id": "PRA-1"}, headers=biller).json()
     recoveries = [float(item["triage"]["expected_recovery"]) for item in worklist["items"]]
     assert worklist["total"] == 3 and recoveries == sorted(recoveries, reverse=True)
-    assert {item["triage"]["next_best_action"] for item in worklist["items"]} >= {"appeal", "bill_patient"}
+    assert {item["triage"]["next_best_action"] for item in worklist["items"]} == {"appeal", "bill_secondary"}
     appeals_only = world.client.get("/denials/worklist", params={"queue": "appeals"}, headers=biller).json()
-    assert appeals_only["items"] and all(i["triage"]["queue"].startswith("appeals") for i in appeals_only["items"])
-    assert world.client.get("/denials/worklist", params={"practice_id": "PRA-1"}, headers=other).status_code == 404
+    assert appeals_only["items"] and all(
+        i["triage"]["queue"].startswith("appeals") for i in appeals_only["items"]
+    )
+    assert (
+        world.client.get("/denials/worklist", params={"practice_id": "PRA-1"}, headers=other).status_code
+        == 404
+    )
 
     appeal_id = next(item["appeal_id"] for item in worklist["items"] if item["appeal_id"])
     draft = world.client.get(f"/appeals/{appeal_id}/draft", headers=biller).json()
@@ -87,7 +90,12 @@ def test_upload_view_worklist_and_appeal_drafts(world: World) -> None:
     assert text.text == draft["letter"]["text"].rstrip() + "\n"
 
     edit = {"text": "Please reprocess the line; the note is enclosed."}
-    assert world.client.put(f"/appeals/{appeal_id}/draft", json=edit, headers=bearer(world.coder.api_key)).status_code == 403
+    assert (
+        world.client.put(
+            f"/appeals/{appeal_id}/draft", json=edit, headers=bearer(world.coder.api_key)
+        ).status_code
+        == 403
+    )
     saved = world.client.put(f"/appeals/{appeal_id}/draft", json=edit, headers=biller).json()
     assert saved["letter"]["text"] == edit["text"] and saved["letter"]["edited_by"] == world.biller.id
     assert world.client.get("/appeals/nothing/draft", headers=biller).status_code == 404

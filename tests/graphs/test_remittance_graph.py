@@ -38,8 +38,13 @@ def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-def world(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[tuple[RemittanceRuntime, RestCrystalPM]]:
-    with running_sandbox(settings, small_dataset()) as sandbox, RestCrystalPM(sandbox.base_url, sandbox.token) as client:
+def world(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> Iterator[tuple[RemittanceRuntime, RestCrystalPM]]:
+    with (
+        running_sandbox(settings, small_dataset()) as sandbox,
+        RestCrystalPM(sandbox.base_url, sandbox.token) as client,
+    ):
         runtime = RemittanceRuntime(settings, sessions, crystalpm=client, today=lambda: date(2025, 3, 5))
         yield runtime, client
 
@@ -57,7 +62,11 @@ def test_a_denial_is_triaged_drafted_and_written_once_after_approval(
     review = status.review
     assert review["posting"]["total_claims"] == 2 and review["posting"]["auto_matched"] == 2
     (triage,) = review["triage"]
-    assert (triage["line"]["claim_id"], triage["line"]["line_number"], triage["line"]["carc"]) == ("CLM-002", 1, "50")
+    assert (triage["line"]["claim_id"], triage["line"]["line_number"], triage["line"]["carc"]) == (
+        "CLM-002",
+        1,
+        "50",
+    )
     assert triage["line"]["date_of_service"] == "2025-02-03"
     assert triage["category"] == "medical_necessity" and triage["next_best_action"] == "appeal"
     assert triage["appeal_score"]["source"] == "rules@1" and triage["queue"] == "appeals"
@@ -65,7 +74,8 @@ def test_a_denial_is_triaged_drafted_and_written_once_after_approval(
     assert letter["appeal_id"] == APPEAL_ID
     note = client.get_note("ENC-002").text
     assert letter["statements"] and all(
-        note[s["evidence"]["start"] : s["evidence"]["end"]] == s["evidence"]["text"] for s in letter["statements"]
+        note[s["evidence"]["start"] : s["evidence"]["end"]] == s["evidence"]["text"]
+        for s in letter["statements"]
     )
 
     assert runtime.start_remittance(EVENT).review["run_id"] == review["run_id"]  # a repeated event: same run
@@ -103,7 +113,9 @@ def test_a_rejection_writes_nothing(
 ) -> None:
     runtime, client = world
     runtime.start_remittance(EVENT)
-    runtime.resume(THREAD, {"decision": "reject", "reviewer": "USR-1", "reason": "payer called: reprocessing"})
+    runtime.resume(
+        THREAD, {"decision": "reject", "reviewer": "USR-1", "reason": "payer called: reprocessing"}
+    )
     assert tasks(client) == []
     assert runtime.view("RMT-001").decision["decision"] == "reject"
     assert [item.status for item in runtime.worklist(["PRA-1"])] == ["rejected"]
