@@ -30,6 +30,7 @@ from api.routes import (
     reviews,
     webhooks,
 )
+from api.routes import contracts as contract_routes
 from api.routes import denials as denial_routes
 from api.routes import scrub as scrub_routes
 from api.routes.metrics import ServiceMetrics
@@ -107,6 +108,12 @@ def create_app(
             app.state.remittance = RemittanceRuntime(settings, sessions, sink=review_service)
             runtimes.register(app.state.remittance)
             registry.register(EventType.REMITTANCE_RECEIVED, app.state.remittance.start_remittance)
+            from api.contracts_runtime import ContractIntakeRuntime, ContractVarianceRuntime
+
+            app.state.contract_intake = ContractIntakeRuntime(settings, sessions, sink=review_service)
+            app.state.contract_variance = ContractVarianceRuntime(settings, sessions, sink=review_service)
+            runtimes.register(app.state.contract_intake)
+            runtimes.register(app.state.contract_variance)
         worker = WorkerPool(
             sessions,
             registry,
@@ -162,6 +169,7 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(scrub_routes.router)
     app.include_router(denial_routes.router)
+    app.include_router(contract_routes.router)
     # The web UI (/ui pages, static files, / -> /ui/); after the problem handlers, whose JSON it keeps for the API.
     install_web(app)
     # Default deny: an app with a route that declares no permission is not built.

@@ -29,6 +29,7 @@ WORKFLOW_FEATURES: dict[str, Feature] = {
     "claim_scrub": Feature.CLAIM_SCRUB,
     "remittance": Feature.REMITTANCE,
     "contract_variance": Feature.CONTRACTS,
+    "contract_intake": Feature.CONTRACTS,
     "prior_auth": Feature.PRIOR_AUTH,
     "ar_followup": Feature.AR_FOLLOWUP,
     "patient_statement": Feature.STATEMENTS,

@@ -24,7 +24,13 @@ from pydantic import BaseModel, Field, model_validator
 
 from agents.contracts.apply import apply_terms
 from agents.contracts.fee_schedule_import import read_fee_schedule_csv
-from agents.contracts.schemas import ContractExtraction, ExtractedTerm, TermExtractor
+from agents.contracts.schemas import (
+    ApprovedContract,
+    ContractExtraction,
+    ContractSource,
+    IntakeRequest,
+    TermExtractor,
+)
 from agents.variance.classify import classify_remittance
 from agents.variance.schemas import CostShareFacts, DisputeDraft, LineVariance, RefundDraft, VarianceOptions
 from agents.variance.work_items import dispute_task, draft_disputes, draft_refunds, refund_task
@@ -38,7 +44,6 @@ from tools.crystalpm import CrystalPM, NotFound
 
 GRAPH = "contract_variance"
 SYSTEM_ACTOR = f"system:{GRAPH}"
-SourceKind = Literal["text", "yaml", "fee_schedule_csv"]
 
 
 def intake_thread_id(contract_id: str, content: str) -> str:
@@ -50,22 +55,6 @@ def variance_thread_id(remittance_id: str) -> str:
 
 
 # -- what the graphs exchange with storage -------------------------------------------------------------
-
-
-class ContractSource(BaseModel):
-    kind: SourceKind
-    filename: str = ""
-    sha256: str = ""
-    engine: str = ""
-    terms: list[ExtractedTerm] = Field(default_factory=list)
-
-
-class ApprovedContract(BaseModel):
-    contract: Contract
-    sources: list[ContractSource]
-    approved_by: str
-    approved_at: datetime
-    run_id: str
 
 
 class ContractStore(Protocol):
@@ -111,17 +100,6 @@ class Decision(BaseModel):
     @property
     def actor(self) -> str:
         return self.reviewer if ":" in self.reviewer else f"user:{self.reviewer}"
-
-
-class IntakeRequest(BaseModel):
-    contract_id: str
-    practice_id: str
-    payer_id: str
-    plan_name: str = ""
-    effective: date | None = None
-    kind: SourceKind
-    filename: str = ""
-    content: str = Field(description="The contract prose, the YAML, or the CSV text")
 
 
 class IntakeState(TypedDict, total=False):
@@ -213,17 +191,18 @@ class IntakeNodes(_Audited):
 
     def extract(self, state: IntakeState, config: RunnableConfig) -> IntakeState:
         request = IntakeRequest.model_validate(state["request"])
-        base = self._base(request)
         if request.kind == "yaml":
+            # The documented format is a whole contract: nothing to merge with.
             extraction = ContractExtraction(engine="yaml")
             proposed = load_contract_yaml(request.content)
         elif request.kind == "fee_schedule_csv":
             imported = read_fee_schedule_csv(request.content)
             extraction = ContractExtraction(engine="csv", notes=imported.skipped)
-            proposed = base.model_copy(update={"fee_schedule": imported.entries})
+            proposed = self._base(request).model_copy(update={"fee_schedule": imported.entries})
         else:
             extraction = self.extractor.extract(request.content)
-            proposed = apply_terms(base.model_copy(update={"terms_text": request.content}), extraction.terms)
+            base = self._base(request).model_copy(update={"terms_text": request.content})
+            proposed = apply_terms(base, extraction.terms)
         run_id = f"{_thread_id(config)}:{uuid.uuid4().hex}"
         self._record(
             config,
@@ -302,7 +281,11 @@ class IntakeNodes(_Audited):
             "save",
             request.practice_id,
             contract.model_dump(mode="json"),
-            {"contract_id": contract.id, "approved_by": decision.reviewer, "edited": decision.edited is not None},
+            {
+                "contract_id": contract.id,
+                "approved_by": decision.reviewer,
+                "edited": decision.edited is not None,
+            },
         )
         return {"saved": True}
 

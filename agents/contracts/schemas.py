@@ -1,9 +1,13 @@
 """What contract extraction produces: terms, each pointing at the sentence of the contract it was read from."""
 
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from billing.contracts import Contract
+
+SourceKind = Literal["text", "yaml", "fee_schedule_csv"]
 # The terms the extractors know, as the Contract fields (or clause kinds) they fill.
 TERM_NAMES = (
     "basis",
@@ -51,3 +55,30 @@ class TermExtractor(Protocol):
     name: str
 
     def extract(self, text: str) -> ContractExtraction: ...
+
+
+class ContractSource(BaseModel):
+    kind: SourceKind
+    filename: str = ""
+    sha256: str = ""
+    engine: str = ""
+    terms: list[ExtractedTerm] = Field(default_factory=list)
+
+
+class ApprovedContract(BaseModel):
+    contract: Contract
+    sources: list[ContractSource]
+    approved_by: str
+    approved_at: datetime
+    run_id: str
+
+
+class IntakeRequest(BaseModel):
+    contract_id: str
+    practice_id: str
+    payer_id: str
+    plan_name: str = ""
+    effective: date | None = None
+    kind: SourceKind
+    filename: str = ""
+    content: str = Field(description="The contract prose, the YAML, or the CSV text")

@@ -29,6 +29,7 @@ DECISION_PERMISSIONS: dict[str, Permission] = {
     "claim_scrub": Permission.CLAIMS_REVIEW,
     "remittance": Permission.APPEALS_REVIEW,
     "contract_variance": Permission.DISPUTES_REVIEW,
+    "contract_intake": Permission.CONTRACTS_INTAKE,
     "prior_auth": Permission.CLAIMS_REVIEW,
     "ar_followup": Permission.CLAIMS_REVIEW,
     "patient_statement": Permission.CLAIMS_REVIEW,

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     ADMIN_FEATURES = "admin.features"
     ADMIN_POLICIES = "admin.policies"
     WEBHOOKS_RECEIVE = "webhooks.receive"
+    CONTRACTS_VIEW = "contracts.view"
+    CONTRACTS_INTAKE = "contracts.intake"
 
 
 class Grant(NamedTuple):
@@ -54,6 +56,12 @@ PERMISSIONS: dict[Permission, Grant] = {
     Permission.ADMIN_POLICIES: Grant(frozenset({Role.ADMIN}), "change autopilot and review policies"),
     Permission.WEBHOOKS_RECEIVE: Grant(
         frozenset({Role.SERVICE}), "deliver Crystal PM webhooks (authenticated by their HMAC signature)"
+    ),
+    Permission.CONTRACTS_VIEW: Grant(
+        STAFF, "see contract terms, the contract variance dashboard and the dispute worklist"
+    ),
+    Permission.CONTRACTS_INTAKE: Grant(
+        frozenset({Role.BILLER, Role.ADMIN}), "upload contract terms and approve them before they are used"
     ),
 }
 

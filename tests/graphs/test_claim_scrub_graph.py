@@ -3,8 +3,8 @@ for review, and approving it writes exactly one claim edit (however often the de
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 
 import pytest
