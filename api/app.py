@@ -108,12 +108,15 @@ def create_app(
             app.state.remittance = RemittanceRuntime(settings, sessions, sink=review_service)
             runtimes.register(app.state.remittance)
             registry.register(EventType.REMITTANCE_RECEIVED, app.state.remittance.start_remittance)
-            from api.contracts_runtime import ContractIntakeRuntime, ContractVarianceRuntime
+        # Contract intake and variance are started by requests and by the remittance workflow, not by
+        # events, so they are wired whatever the event handlers are.
+        from api.contracts_runtime import ContractIntakeRuntime, ContractVarianceRuntime
 
-            app.state.contract_intake = ContractIntakeRuntime(settings, sessions, sink=review_service)
-            app.state.contract_variance = ContractVarianceRuntime(settings, sessions, sink=review_service)
-            runtimes.register(app.state.contract_intake)
-            runtimes.register(app.state.contract_variance)
+        app.state.contract_intake = ContractIntakeRuntime(settings, sessions, sink=review_service)
+        app.state.contract_variance = ContractVarianceRuntime(settings, sessions, sink=review_service)
+        for runtime in (app.state.contract_intake, app.state.contract_variance):
+            if runtimes.get(runtime.workflow) is None:
+                runtimes.register(runtime)
         worker = WorkerPool(
             sessions,
             registry,

@@ -16,7 +16,9 @@ from api.commands import (
     knowledge_import,
     remit,
     sandbox,
+    scrub,
     service,
+    train,
     users,
     worklists,
 )
@@ -37,6 +39,8 @@ app.add_typer(coding.app, name="code")
 app.add_typer(evals.app, name="eval")
 app.add_typer(remit.app, name="remit")
 app.add_typer(worklists.app, name="worklist")
+app.add_typer(scrub.app, name="scrub")
+app.add_typer(train.app, name="train")
 app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)

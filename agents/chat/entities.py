@@ -7,6 +7,7 @@ with every entity replaced by a bracketed kind, so the intent router compares sh
 """
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -25,6 +26,9 @@ PAYER_KINDS = {
     "vsp": "vision",
     "eyemed": "vision",
 }
+GENERIC_PAYER_WORDS = frozenset(
+    "health care plan plans insurance vision partners benefit mutual part the and senior hmo ppo".split()
+)
 # Words capitalized in questions that are never a patient's name.
 NOT_NAMES = frozenset(
     """what why how when where which who whose is are was were can could should would does do did the a an and or
@@ -47,7 +51,9 @@ _US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _AMOUNT = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{2})?)")
 _DAYS = re.compile(r"\b(\d{1,4})\s*(?:\+\s*)?days?\b", re.IGNORECASE)
 _CARC = re.compile(
-    r"\b(CO|PR|OA|PI|CR)[-\s]?(\d{1,3}|[A-Z]\d{1,2})\b|\b(?:carc|reason code|denial code|adjustment code|code)\s*#?\s*(\d{1,3}|[A-Z]\d{1,2})\b",
+    r"\b(CO|PR|OA|PI|CR)[-\s]?(\d{1,3}|[A-Z]\d{1,2})\b"
+    r"|\b(?:carc|reason code|denial code|adjustment code)\s*#?\s*(\d{1,3}|[A-Z]\d{1,2})\b"
+    r"|\bcode\s*#?\s*(\d{1,3})\b(?![.\d])",
     re.IGNORECASE,
 )
 _RARC = re.compile(r"\b(?:rarc|remark(?: code)?)\s*#?\s*((?:MA|M|N)\d{1,3})\b|\b((?:MA|N)\d{1,3})\b", re.IGNORECASE)
@@ -56,7 +62,7 @@ _ICD = re.compile(r"\b([A-TV-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)\b")
 _MODIFIER = re.compile(r"\bmodifiers?\s+([0-9A-Z]{2})\b|\b([0-9A-Z]{2})\s+modifier\b", re.IGNORECASE)
 _NAME_CUE = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dr)\.?\s+([A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)?)")
 _PATIENT_CUE = re.compile(r"\bpatient\s+([A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)?)")
-_TWO_CAPS = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z'\-]+\s+[A-Z][a-z'\-]+)(?:'s)?\b")
+_TWO_CAPS = re.compile(r"\b([A-Z][a-z'\-]+\s+[A-Z][a-z'\-]+)(?:'s)?\b")
 _POSSESSIVE = re.compile(r"\b([A-Z][a-z\-]+)'s\b")
 
 
@@ -75,6 +81,7 @@ class Entities(BaseModel):
     amounts: list[Decimal] = Field(default_factory=list)
     days: int | None = None
     payer_kind: str | None = None
+    payer: str | None = Field(None, description="the practice payer named in the question")
     locality: str | None = None
     normalized: str = ""
 
@@ -101,7 +108,7 @@ class Entities(BaseModel):
             present.add("procedure_pair")
         if self.days is not None:
             present.add("days")
-        if self.payer_kind:
+        if self.payer_kind or self.payer:
             present.add("payer")
         if self.locality:
             present.add("locality")
@@ -154,7 +161,21 @@ def _names(text: str) -> list[str]:
     return found
 
 
-def extract_entities(question: str) -> Entities:
+def spot_payer(question: str, payer_names: Sequence[str]) -> str | None:
+    """The payer whose full name, or a distinctive word of it, the question uses."""
+    lowered = question.casefold()
+    words = set(re.findall(r"[a-z]+", lowered))
+    for name in payer_names:
+        if name.casefold() in lowered:
+            return name
+    for name in payer_names:
+        distinctive = {w for w in re.findall(r"[a-z]+", name.casefold()) if w not in GENERIC_PAYER_WORDS and len(w) > 2}
+        if distinctive & words:
+            return name
+    return None
+
+
+def extract_entities(question: str, payer_names: Sequence[str] = ()) -> Entities:
     scan = _Scanner(question)
     entities = Entities()
     for match in scan.take(_CLAIM, "claim"):
@@ -179,7 +200,7 @@ def extract_entities(question: str) -> Entities:
         if get_modifier(code) is not None:
             entities.modifiers.append(code)
     for match in scan.take(_CARC, "carc"):
-        group, code = (match.group(1), match.group(2)) if match.group(2) else ("", match.group(3))
+        group, code = (match.group(1), match.group(2)) if match.group(2) else ("", match.group(3) or match.group(4))
         entities.carc_codes.append(f"{group.upper()}-{code.upper()}" if group else code.upper())
     for match in scan.take(_PROCEDURE, "cpt"):
         entities.procedure_codes.append(match.group(1).upper() + match.group(2).upper())
@@ -191,6 +212,7 @@ def extract_entities(question: str) -> Entities:
             scan.replacements.append((match.start(), match.end(), "[icd]"))
     lowered = question.casefold()
     entities.payer_kind = next((kind for word, kind in PAYER_KINDS.items() if word in lowered), None)
+    entities.payer = spot_payer(question, payer_names)
     if not entities.patient_ids:
         entities.patient_names = _names(scan.masked.replace("\0", " "))
         for name in entities.patient_names:

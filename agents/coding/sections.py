@@ -42,9 +42,9 @@ _SHORT_HEADERS = {
     "P": SectionKind.PLAN,
 }
 _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
-    (r"CC|C/C|Chief\s+Complaints?|Reason\s+for\s+(?:visit|exam)", SectionKind.COMPLAINT),
+    (r"CC|C/C|Chief\s+Complaints?|Reason\s+for\s+(?:visit|exam)|Encounter", SectionKind.COMPLAINT),
     (
-        r"HPI|History(?:\s+of\s+Present\s+Illness)?|Subjective|Meds|Medications|PMH|POH|FHx?|SH|ROS(?:/neg)?"
+        r"HPI|Hx|History(?:\s+of\s+Present\s+Illness)?|Subjective|Meds|Medications|PMH|POH|FHx?|SH|ROS(?:/neg)?"
         r"|Pertinent\s+negatives|Allergies|Current\s+(?:Ocular\s+|Outpatient\s+)?Medications(?:\s*\([^)\n]*\))?",
         SectionKind.HISTORY,
     ),
@@ -57,10 +57,11 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
         SectionKind.TESTS,
     ),
     (
-        r"A/P|A\s*&\s*P|(?:Assessment|Impressions?)(?:\s*(?:and|&|/)\s*Plan)?|Imp|Dx|Diagnos[ie]s",
+        r"A/P|A\s*&\s*P|(?:Assessment|Impressions?)(?:\s*(?:and|&|/)\s*Plan)?|Imp|Dx|Diagnos[ie]s"
+        r"|Problems?(?:\s+list)?|Indications?",
         SectionKind.ASSESSMENT,
     ),
-    (r"Plan|Recommendations?", SectionKind.PLAN),
+    (r"Plan|Recommendations?|Orders?", SectionKind.PLAN),
     (r"Proc(?:edure)?s?(?:\s+(?:visit|note|performed))?", SectionKind.PROCEDURE),
 )
 _HEADER = re.compile(
@@ -73,7 +74,11 @@ _HEADER = re.compile(
 _LONG_KINDS = tuple((re.compile(rf"^(?:{p})$", re.IGNORECASE), kind) for p, kind in _LONG_HEADERS)
 
 # Clause boundaries: line breaks, semicolons, sentence ends, and inline list numbers ("... OU 2. MGD ...").
-_SENTENCE_BOUNDARY = r"\n|;|(?<=[a-zA-Z)\]%])\.(?=\s)|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
+# Titles and common abbreviations ("Mr.", "Dr.", "vs.") end with a period but not a sentence.
+_NOT_SENTENCE_END = "".join(
+    rf"(?<!\b{word})" for word in ("Mr", "Mrs", "Ms", "Dr", "vs", "St", "approx", "Pt", "pt", r"e\.g", r"i\.e")
+)
+_SENTENCE_BOUNDARY = r"\n|;|(?<=[a-zA-Z)\]%])" + _NOT_SENTENCE_END + r"\.(?=\s)|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
 _BOUNDARY = re.compile(_SENTENCE_BOUNDARY + r"|\s{3,}")
 _SENTENCE = re.compile(_SENTENCE_BOUNDARY)
 # used with match(text, pos): anchored at pos (a "^" would only match at the start of the whole note)
@@ -148,7 +153,17 @@ class ParsedNote:
         return self.text[clause.start : clause.end]
 
 
+# An unchecked template box ("[ ] DFE performed") records something NOT done: its item is blanked (same
+# length, so offsets still index the note) before anything reads the note.
+_UNCHECKED = re.compile(r"\[ ?\][^\[\n]*?(?=[ \t]{2,}|\[|\n|$)")
+
+
+def mask_unchecked(note: str) -> str:
+    return _UNCHECKED.sub(lambda m: " " * len(m.group()), note)
+
+
 def parse_note(note: str) -> ParsedNote:
+    note = mask_unchecked(note)
     sections = split_sections(note)
     return ParsedNote(
         text=note,

@@ -151,7 +151,7 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             not _STRONG_TODAY.search(text) and (cues["past"].search(text) or cues["future"].search(text))
         ):
             continue
-        named = lids_in(text)
+        named = lids_in(text) or _listed_lids(note, clause)
         if named:
             lids |= named
             evidence.append((clause.start + match.start(), clause.start + match.end()))
@@ -167,6 +167,15 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         for lid in sorted(lids, key=lambda lid: LID_MODIFIER[lid])
         if lid in LIDS
     ]
+
+
+def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
+    """The puncta of a procedure whose sites are listed under it ("Puncta occluded:" then checked boxes or a
+    site line): lids named in the rest of its procedure section, up to the plan."""
+    if clause.section != SectionKind.PROCEDURE:
+        return frozenset()
+    section = next(s for s in note.sections if s.start <= clause.start <= s.end)
+    return lids_in(note.text[clause.end : section.end])
 
 
 def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:

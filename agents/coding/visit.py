@@ -34,7 +34,10 @@ _COMPREHENSIVE_WORDS = re.compile(
     _I,
 )
 _FOLLOW_UP = re.compile(
-    r"\bf/u\b|follow[- ]?up|\bfollowed\b|re-?check|\bck\b|\bcheck\b|\breturns?\b|monitoring|\binterval\b", _I
+    r"\bf/u\b|follow[- ]?up|\bfollowed\b|re-?check|\bck\b|\bcheck\b|\breturns?\b|monitoring|\binterval\b"
+    r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
+    r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after",
+    _I,
 )
 _NEW_PROBLEM = re.compile(
     r"\bc/o\b|complain|\bnew\s+(?!patient|pt\b|glasses|specs|spectacle|Rx\b|progressive|readers|lenses|contacts)|sudden|\bcalled\b"
@@ -60,6 +63,12 @@ _HISTORIAN = re.compile(
 )
 _EXTERNAL_DATA = re.compile(r"\b(?:note|notes|records?|report|letter|results?)\b", _I)
 _REVIEWED = re.compile(r"\breviewed\b", _I)
+_DISCUSSED = re.compile(
+    r"\b(?:discussed|spoke|talked|conferred)\b[^.;\n]{0,60}\bwith\s+(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
+    r"(?:retina(?:l)?\s+(?:surgeon|specialist)|ophthalmologist|PCP|primary\s+care|endocrinologist|rheumatologist"
+    r"|neuro-?ophthalmolog\w+|surgeon))",
+    _I,
+)
 _FAILED_SCREENING = re.compile(
     r"fail(?:ed|ing)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+)?(?:vision\s+)?screen", _I
 )
@@ -180,7 +189,8 @@ def _data(note: ParsedNote) -> Level:
         )
     )
     historian = bool(_HISTORIAN.search(note.text))
-    if items >= 3:
+    # discussing management with an outside physician is its own category of data, worth moderate (AMA MDM)
+    if items >= 3 or _DISCUSSED.search(note.text):
         return Level.MODERATE
     return Level.LOW if items >= 2 or historian else Level.MINIMAL
 

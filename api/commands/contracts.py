@@ -1,4 +1,4 @@
-"""`fovea contract ...`: price a claim under a contract and compare a remittance with it."""
+"""`fovea contract ...`: price, compare a remittance, extract terms from prose, and the contract evals."""
 
 import json
 from pathlib import Path
@@ -226,3 +226,91 @@ def variance(
         f"expected {report.total_expected_paid:.2f}, paid {report.total_actual_paid:.2f},"
         f" short {report.total_underpaid:.2f}"
     )
+
+
+@app.command("extract")
+def extract(
+    contract_file: Annotated[
+        Path, typer.Argument(help="Contract prose: a .txt or .pdf file", show_default=False)
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the extracted terms as JSON")] = False,
+) -> None:
+    """Read a contract's terms from its prose; each term cites the sentence it was read from."""
+    from agents.contracts.engines import make_term_extractor
+    from agents.contracts.loaders import ContractSourceError, load_contract_text
+    from billing.settings import get_settings
+
+    try:
+        text = load_contract_text(contract_file)
+    except (ContractSourceError, OSError) as exc:
+        _refuse(f"{contract_file}: {exc}")
+    extraction = make_term_extractor(get_settings()).extract(text)
+    if as_json:
+        typer.echo(json.dumps(extraction.model_dump(mode="json"), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Terms read from {contract_file.name} ({extraction.engine})", show_lines=True)
+    table.add_column("term", no_wrap=True)
+    table.add_column("value")
+    table.add_column("sentence", overflow="fold", ratio=3)
+    for term in extraction.terms:
+        table.add_row(term.term, json.dumps(term.value), term.sentence)
+    console = Console()
+    console.print(table)
+    for note in extraction.notes:
+        console.print(f"note: {note}")
+
+
+@app.command("eval-extraction")
+def eval_extraction(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Score the offline extractor on the sample contracts (pricing basis, percent, timely filing)."""
+    from evals.contracts import score_extraction
+
+    report = score_extraction()
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+        return
+    for sample in report.samples:
+        mark = "ok " if sample.correct else "MISS"
+        typer.echo(
+            f"{mark} {sample.name}: {sample.extracted}" + ("" if sample.correct else f" != {sample.expected}")
+        )
+    typer.echo(
+        f"{sum(s.correct for s in report.samples)}/{len(report.samples)} correct ({report.accuracy:.0%}); "
+        f"every term cites its sentence: {report.all_terms_cite_their_sentence}"
+    )
+
+
+@app.command("eval-variance")
+def eval_variance(
+    patients: Annotated[int, typer.Option(help="Patients in the generated practice")] = 1000,
+    seed: Annotated[int, typer.Option(help="Generator seed")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Variance detection on a generated practice's remittances against the generator's seeded variances."""
+    from evals.contracts import evaluate_variance
+    from sandbox.generator import generate_dataset
+
+    report = evaluate_variance(generate_dataset(seed, patients), patients=patients)
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+        return
+    typer.echo(
+        f"{report.remittances} remittances, {report.lines} lines (seed {report.seed}, {report.patients} patients)\n"
+        f"underpaid beyond tolerance: {report.positives} seeded, {report.flagged} flagged,"
+        f" recall {report.recall:.1%}, precision {report.precision:.1%}\n"
+        f"dollars: seeded {report.seeded_underpaid_dollars}, found {report.found_underpaid_dollars}\n"
+        f"overpaid: {report.overpaid_found}/{report.overpaid_seeded} found;"
+        f" denied but covered: {report.denied_but_covered}\n"
+        f"not scored (claims outside their contract's term): {report.out_of_term_seeded} seeded variances,"
+        f" {report.out_of_term_seeded_dollars}"
+    )
+    for cause in report.by_cause:
+        typer.echo(
+            f"  {cause.cause}: {cause.found}/{cause.beyond_tolerance} found, seeded {cause.seeded_dollars},"
+            f" found {cause.found_dollars}; classified as {cause.classified_as}"
+        )

@@ -16,6 +16,7 @@ from api.problems import ProblemError
 from api.security.deps import Principal, ensure_practice_access, require
 from api.security.permissions import Permission
 from api.storage.contracts import ContractStorage
+from billing.contract_yaml import ContractYamlError, load_contract_yaml
 from billing.money import ZERO, Money
 
 router = APIRouter(tags=["contracts"])
@@ -130,6 +131,19 @@ def _source(filename: str, content: bytes) -> tuple[str, str]:
         raise ProblemError(422, f"{filename}: {exc}") from None
 
 
+def _check_yaml_ids(text: str, contract_id: str, practice_id: str) -> None:
+    try:
+        contract = load_contract_yaml(text)
+    except ContractYamlError as exc:
+        raise ProblemError(422, f"contract YAML: {exc}") from None
+    if (contract.id, contract.practice_id) != (contract_id, practice_id):
+        raise ProblemError(
+            422,
+            f"the YAML is contract {contract.id} of {contract.practice_id}; the form names {contract_id}"
+            f" of {practice_id}",
+        )
+
+
 @router.post("/contracts/intake", status_code=202)
 async def contract_intake(
     principal: Annotated[Principal, Depends(require(Permission.CONTRACTS_INTAKE))],
@@ -151,6 +165,8 @@ async def contract_intake(
         raise ProblemError(413, "The file is larger than 5 MB; upload the contract's terms only.")
     filename = file.filename or "upload.txt"
     kind, text = await run_in_threadpool(_source, filename, content)
+    if kind == "yaml":
+        _check_yaml_ids(text, contract_id, practice_id)
     intake = IntakeRequest(
         contract_id=contract_id,
         practice_id=practice_id,

@@ -63,7 +63,10 @@ async def run_claim_scrub(
 
     runtime = getattr(request.app.state, "claim_scrub", None)
     if runtime is None:
-        raise ProblemError(503, "The claim scrub workflow is not running in this service.")
+        # A service started without its workflows (tests, a read-only replica): a state, not an outage.
+        raise ProblemError(
+            409, "The claim scrub workflow is not running in this service.", title="Workflow not running"
+        )
     try:
         practice_id = await run_in_threadpool(runtime.practice_of, claim_id)
     except NotFound:

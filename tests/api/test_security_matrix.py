@@ -105,6 +105,32 @@ def _uploaded_remittance(world: World, _user: TestUser) -> Call:
     return Call({"remittance_id": response.json()["remittance_id"]}, {})
 
 
+def _approved_contract(world: World, _user: TestUser) -> Call:
+    from agents.contracts.schemas import ApprovedContract
+    from api.storage.contracts import ContractStorage
+    from billing.contracts import Contract
+
+    contract = Contract(id="ctr-matrix", practice_id=PRACTICE, payer_id="pay-x", effective="2024-01-01")
+    ContractStorage(world.client.app.state.sessions).save_contract(
+        ApprovedContract(
+            contract=contract, sources=[], approved_by="matrix", approved_at=datetime.now(UTC), run_id="m"
+        )
+    )
+    return Call({"contract_id": contract.id}, {})
+
+
+def _contract_upload(_world: World, _user: TestUser) -> Call:
+    contract_id = f"ctr-up-{uuid.uuid4().hex[:8]}"
+    body = f"id: {contract_id}\npractice_id: {PRACTICE}\npayer_id: pay-x\neffective: 2024-01-01\n"
+    return Call(
+        {},
+        {
+            "files": {"file": ("terms.yaml", body.encode(), "application/x-yaml")},
+            "data": {"contract_id": contract_id, "practice_id": PRACTICE, "payer_id": "pay-x"},
+        },
+    )
+
+
 # Requests a granted role makes to get a 2xx; routes missing here are still checked for 401/403.
 EXAMPLES: dict[tuple[str, str], Callable[[World, TestUser], Call]] = {
     ("POST", "/auth/api-keys"): lambda w, u: Call({}, {"json": {"name": "matrix"}}),
@@ -127,6 +153,10 @@ EXAMPLES: dict[tuple[str, str], Callable[[World, TestUser], Call]] = {
         },
     ),
     ("POST", "/webhooks/crystalpm"): _signed_event,
+    ("GET", "/contracts/{contract_id}"): _approved_contract,
+    ("POST", "/contracts/intake"): _contract_upload,
+    ("GET", "/variance/summary"): lambda w, u: Call({}, {"params": {"practice_id": PRACTICE}}),
+    ("GET", "/disputes"): lambda w, u: Call({}, {"params": {"practice_id": PRACTICE}}),
     ("POST", "/remittances/upload"): _upload_835,
     ("GET", "/remittances/{remittance_id}"): _uploaded_remittance,
     ("GET", "/denials/worklist"): lambda w, u: Call({}, {"params": {"practice_id": PRACTICE}}),
