@@ -8,6 +8,7 @@ sentence-transformers, chromadb, langchain) are imported inside the commands so 
 import typer
 
 from api.commands import (
+    audit,
     coding,
     contracts,
     evals,
@@ -41,6 +42,7 @@ app.add_typer(remit.app, name="remit")
 app.add_typer(worklists.app, name="worklist")
 app.add_typer(scrub.app, name="scrub")
 app.add_typer(train.app, name="train")
+app.add_typer(audit.app, name="audit")
 app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)

@@ -21,22 +21,46 @@ _EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
         BOTH,
     ),
     (re.compile(r"\bright\s+and\s+left\b|\bleft\s+and\s+right\b", _FLAGS), BOTH),
-    (re.compile(r"\bOD\b|\bright(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bR\.E\.", _FLAGS), frozenset({RIGHT})),
+    (
+        re.compile(r"\bOD\b|\bright(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bR\.E\.", _FLAGS),
+        frozenset({RIGHT}),
+    ),
     (re.compile(r"\bRE\b"), frozenset({RIGHT})),
-    (re.compile(r"\bOS\b|\bleft(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bL\.E\.", _FLAGS), frozenset({LEFT})),
+    (
+        re.compile(r"\bOS\b|\bleft(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bL\.E\.", _FLAGS),
+        frozenset({LEFT}),
+    ),
     (re.compile(r"\bLE\b"), frozenset({LEFT})),
 )
 _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(r"\bRUL\b|\bright\s+(?:upper|superior)\b|\bOD\s+(?:UL|upper|superior)\b", _FLAGS), frozenset({"RUL"})),
-    (re.compile(r"\bRLL\b|\bright\s+(?:lower|inferior)\b|\bOD\s+(?:LL|lower|inferior)\b", _FLAGS), frozenset({"RLL"})),
-    (re.compile(r"\bLUL\b|\bleft\s+(?:upper|superior)\b|\bOS\s+(?:UL|upper|superior)\b", _FLAGS), frozenset({"LUL"})),
-    (re.compile(r"\bLLL\b|\bleft\s+(?:lower|inferior)\b|\bOS\s+(?:LL|lower|inferior)\b", _FLAGS), frozenset({"LLL"})),
     (
-        re.compile(r"\bboth\s+(?:upper|superior)\b|\b(?:upper|superior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b", _FLAGS),
+        re.compile(r"\bRUL\b|\bright\s+(?:upper|superior)\b|\bOD\s+(?:UL|upper|superior)\b", _FLAGS),
+        frozenset({"RUL"}),
+    ),
+    (
+        re.compile(r"\bRLL\b|\bright\s+(?:lower|inferior)\b|\bOD\s+(?:LL|lower|inferior)\b", _FLAGS),
+        frozenset({"RLL"}),
+    ),
+    (
+        re.compile(r"\bLUL\b|\bleft\s+(?:upper|superior)\b|\bOS\s+(?:UL|upper|superior)\b", _FLAGS),
+        frozenset({"LUL"}),
+    ),
+    (
+        re.compile(r"\bLLL\b|\bleft\s+(?:lower|inferior)\b|\bOS\s+(?:LL|lower|inferior)\b", _FLAGS),
+        frozenset({"LLL"}),
+    ),
+    (
+        re.compile(
+            r"\bboth\s+(?:upper|superior)\b|\b(?:upper|superior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b",
+            _FLAGS,
+        ),
         frozenset({"RUL", "LUL"}),
     ),
     (
-        re.compile(r"\bboth\s+(?:lower|inferior)\b|\b(?:lower|inferior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b", _FLAGS),
+        re.compile(
+            r"\bboth\s+(?:lower|inferior)\b|\b(?:lower|inferior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b",
+            _FLAGS,
+        ),
         frozenset({"RLL", "LLL"}),
     ),
     (

@@ -76,9 +76,14 @@ _LONG_KINDS = tuple((re.compile(rf"^(?:{p})$", re.IGNORECASE), kind) for p, kind
 # Clause boundaries: line breaks, semicolons, sentence ends, and inline list numbers ("... OU 2. MGD ...").
 # Titles and common abbreviations ("Mr.", "Dr.", "vs.") end with a period but not a sentence.
 _NOT_SENTENCE_END = "".join(
-    rf"(?<!\b{word})" for word in ("Mr", "Mrs", "Ms", "Dr", "vs", "St", "approx", "Pt", "pt", r"e\.g", r"i\.e")
+    rf"(?<!\b{word})"
+    for word in ("Mr", "Mrs", "Ms", "Dr", "vs", "St", "approx", "Pt", "pt", r"e\.g", r"i\.e")
 )
-_SENTENCE_BOUNDARY = r"\n|;|(?<=[a-zA-Z)\]%])" + _NOT_SENTENCE_END + r"\.(?=\s)|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
+_SENTENCE_BOUNDARY = (
+    r"\n|;|(?<=[a-zA-Z)\]%])"
+    + _NOT_SENTENCE_END
+    + r"\.(?=\s)|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
+)
 _BOUNDARY = re.compile(_SENTENCE_BOUNDARY + r"|\s{3,}")
 _SENTENCE = re.compile(_SENTENCE_BOUNDARY)
 # used with match(text, pos): anchored at pos (a "^" would only match at the start of the whole note)

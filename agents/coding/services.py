@@ -18,6 +18,9 @@ _SECOND_EYE = re.compile(
 )
 
 
+_LIST_ITEM = re.compile(r"[ \t]*(?:\[[xX✓]\]|[-•*]|\d{1,2}[.)])")
+
+
 @dataclass
 class FoundService:
     """A charge line the note supports, before diagnosis pointers are set."""
@@ -170,12 +173,15 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
 
 
 def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
-    """The puncta of a procedure whose sites are listed under it ("Puncta occluded:" then checked boxes or a
-    site line): lids named in the rest of its procedure section, up to the plan."""
-    if clause.section != SectionKind.PROCEDURE:
-        return frozenset()
-    section = next(s for s in note.sections if s.start <= clause.start <= s.end)
-    return lids_in(note.text[clause.end : section.end])
+    """The puncta of a procedure whose sites are listed under it ("Puncta occluded:" then checked boxes or
+    bullets, one site list line after another)."""
+    line_end = note.text.find("\n", clause.end)
+    listed: list[str] = []
+    for line in note.text[line_end + 1 :].split("\n") if line_end != -1 else []:
+        if not _LIST_ITEM.match(line):
+            break
+        listed.append(line)
+    return lids_in("\n".join(listed))
 
 
 def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:

@@ -264,7 +264,8 @@ def _classify_line(
     if short < -tolerance:
         return result(
             "overpaid",
-            max(paid - expected_paid, -short),
+            # The payer recovers what it paid too much; with nothing paid over, the allowed excess.
+            paid - expected_paid if paid > expected_paid else -short,
             f"allowed {allowed} above the contract's {expected_allowed}",
         )
     cost_share_gap = paid_given_allowed - paid

@@ -18,6 +18,7 @@ from api.security.permissions import Permission
 from api.storage.contracts import ContractStorage
 from billing.contract_yaml import ContractYamlError, load_contract_yaml
 from billing.money import ZERO, Money
+from tools.crystalpm import CrystalPMError
 
 router = APIRouter(tags=["contracts"])
 Viewer = Annotated[Principal, Depends(require(Permission.CONTRACTS_VIEW))]
@@ -177,5 +178,10 @@ async def contract_intake(
         filename=filename,
         content=text,
     )
-    status = await run_in_threadpool(runtime.start_intake, intake)
+    try:
+        status = await run_in_threadpool(runtime.start_intake, intake)
+    except CrystalPMError as exc:
+        raise ProblemError(
+            503, f"Crystal PM could not be reached to read the contract ({exc}); upload again shortly."
+        ) from None
     return IntakeAccepted(thread_id=status.thread_id, state=status.state, review=status.review)

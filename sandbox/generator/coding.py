@@ -10,11 +10,14 @@ from sandbox.generator.payers import EYEMED
 from sandbox.generator.visits import Visit
 
 EYE_EXAM = {True: "92004", False: "92014"}
+# A new problem evaluated with an intermediate exam (evals/datasets/README.md, "Exam family").
+INTERMEDIATE_EXAM = {True: "92002", False: "92012"}
 VISION_S_CODE = {True: "S0620", False: "S0621"}
 EM = {True: {2: "99202", 3: "99203", 4: "99204"}, False: {2: "99212", 3: "99213", 4: "99214"}}
 MINOR_PROCEDURES = frozenset({"65205", "65222", "68761"})
 ESTABLISHED_FOR_NEW = {
     "92004": "92014",
+    "92002": "92012",
     "99202": "99212",
     "99203": "99213",
     "99204": "99214",
@@ -41,6 +44,8 @@ def exam_code(visit: Visit, *, new: bool, vision_payer: str | None) -> str:
         return VISION_S_CODE[new]
     if visit.exam == "comprehensive":
         return EYE_EXAM[new]
+    if visit.exam == "intermediate":
+        return INTERMEDIATE_EXAM[new]
     return EM[new][visit.em_level]
 
 

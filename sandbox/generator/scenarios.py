@@ -108,7 +108,7 @@ def build_contact_lens(rng: random.Random, case: Case, ctx: VisitContext) -> Vis
     visit.hpi = [f"CL wearer, wants to update {fit} lenses.", "Wear time 12 hrs/day, no overnight wear."]
     visit.services.append(
         Service(
-            code="S0592" if ctx.vision_payer == "pay-eyemed" else "92310",
+            code="92310",  # EyeMed too: the fit is 92310 beside S0620/S0621 (gold README convention)
             short="CL fit/eval",
             long="contact lens fitting and evaluation",
             result=f"Trial {fit} OU, good centration and movement, VA 20/20 OD OS",
@@ -428,7 +428,7 @@ def build_cataract(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
                 "optical biometry with IOL calculation",
                 f"axial length measured {op_side}",
                 [dx[0].code],
-                ["RT" if case["operative"] == 1 else "LT"],
+                [],  # the first eye's biometry is billed globally, without RT/LT
             )
         )
         visit.plan = [f"Plan CE/IOL {op_side} ({op_long}) first", "Pre-op instructions given"]
@@ -525,7 +525,7 @@ def build_pvd(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
     return Visit(
         scenario="pvd",
         benefit="medical",
-        exam="em",
+        exam="intermediate" if first else "em",
         em_level=4 if first else 3,
         reason=f"New floaters {side}" if first else "PVD follow-up",
         appointment_type="urgent" if first else "follow_up",
@@ -538,7 +538,9 @@ def build_pvd(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         findings=[("Vitreous", f"Weiss ring {side}")],
         dilated=True,
         plan=["RD warning signs reviewed", "RTC 4-6 wk DFE" if first else "RTC prn"],
-        rationale="Acute PVD workup by E/M (new undiagnosed problem = moderate MDM).",
+        rationale="New floaters: a new problem evaluated with an intermediate eye exam; the follow-up is E/M."
+        if first
+        else "PVD follow-up by E/M.",
     )
 
 
@@ -691,7 +693,7 @@ def build_red_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
     return Visit(
         scenario="red_eye",
         benefit="medical",
-        exam="em",
+        exam="intermediate",
         em_level=level,
         reason=f"Red eye {side}",
         appointment_type="urgent",
@@ -703,8 +705,8 @@ def build_red_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         va=acuity(rng, "good"),
         findings=[("Conj", f"2+ injection {side}, {'papillae' if case['kind'] != 'viral' else 'follicles'}")],
         plan=[f"{treatment} {side}", "Hand hygiene", "RTC 1 wk if not improved"],
-        rationale=f"Acute conjunctivitis E/M at level {level}: "
-        + ("Rx drug management." if level == 4 else "supportive care."),
+        rationale="Acute conjunctivitis, a new problem: intermediate eye exam ("
+        + ("Rx drug started)." if level == 4 else "supportive care)."),
     )
 
 
@@ -827,7 +829,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "contact_lens",
         "Contact lens exam and fit",
-        ("92310", "S0592"),
+        ("92310",),
         (12, 60),
         9,
         (365, 420),
@@ -934,7 +936,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "red_eye",
         "Conjunctivitis",
-        ("99213", "99214"),
+        ("92002", "92012"),
         (4, 97),
         0.08,
         (0, 0),
@@ -945,7 +947,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "pvd",
         "Posterior vitreous detachment",
-        ("99214",),
+        ("92002", "92012", "99213"),
         (45, 97),
         0.05,
         (28, 45),

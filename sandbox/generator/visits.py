@@ -5,7 +5,7 @@ from datetime import date
 from typing import Literal
 
 EYES = {1: ("OD", "right eye"), 2: ("OS", "left eye"), 3: ("OU", "both eyes")}
-ExamKind = Literal["comprehensive", "em", "none"]
+ExamKind = Literal["comprehensive", "intermediate", "em", "none"]
 
 
 @dataclass(frozen=True)

@@ -68,10 +68,16 @@ def test_approved_terms_set_the_contract_and_keep_their_sentences_as_evidence() 
     base = Contract(id="ctr-1", practice_id="prac-1", payer_id="pay-1", effective=date(2024, 1, 1))
     extraction = OfflineTermExtractor().extract(CONTRACT)
     contract = apply_terms(base, extraction.terms)
-    assert (contract.basis, contract.percent, contract.timely_filing_days) == ("percent_of_medicare", 110.0, 90)
+    assert (contract.basis, contract.percent, contract.timely_filing_days) == (
+        "percent_of_medicare",
+        110.0,
+        90,
+    )
     assert contract.medicare.year == 2024 and contract.medicare.locality == "02302-01"
     assert contract.multiple_procedure is not None and contract.multiple_procedure.schedule[1] == 50
-    assert contract.evidence["percent"].startswith("2. Compensation.") or "110%" in contract.evidence["percent"]
+    assert (
+        contract.evidence["percent"].startswith("2. Compensation.") or "110%" in contract.evidence["percent"]
+    )
 
 
 class ScriptedChatModel(FakeMessagesListChatModel):
@@ -92,12 +98,18 @@ class ScriptedChatModel(FakeMessagesListChatModel):
 
 
 def terms_message(terms: list[dict[str, str]]) -> AIMessage:
-    return AIMessage(content="", tool_calls=[{"name": "ContractTermsAnswer", "args": {"terms": terms}, "id": "c1"}])
+    return AIMessage(
+        content="", tool_calls=[{"name": "ContractTermsAnswer", "args": {"terms": terms}, "id": "c1"}]
+    )
 
 
 ANSWER = [
     {"term": "percent", "value": "110", "quote": "one hundred ten percent (110%)"},
-    {"term": "basis", "value": "percent_of_medicare", "quote": "of the 2024 Medicare  physician fee schedule"},
+    {
+        "term": "basis",
+        "value": "percent_of_medicare",
+        "quote": "of the 2024 Medicare  physician fee schedule",
+    },
     {"term": "timely_filing_days", "value": "90 days", "quote": "filed within ninety (90) days"},
     {"term": "appeal_days", "value": "30", "quote": "appeals are due in thirty days"},  # not in the text
 ]

@@ -62,18 +62,32 @@ def line(
 def claim(claim_id: str, *lines: ServiceLinePayment) -> ClaimPayment:
     for number, item in enumerate(lines, start=1):
         item.line_control_number = f"{claim_id}-{number}"
-    return ClaimPayment(patient_control_number=claim_id, status="1", lines=list(lines), payer_claim_control_number=f"P{claim_id}")
+    return ClaimPayment(
+        patient_control_number=claim_id,
+        status="1",
+        lines=list(lines),
+        payer_claim_control_number=f"P{claim_id}",
+    )
 
 
 CLAIMS = {
     "ok": claim("clm-ok", line("92014", "110.00", "88.00", ("CO", "45", "90.00"), ("PR", "2", "22.00"))),
-    "underpaid": claim("clm-under", line("92014", "99.00", "79.20", ("CO", "45", "101.00"), ("PR", "2", "19.80"))),
-    "wrong_year": claim("clm-year", line("92014", "106.26", "85.01", ("CO", "45", "93.74"), ("PR", "2", "21.25"))),
-    "reduction": claim(
-        "clm-cut", line("92014", "55.00", "44.00", ("CO", "45", "90.00"), ("CO", "59", "55.00"), ("PR", "2", "11.00"))
+    "underpaid": claim(
+        "clm-under", line("92014", "99.00", "79.20", ("CO", "45", "101.00"), ("PR", "2", "19.80"))
     ),
-    "cost_share": claim("clm-share", line("92014", "110.00", "66.00", ("CO", "45", "90.00"), ("PR", "2", "44.00"))),
-    "overpaid": claim("clm-over", line("92014", "123.20", "98.56", ("CO", "45", "76.80"), ("PR", "2", "24.64"))),
+    "wrong_year": claim(
+        "clm-year", line("92014", "106.26", "85.01", ("CO", "45", "93.74"), ("PR", "2", "21.25"))
+    ),
+    "reduction": claim(
+        "clm-cut",
+        line("92014", "55.00", "44.00", ("CO", "45", "90.00"), ("CO", "59", "55.00"), ("PR", "2", "11.00")),
+    ),
+    "cost_share": claim(
+        "clm-share", line("92014", "110.00", "66.00", ("CO", "45", "90.00"), ("PR", "2", "44.00"))
+    ),
+    "overpaid": claim(
+        "clm-over", line("92014", "123.20", "98.56", ("CO", "45", "76.80"), ("PR", "2", "24.64"))
+    ),
     "denied": claim("clm-denied", line("92014", "0", "0.00", ("CO", "50", "200.00"))),
     "mppr": claim(
         "clm-tests",
@@ -88,9 +102,7 @@ def lines() -> dict[str, LineVariance]:
     remittance = Remittance(
         practice_id="prac-1",
         transactions=[
-            RemittanceTransaction(
-                payment=Payment(date=PAID_ON, trace="TRACE1"), claims=list(CLAIMS.values())
-            )
+            RemittanceTransaction(payment=Payment(date=PAID_ON, trace="TRACE1"), claims=list(CLAIMS.values()))
         ],
     )
     classified = classify_remittance(
@@ -138,7 +150,9 @@ def test_a_wider_tolerance_accepts_a_small_gap(lines: dict[str, LineVariance]) -
 
 
 def test_disputes_cite_the_clause_and_the_contract_deadline(lines: dict[str, LineVariance]) -> None:
-    disputes = {d.claim_id: d for d in draft_disputes(list(lines.values()), CONTRACT, paid_on=PAID_ON, trace="TRACE1")}
+    disputes = {
+        d.claim_id: d for d in draft_disputes(list(lines.values()), CONTRACT, paid_on=PAID_ON, trace="TRACE1")
+    }
     # The wrong-year line is short 2.99 on the payment: under the 5.00 dispute threshold.
     assert set(disputes) == {"clm-under", "clm-cut", "clm-share"}
     cut = disputes["clm-cut"]
@@ -146,7 +160,12 @@ def test_disputes_cite_the_clause_and_the_contract_deadline(lines: dict[str, Lin
     assert cut.clause == CLAUSE and cut.deadline == PAID_ON + timedelta(days=90)
     assert "PAYMENT" not in cut.remittance_reference and "TRACE1" in cut.remittance_reference
     task = dispute_task(cut)
-    assert (task.kind, task.due, task.amount, task.claim_id) == ("dispute", cut.deadline, D("44.00"), "clm-cut")
+    assert (task.kind, task.due, task.amount, task.claim_id) == (
+        "dispute",
+        cut.deadline,
+        D("44.00"),
+        "clm-cut",
+    )
 
 
 def test_overpayments_become_refunds_due_in_60_days(lines: dict[str, LineVariance]) -> None:
@@ -160,7 +179,8 @@ def test_the_leak_adds_up_by_payer_month_and_code(lines: dict[str, LineVariance]
     (row,) = leak_by(lines.values(), keys=("payer_id", "month"))
     assert (row.payer_id, row.month, row.lines) == ("pay-test", "2025-03", 9)
     assert row.underpaid == sum(
-        (item.amount for item in lines.values() if item.kind.endswith(("underpaid", "year", "misapplied"))), D(0)
+        (item.amount for item in lines.values() if item.kind.endswith(("underpaid", "year", "misapplied"))),
+        D(0),
     )
     assert row.overpaid == D("10.56") and row.denied_but_covered == 1
     by_code = {r.code: r for r in leak_by(lines.values(), keys=("code",))}

@@ -1,7 +1,7 @@
 """How a chat tool is made: a typed StructuredTool that checks the caller's permission, then looks up or starts.
 
-Every tool answers `(content, ToolResult)` (LangChain's content_and_artifact): the LLM reads the content,
-the offline engine and the UI read the artifact. Crystal PM errors become an `unavailable` result, never an
+Every tool answers `(content, artifact)` (LangChain's content_and_artifact): the LLM reads the content, the
+offline engine and the UI read the artifact, a ToolResult as JSON. Crystal PM errors become an `unavailable` result, never an
 exception, so one failed look-up does not end the conversation.
 """
 
@@ -39,7 +39,7 @@ def chat_tool(
 ) -> BaseTool:
     """A tool bound to `ctx`. Action tools (which start a workflow) are audited whatever they answer."""
 
-    def call(**kwargs: object) -> tuple[str, ToolResult]:
+    def call(**kwargs: object) -> tuple[str, dict]:
         args = args_schema.model_validate(kwargs)
         if not ctx.can(permission):
             result = refused(name, permission)
@@ -75,7 +75,8 @@ def chat_tool(
                     },
                 )
             )
-        return result.as_content(), result
+        # The artifact is plain JSON so checkpoints hold it without pickling a model class.
+        return result.as_content(), result.model_dump(mode="json")
 
     return StructuredTool.from_function(
         func=call,
