@@ -30,6 +30,7 @@ from api.routes import (
     reviews,
     webhooks,
 )
+from api.routes import chat as chat_routes
 from api.routes import contracts as contract_routes
 from api.routes import denials as denial_routes
 from api.routes import scrub as scrub_routes
@@ -172,6 +173,7 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(scrub_routes.router)
     app.include_router(denial_routes.router)
+    app.include_router(chat_routes.router)
     app.include_router(contract_routes.router)
     # The web UI (/ui pages, static files, / -> /ui/); after the problem handlers, whose JSON it keeps for the API.
     install_web(app)

@@ -101,6 +101,7 @@ class ChatWorkflowStarter:
             "charge_coding": self._code,
             "claim_scrub": self._scrub,
             "remittance": self._appeal,
+            "contract_variance": self._dispute,
         }
 
     def available(self, workflow: str) -> bool:
@@ -134,21 +135,36 @@ class ChatWorkflowStarter:
         status = runtime.scrub(claim_id)
         return ActionOutcome(workflow="claim_scrub", thread_id=status.thread_id, state=status.state, detail=status.outcome)
 
+    def _remittance_of(self, claim_id: str, practice_id: str) -> str | None:
+        """The latest remittance that carries the claim (appeals and disputes start from it)."""
+        carrying = [r for r in self.crystalpm().iter_remittances(practice_id) if claim_id in r.claim_ids]
+        return max(carrying, key=lambda r: r.received_on).id if carrying else None
+
     def _appeal(self, runtime: Any, claim_id: str, practice_id: str) -> ActionOutcome:
-        client = self.crystalpm()
-        carrying = [r for r in client.iter_remittances(practice_id) if claim_id in r.claim_ids]
-        if not carrying:
+        remittance_id = self._remittance_of(claim_id, practice_id)
+        if remittance_id is None:
             return ActionOutcome(
                 workflow="remittance", thread_id="", state="not_started", detail="no remittance carries this claim yet"
             )
-        remittance = max(carrying, key=lambda r: r.received_on)
         status = runtime.start_remittance(
-            self._event(EventType.REMITTANCE_RECEIVED, practice_id, remittance_id=remittance.id)
+            self._event(EventType.REMITTANCE_RECEIVED, practice_id, remittance_id=remittance_id)
         )
         review = status.review or {}
         appeal = next((a for a in review.get("appeals", []) if a.get("claim_id") == claim_id), None)
         detail = f"appeal draft {appeal['appeal_id']}" if appeal else "triage proposed another action than an appeal"
         return ActionOutcome(workflow="remittance", thread_id=status.thread_id, state=status.state, detail=detail)
+
+    def _dispute(self, runtime: Any, claim_id: str, practice_id: str) -> ActionOutcome:
+        remittance_id = self._remittance_of(claim_id, practice_id)
+        if remittance_id is None:
+            return ActionOutcome(
+                workflow="contract_variance", thread_id="", state="not_started", detail="no remittance carries this claim yet"
+            )
+        status = runtime.start_variance(remittance_id)
+        review = status.review or {}
+        found = any(item.get("claim_id") == claim_id for item in review.get("disputes", []))
+        detail = "" if found else "the contract check found no underpayment on this claim"
+        return ActionOutcome(workflow="contract_variance", thread_id=status.thread_id, state=status.state, detail=detail)
 
     def _review_item(self, workflow: str, thread_id: str) -> str | None:
         with self.sessions() as session:

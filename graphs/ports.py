@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from agents.coding.schemas import PolicyPassage, SimilarEncounter
-from knowledge.vectorstore.collections import CodedEncounter
+from knowledge.vectorstore.records import CodedEncounter
 
 
 def inputs_hash(value: Any) -> str:

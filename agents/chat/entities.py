@@ -179,12 +179,12 @@ def extract_entities(question: str, payer_names: Sequence[str] = ()) -> Entities
     scan = _Scanner(question)
     entities = Entities()
     for match in scan.take(_CLAIM, "claim"):
-        entities.claim_ids.append(match.group(1).lower() if match.group(1) else _pad("clm", match.group(2), 6))
+        entities.claim_ids.append(match.group(1) if match.group(1) else _pad("clm", match.group(2), 6))
     for match in scan.take(_ENCOUNTER, "encounter"):
-        entities.encounter_ids.append(match.group(1).lower() if match.group(1) else _pad("enc", match.group(2), 6))
+        entities.encounter_ids.append(match.group(1) if match.group(1) else _pad("enc", match.group(2), 6))
     for match in scan.take(_REMITTANCE, "remittance"):
-        entities.remittance_ids.append(match.group(1).lower() if match.group(1) else _pad("era", match.group(2), 5))
-    entities.patient_ids = [m.group(1).lower() for m in scan.take(_PATIENT_ID, "patient")]
+        entities.remittance_ids.append(match.group(1) if match.group(1) else _pad("era", match.group(2), 5))
+    entities.patient_ids = [m.group(1) for m in scan.take(_PATIENT_ID, "patient")]
     entities.locality = next((m.group(1) for m in scan.take(_LOCALITY, "locality")), None)
     for match in scan.take(_ISO_DATE, "date"):
         entities.dates.append(date(int(match.group(1)), int(match.group(2)), int(match.group(3))))

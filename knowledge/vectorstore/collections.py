@@ -8,8 +8,8 @@ from typing import Any
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Where
-from pydantic import BaseModel, Field
 
+from knowledge.vectorstore.records import CodedProcedure, EncounterHit, Icd10Hit, PolicyHit
 from knowledge.vectorstore.store import get_collection
 
 ENCOUNTERS = "encounters"
@@ -17,55 +17,6 @@ PAYER_POLICIES = "payer_policies"
 ICD10_INDEX = "icd10_index"
 
 CHUNK_CHARS = 1000  # MiniLM reads 256 word pieces (~1,000 characters of clinical English); the rest is cut.
-
-
-class CodedProcedure(BaseModel):
-    code: str = Field(description="CPT or HCPCS code")
-    modifiers: list[str] = Field(default_factory=list)
-    units: int = 1
-
-
-class CodedEncounter(BaseModel):
-    """An encounter whose coding a person approved: the note text and what it was billed as."""
-
-    encounter_id: str
-    practice_id: str
-    note_text: str = Field(repr=False)
-    diagnosis_codes: list[str]
-    procedure_codes: list[CodedProcedure]
-    payer_name: str = ""
-    payer_kind: str = Field("", description="billing.practice.PlanKind value")
-    date_of_service: date
-
-
-class EncounterHit(BaseModel):
-    encounter_id: str
-    chunk_id: str = Field(description="the closest chunk of that encounter's note")
-    distance: float = Field(description="cosine distance of the closest chunk (0 = same direction)")
-    diagnosis_codes: list[str]
-    procedure_codes: list[CodedProcedure]
-    payer_name: str
-    payer_kind: str
-    date_of_service: date
-    text: str = Field(repr=False, description="the closest chunk's text")
-
-
-class PolicyHit(BaseModel):
-    policy_id: str
-    chunk_id: str
-    distance: float
-    title: str
-    section: str
-    payer_kinds: list[str]
-    payer_names: list[str]
-    effective: date | None
-    text: str
-
-
-class Icd10Hit(BaseModel):
-    code: str
-    description: str
-    distance: float
 
 
 def chunk_text(text: str, max_chars: int = CHUNK_CHARS) -> list[str]:
