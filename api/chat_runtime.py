@@ -110,7 +110,9 @@ class ChatWorkflowStarter:
     def start(self, workflow: str, subject_id: str, *, practice_id: str, requested_by: str) -> ActionOutcome:
         runtime = self.workflows.get(workflow)
         if runtime is None or workflow not in self._starters:
-            return ActionOutcome(workflow=workflow, thread_id="", state="unavailable", detail="not available yet")
+            return ActionOutcome(
+                workflow=workflow, thread_id="", state="unavailable", detail="not available yet"
+            )
         log.info("chat starts a workflow", extra={"workflow": workflow, "actor": requested_by})
         outcome = self._starters[workflow](runtime, subject_id, practice_id)
         if outcome.state == "pending_review" and outcome.thread_id:
@@ -128,12 +130,16 @@ class ChatWorkflowStarter:
         )
 
     def _code(self, runtime: Any, encounter_id: str, practice_id: str) -> ActionOutcome:
-        status = runtime.start_charge_coding(self._event(EventType.NOTE_FINALIZED, practice_id, encounter_id=encounter_id))
+        status = runtime.start_charge_coding(
+            self._event(EventType.NOTE_FINALIZED, practice_id, encounter_id=encounter_id)
+        )
         return ActionOutcome(workflow="charge_coding", thread_id=status.thread_id, state=status.state)
 
     def _scrub(self, runtime: Any, claim_id: str, practice_id: str) -> ActionOutcome:
         status = runtime.scrub(claim_id)
-        return ActionOutcome(workflow="claim_scrub", thread_id=status.thread_id, state=status.state, detail=status.outcome)
+        return ActionOutcome(
+            workflow="claim_scrub", thread_id=status.thread_id, state=status.state, detail=status.outcome
+        )
 
     def _remittance_of(self, claim_id: str, practice_id: str) -> str | None:
         """The latest remittance that carries the claim (appeals and disputes start from it)."""
@@ -144,27 +150,41 @@ class ChatWorkflowStarter:
         remittance_id = self._remittance_of(claim_id, practice_id)
         if remittance_id is None:
             return ActionOutcome(
-                workflow="remittance", thread_id="", state="not_started", detail="no remittance carries this claim yet"
+                workflow="remittance",
+                thread_id="",
+                state="not_started",
+                detail="no remittance carries this claim yet",
             )
         status = runtime.start_remittance(
             self._event(EventType.REMITTANCE_RECEIVED, practice_id, remittance_id=remittance_id)
         )
         review = status.review or {}
         appeal = next((a for a in review.get("appeals", []) if a.get("claim_id") == claim_id), None)
-        detail = f"appeal draft {appeal['appeal_id']}" if appeal else "triage proposed another action than an appeal"
-        return ActionOutcome(workflow="remittance", thread_id=status.thread_id, state=status.state, detail=detail)
+        detail = (
+            f"appeal draft {appeal['appeal_id']}"
+            if appeal
+            else "triage proposed another action than an appeal"
+        )
+        return ActionOutcome(
+            workflow="remittance", thread_id=status.thread_id, state=status.state, detail=detail
+        )
 
     def _dispute(self, runtime: Any, claim_id: str, practice_id: str) -> ActionOutcome:
         remittance_id = self._remittance_of(claim_id, practice_id)
         if remittance_id is None:
             return ActionOutcome(
-                workflow="contract_variance", thread_id="", state="not_started", detail="no remittance carries this claim yet"
+                workflow="contract_variance",
+                thread_id="",
+                state="not_started",
+                detail="no remittance carries this claim yet",
             )
         status = runtime.start_variance(remittance_id)
         review = status.review or {}
         found = any(item.get("claim_id") == claim_id for item in review.get("disputes", []))
         detail = "" if found else "the contract check found no underpayment on this claim"
-        return ActionOutcome(workflow="contract_variance", thread_id=status.thread_id, state=status.state, detail=detail)
+        return ActionOutcome(
+            workflow="contract_variance", thread_id=status.thread_id, state=status.state, detail=detail
+        )
 
     def _review_item(self, workflow: str, thread_id: str) -> str | None:
         with self.sessions() as session:
@@ -187,10 +207,17 @@ class QueueView:
             return []
         with self.sessions() as session:
             records = list_review_items(
-                session, ReviewFilter(practice_ids=practice_ids, status=ReviewStatus.PENDING.value, limit=limit)
+                session,
+                ReviewFilter(practice_ids=practice_ids, status=ReviewStatus.PENDING.value, limit=limit),
             )
             return [
-                {"id": r.id, "title": r.title, "workflow": r.workflow, "claim_id": r.claim_id, "amount": r.amount}
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "workflow": r.workflow,
+                    "claim_id": r.claim_id,
+                    "amount": r.amount,
+                }
                 for r in records
             ]
 
@@ -327,7 +354,9 @@ class ChatRuntime:
         thread_id = thread_id_for(caller.user_id, conversation)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
         with self._context(caller, can) as ctx, self._checkpointer() as checkpointer:
-            graph = build_copilot_chat_graph(engine=self._engine(ctx), tools=build_chat_tools(ctx), checkpointer=checkpointer)
+            graph = build_copilot_chat_graph(
+                engine=self._engine(ctx), tools=build_chat_tools(ctx), checkpointer=checkpointer
+            )
             answer: dict[str, Any] | None = None
             streamed_tokens = False
             for mode, chunk in graph.stream(
@@ -335,7 +364,11 @@ class ChatRuntime:
             ):
                 if mode == "messages":
                     message, _meta = chunk
-                    if isinstance(message, AIMessageChunk) and message.content and not message.tool_call_chunks:
+                    if (
+                        isinstance(message, AIMessageChunk)
+                        and message.content
+                        and not message.tool_call_chunks
+                    ):
                         streamed_tokens = True
                         on_event("token", {"text": str(message.content)})
                     continue
@@ -355,7 +388,11 @@ class ChatRuntime:
                 action="chat.turn",
                 thread_id=thread_id,
                 tool=",".join(call.name for call in reply.tool_calls),
-                detail={"intent": reply.intent, "engine": reply.engine, "tools": [c.name for c in reply.tool_calls]},
+                detail={
+                    "intent": reply.intent,
+                    "engine": reply.engine,
+                    "tools": [c.name for c in reply.tool_calls],
+                },
             )
         )
         return reply
@@ -373,7 +410,10 @@ class ChatRuntime:
         elif node == "tools":
             for message in update.get("messages", []):
                 artifact = getattr(message, "artifact", None) or {}
-                on_event("step", {"node": "tool_result", "tool": message.name, "status": artifact.get("status", "error")})
+                on_event(
+                    "step",
+                    {"node": "tool_result", "tool": message.name, "status": artifact.get("status", "error")},
+                )
         return update.get("answer")
 
     def history(self, caller: ChatCaller, conversation: str = "default") -> list[ChatTurn]:

@@ -37,7 +37,7 @@ from billing.settings import Settings
 from graphs.remittance import RemittanceDecision, build_remittance_graph, thread_id_for
 from knowledge.base import KnowledgeBase, load_knowledge
 from knowledge.vectorstore import open_chroma, search_policies
-from knowledge.vectorstore.collections import PolicyHit
+from knowledge.vectorstore.records import PolicyHit
 from tools.crystalpm import CrystalPM, NotFound, make_crystalpm
 from tools.remittance.files import decode_x12, parse_835_bytes
 

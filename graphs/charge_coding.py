@@ -25,7 +25,7 @@ from billing.practice import Coverage
 from graphs.ports import AuditEntry, AuditSink, CodingFeedback, CodingRetriever, FeedbackStore, inputs_hash
 from knowledge.base import KnowledgeBase
 from knowledge.validation.visits import NEW_PATIENT_WINDOW_DAYS
-from knowledge.vectorstore.collections import CodedEncounter, CodedProcedure
+from knowledge.vectorstore.records import CodedEncounter, CodedProcedure
 from tools.crystalpm import CrystalPM, NotFound
 
 GRAPH = "charge_coding"

@@ -60,7 +60,9 @@ def turn_results(messages: Sequence[AnyMessage]) -> list[ToolResult]:
             if isinstance(message.artifact, dict | ToolResult):
                 results.append(ToolResult.model_validate(message.artifact))
             else:  # the tool failed before answering (e.g. arguments it could not take): ToolNode's error text
-                results.append(ToolResult(tool=message.name or "", status="error", message=str(message.content)))
+                results.append(
+                    ToolResult(tool=message.name or "", status="error", message=str(message.content))
+                )
     return results
 
 

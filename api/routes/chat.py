@@ -54,7 +54,9 @@ def sse(event: str, data: Any) -> bytes:
 @router.post(
     "",
     response_model=None,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "start, step, token, answer, done"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "start, step, token, answer, done"}
+    },
 )
 async def ask(body: ChatRequest, request: Request, principal: ChatUser) -> StreamingResponse | dict[str, Any]:
     """Ask the copilot. Events: `start`, `step` (route, tool calls, results), `token`, `answer`, `done`."""
@@ -63,7 +65,9 @@ async def ask(body: ChatRequest, request: Request, principal: ChatUser) -> Strea
     runtime = chat_runtime(request)
     caller, can = caller_of(principal), permission_check(principal)
     if not body.stream:
-        answer = await run_in_threadpool(runtime.ask, caller, can, body.question, conversation=body.conversation)
+        answer = await run_in_threadpool(
+            runtime.ask, caller, can, body.question, conversation=body.conversation
+        )
         return answer.model_dump(mode="json")
 
     loop = asyncio.get_running_loop()
@@ -77,7 +81,10 @@ async def ask(body: ChatRequest, request: Request, principal: ChatUser) -> Strea
             answer = runtime.ask(caller, can, body.question, conversation=body.conversation, on_event=emit)
             emit("answer", answer.model_dump(mode="json"))
         except Exception as exc:  # the stream is already open: the error becomes its last event
-            emit("error", {"detail": "The copilot could not answer; try again.", "error_type": type(exc).__name__})
+            emit(
+                "error",
+                {"detail": "The copilot could not answer; try again.", "error_type": type(exc).__name__},
+            )
         finally:
             loop.call_soon_threadsafe(queue.put_nowait, None)
 
@@ -91,7 +98,9 @@ async def ask(body: ChatRequest, request: Request, principal: ChatUser) -> Strea
         yield sse("done", {})
 
     return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 

@@ -18,13 +18,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Where
 from pydantic import BaseModel
 
-from knowledge.vectorstore.collections import (
-    ENCOUNTERS,
-    ICD10_INDEX,
-    PAYER_POLICIES,
-    CodedEncounter,
-    chunk_text,
-)
+from knowledge.vectorstore.collections import ENCOUNTERS, ICD10_INDEX, PAYER_POLICIES, chunk_text
+from knowledge.vectorstore.records import CodedEncounter
 from knowledge.vectorstore.store import get_collection
 
 Progress = Callable[[int, int], None]
