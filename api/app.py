@@ -7,9 +7,10 @@ decisions a crash left unapplied are resumed.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -39,12 +40,16 @@ from api.security.deps import require_signature
 from api.security.permissions import Permission
 from api.security.registry import assert_routes_declared
 from api.storage.db import create_db_engine, create_session_factory
+from api.storage.features import Feature
 from api.storage.migrate import migrate_engine
 from api.web.routes import install_web
 from api.worker import HandlerRegistry, WorkerPool, default_registry
 from api.workflows import WorkflowRuntime
 from billing.events import EventType
 from billing.settings import Settings
+
+if TYPE_CHECKING:
+    from api.contracts_runtime import ContractVarianceRuntime
 
 log = logging.getLogger("fovea.app")
 # Decisions whose workflow failed to resume (Crystal PM down) are retried this often, and only once they
@@ -62,6 +67,18 @@ async def _recover_decisions(reviews: ReviewService) -> None:
             await asyncio.to_thread(reviews.recover, RECOVERY_MIN_AGE)
         except Exception as exc:  # the database may be briefly unavailable: try again next round
             log.error("decision recovery failed", extra={"error_type": type(exc).__name__})
+
+
+def variance_after_posting(variance: "ContractVarianceRuntime", gate: FeatureGate) -> Callable[[str], None]:
+    """The remittance workflow's on_posted: start contract variance for the remittance unless contracts is off."""
+
+    def start(remittance_id: str) -> None:
+        if gate.flags(Feature.CONTRACTS).enabled:
+            variance.start_variance(remittance_id)
+        else:
+            log.info("contract variance skipped: feature disabled", extra={"remittance_id": remittance_id})
+
+    return start
 
 
 def create_app(
@@ -87,6 +104,15 @@ def create_app(
         runtimes = WorkflowRegistry(workflows)
         review_service = ReviewService(sessions, runtimes, gate)
         service_metrics = ServiceMetrics(sessions)
+        # Contract intake and variance are started by requests and by the remittance workflow, not by
+        # events, so they are wired whatever the event handlers are.
+        from api.contracts_runtime import ContractIntakeRuntime, ContractVarianceRuntime
+
+        app.state.contract_intake = ContractIntakeRuntime(settings, sessions, sink=review_service)
+        app.state.contract_variance = ContractVarianceRuntime(settings, sessions, sink=review_service)
+        for runtime in (app.state.contract_intake, app.state.contract_variance):
+            if runtimes.get(runtime.workflow) is None:
+                runtimes.register(runtime)
         registry = handlers
         if registry is None:
             registry = default_registry()
@@ -106,18 +132,15 @@ def create_app(
             registry.register(EventType.CLAIM_READY, app.state.claim_scrub.start_claim_scrub)
             from api.remittance_runtime import RemittanceRuntime
 
-            app.state.remittance = RemittanceRuntime(settings, sessions, sink=review_service)
+            app.state.remittance = RemittanceRuntime(
+                settings,
+                sessions,
+                sink=review_service,
+                medicare=app.state.contract_variance.medicare_source,
+                on_posted=variance_after_posting(app.state.contract_variance, gate),
+            )
             runtimes.register(app.state.remittance)
             registry.register(EventType.REMITTANCE_RECEIVED, app.state.remittance.start_remittance)
-        # Contract intake and variance are started by requests and by the remittance workflow, not by
-        # events, so they are wired whatever the event handlers are.
-        from api.contracts_runtime import ContractIntakeRuntime, ContractVarianceRuntime
-
-        app.state.contract_intake = ContractIntakeRuntime(settings, sessions, sink=review_service)
-        app.state.contract_variance = ContractVarianceRuntime(settings, sessions, sink=review_service)
-        for runtime in (app.state.contract_intake, app.state.contract_variance):
-            if runtimes.get(runtime.workflow) is None:
-                runtimes.register(runtime)
         worker = WorkerPool(
             sessions,
             registry,

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from langchain_core.language_models import BaseChatModel
 
-    from api.reviews import WorkflowRegistry
+    from api.reviews import ReviewService, WorkflowRegistry
     from api.security.deps import Principal
 
 log = logging.getLogger("fovea.chat")
@@ -194,6 +194,28 @@ class ChatWorkflowStarter:
                 .order_by(ReviewItemRecord.created_at.desc())
                 .limit(1)
             ).first()
+
+
+def standard_workflows(
+    settings: Settings, sessions: sessionmaker[Session], reviews: "ReviewService"
+) -> "WorkflowRegistry":
+    """The workflows chat can start, as create_app wires them, for a process without the service (CLI, eval)."""
+    from api.coding_runtime import ChargeCodingRuntime
+    from api.contracts_runtime import ContractVarianceRuntime
+    from api.remittance_runtime import RemittanceRuntime
+    from api.reviews import WorkflowRegistry
+    from api.scrub_runtime import ClaimScrubRuntime
+
+    registry = WorkflowRegistry()
+    for runtime in (
+        ChargeCodingRuntime(settings, sessions, sink=reviews),
+        ClaimScrubRuntime(settings, sessions, sink=reviews),
+        RemittanceRuntime(settings, sessions, sink=reviews),
+        ContractVarianceRuntime(settings, sessions, sink=reviews),
+    ):
+        registry.register(runtime)
+    reviews.workflows = registry
+    return registry
 
 
 class QueueView:

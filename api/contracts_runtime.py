@@ -195,7 +195,8 @@ class ContractVarianceRuntime(_Runtime):
         self._medicare_loaded = medicare is not None
         self.options = options or VarianceOptions()
 
-    def _medicare_source(self) -> MedicareFeeSource | None:
+    def medicare_source(self) -> MedicareFeeSource | None:
+        """The Medicare fee source contracts are priced with: the given one, else the imported PFS (or None)."""
         with self._lock:
             if not self._medicare_loaded:
                 from knowledge.rules.fees import load_pfs
@@ -209,7 +210,7 @@ class ContractVarianceRuntime(_Runtime):
             crystalpm=crystalpm,
             store=self.store,
             audit=self.audit,
-            medicare=self._medicare_source(),
+            medicare=self.medicare_source(),
             checkpointer=checkpointer,
             options=self.options,
         )

@@ -3,6 +3,9 @@
 `RemittanceRuntime.start_remittance(event)` is the worker's `remittance.received` handler: it runs the graph for
 thread `remit:<id>` up to the review interrupt and reports it to the ReviewSink. `upload(raw, practice_id)` does
 the same for an 835 file a biller uploads. `resume(thread_id, decision)` applies the review queue's decision.
+Posting prices each line under the payer's contract (approved terms from the contract storage, Medicare from
+`medicare()`), and once a Crystal PM remittance is posted `on_posted(remittance_id)` is called: the app starts
+the contract variance workflow there, so this runtime never imports another.
 The read models behind the JSON endpoints (remittance view, denial worklist, appeal drafts) come from the
 threads' checkpoints, found by the metadata every run is started with.
 """
@@ -29,9 +32,11 @@ from agents.denials.schemas import DenialTriage
 from agents.tracing import tracing_scope
 from api.storage.audit import AuditLog
 from api.storage.checkpoints import make_checkpointer
+from api.storage.contracts import ContractStorage
 from api.workflows import ReviewItemDraft, ReviewSink
 from billing.events import WebhookEvent
 from billing.money import ZERO, Money, money_str
+from billing.pricing import MedicareFeeSource
 from billing.remittance import Remittance
 from billing.settings import Settings
 from graphs.remittance import RemittanceDecision, build_remittance_graph, thread_id_for
@@ -154,11 +159,20 @@ class RemittanceRuntime:
         retriever: ChromaPolicyRetriever | None = None,
         sink: ReviewSink | None = None,
         today: Callable[[], date] | None = None,
+        medicare: Callable[[], MedicareFeeSource | None] | None = None,
+        on_posted: Callable[[str], object] | None = None,
     ) -> None:
+        """`medicare` gives the Medicare fee source contracts are priced with (default: the imported PFS);
+        `on_posted(remittance_id)` runs after a Crystal PM remittance's posting is drafted."""
         self.settings = settings
         self.sink = sink
         self.audit = AuditLog(sessions)
+        self.contracts = ContractStorage(sessions)
         self.today = today or date.today
+        self.on_posted = on_posted
+        self._medicare_provider = medicare
+        self._medicare: MedicareFeeSource | None = None
+        self._medicare_loaded = False
         self._crystalpm = crystalpm
         self._kb = kb
         self._scorer = scorer
@@ -166,6 +180,18 @@ class RemittanceRuntime:
         self._retriever = retriever
         self._setup_lock = threading.Lock()
         self._thread_locks: dict[str, threading.Lock] = {}
+
+    def _medicare_source(self) -> MedicareFeeSource | None:
+        with self._setup_lock:
+            if not self._medicare_loaded:
+                if self._medicare_provider is not None:
+                    self._medicare = self._medicare_provider()
+                else:
+                    from knowledge.rules.fees import load_pfs
+
+                    self._medicare = load_pfs(self.settings)
+                self._medicare_loaded = True
+            return self._medicare
 
     def _dependencies(self) -> tuple[KnowledgeBase, AppealScorer, AppealDrafter, ChromaPolicyRetriever]:
         with self._setup_lock:
@@ -203,6 +229,7 @@ class RemittanceRuntime:
     @contextmanager
     def _graph(self, thread_id: str) -> Iterator[CompiledStateGraph]:
         kb, scorer, drafter, retriever = self._dependencies()
+        medicare = self._medicare_source()
         with self._setup_lock:
             lock = self._thread_locks.setdefault(thread_id, threading.Lock())
         with (
@@ -221,6 +248,8 @@ class RemittanceRuntime:
                 settings=self.settings,
                 checkpointer=checkpointer,
                 today=self.today,
+                contracts=self.contracts,
+                medicare=medicare,
             )
 
     @staticmethod
@@ -283,6 +312,11 @@ class RemittanceRuntime:
         # Reported outside the thread's lock: an autopilot approval resumes this same thread.
         if draft is not None and self.sink is not None:
             self.sink.open_item(draft)
+        remittance_id = start["remittance_id"]
+        # An uploaded file is not in Crystal PM, where the variance workflow reads remittances from.
+        posted = status.state in ("pending_review", "done") and not remittance_id.startswith(UPLOAD_PREFIX)
+        if posted and self.on_posted is not None:
+            self.on_posted(remittance_id)
         return status
 
     def _review_draft(self, graph: CompiledStateGraph, status: RunStatus) -> ReviewItemDraft | None:

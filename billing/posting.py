@@ -154,13 +154,25 @@ def _modifiers(values: Sequence[str]) -> frozenset[str]:
     return frozenset(m.strip().upper() for m in values if m.strip())
 
 
-def _remit_dates(payment: ClaimPayment) -> list[dt.date]:
+def service_dates(payment: ClaimPayment) -> list[dt.date]:
+    """The payment's statement dates and its lines' dates of service."""
     dates = [d for d in (payment.statement_from, payment.statement_to) if d]
     return dates + [line.date_of_service for line in payment.lines if line.date_of_service]
 
 
 def _day_gap(claim: Claim, dates: Sequence[dt.date]) -> int | None:
     return min((abs((d - claim.date_of_service).days) for d in dates), default=None)
+
+
+def fuzzy_candidate(claim: Claim, payment: ClaimPayment) -> bool:
+    """Whether fuzzy matching would weigh this claim for the payment: the same total charge and a date of
+    service within DATE_WINDOW_DAYS of the payment's dates (the patient is compared after)."""
+    gap = _day_gap(claim, service_dates(payment))
+    return (
+        gap is not None
+        and gap <= DATE_WINDOW_DAYS
+        and round_cents(claim.total_charge) == round_cents(payment.charge)
+    )
 
 
 def _usd(amount: Decimal) -> str:
@@ -245,7 +257,7 @@ class _Reconciler:
         patient = self.patients.get(claim.patient_id)
         names = [n for n in (payment.patient_name, payment.corrected_patient_name) if n]
         same_patient = patient is not None and any(_name_matches(n, patient) for n in names)
-        gap = _day_gap(claim, _remit_dates(payment))
+        gap = _day_gap(claim, service_dates(payment))
         same_date = gap is not None and gap <= DATE_WINDOW_DAYS
         same_charge = round_cents(claim.total_charge) == round_cents(payment.charge)
         return same_patient or same_date or same_charge
@@ -262,7 +274,7 @@ class _Reconciler:
         """The unique best claim by patient + date of service + total charge, or None and why."""
         payment = flat.payment
         names = [n for n in (payment.patient_name, payment.corrected_patient_name) if n]
-        dates = _remit_dates(payment)
+        dates = service_dates(payment)
         if not names or not dates:
             return None, 0.0, "the payment carries no patient name or no service date to match on"
         remit_codes = {line.submitted_code or line.code for line in payment.lines}

@@ -3,11 +3,15 @@
 load -> parse -> post -> triage -> draft_appeals -> review (interrupt) -> write -> learn; a rejection goes from
 review straight to learn. Thread id `remit:<remittance id>`. Every Crystal PM write carries the idempotency key
 `<run id>:<item>`, the run id fixed at load, so a re-run of write (a crash, a second resume) never duplicates.
+Posting looks claims up by control number, and when one matches nothing, also fetches the practice's claims
+of those dates for fuzzy matching; each line's write-off stops at the allowed amount of the payer's contract
+in force on the date of service (approved terms first), the rest is held for the contracts workflow.
 """
 
 import uuid
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal, Protocol, TypedDict
 
 from langchain_core.runnables import RunnableConfig
@@ -19,6 +23,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from agents.appeals.facts import clinical_facts
 from agents.appeals.letter import AppealDrafter, AppealLetter, AppealRequest, PolicyCitation
+from agents.contracts.schemas import ApprovedContract
 from agents.denials.appeal_model import AppealScorer, case_for
 from agents.denials.routing import queue_role
 from agents.denials.schemas import DenialContext, DenialTriage, DeniedLine, NextAction
@@ -27,21 +32,34 @@ from agents.scrub.checks import find_problems, in_force
 from agents.scrub.facts import ClaimFacts, claim_input_for
 from agents.scrub.fixes import propose_fixes
 from agents.scrub.load import FactsLoader
-from billing.claims import Claim
+from agents.variance.expected import contract_on, expected_allowed_lines
+from billing.claims import Claim, ClaimLine
+from billing.contracts import Contract
 from billing.money import ZERO, money_str
-from billing.posting import PatientKey, PostingResult, reconcile
-from billing.remittance import Remittance
+from billing.posting import (
+    DATE_WINDOW_DAYS,
+    ExpectedAllowed,
+    PatientKey,
+    PostingResult,
+    fuzzy_candidate,
+    reconcile,
+    service_dates,
+)
+from billing.pricing import MedicareFeeSource
+from billing.remittance import ClaimPayment, Remittance
 from billing.settings import Settings
 from billing.tasks import Task
 from billing.x12_835 import parse_835
 from graphs.ports import AuditEntry, AuditSink, inputs_hash
 from knowledge.base import KnowledgeBase
-from tools.crystalpm import CrystalPM, NotFound
+from tools.crystalpm import CrystalPM, CrystalPMError, NotFound
 from tools.crystalpm.models import LineOutcome
 
 GRAPH = "remittance"
 SYSTEM_ACTOR = f"system:{GRAPH}"
 POLICY_PASSAGES = 3
+# Claims read at most when looking for fuzzy-match candidates: a file of old claims must not scan the practice.
+FUZZY_SCAN_LIMIT = 5000
 TASK_KINDS: dict[NextAction, str] = {
     NextAction.CORRECT_AND_RESUBMIT: "claim_fix",
     NextAction.APPEAL: "follow_up",
@@ -57,6 +75,12 @@ def thread_id_for(remittance_id: str) -> str:
 
 def appeal_id_for(remittance_id: str, line: DeniedLine) -> str:
     return f"{remittance_id}:{line.claim_id}:{line.line_number}"
+
+
+class ApprovedTerms(Protocol):
+    """Contract terms a person approved (api/storage/contracts.py is the real one)."""
+
+    def approved_contract(self, contract_id: str) -> ApprovedContract | None: ...
 
 
 class PolicyRetriever(Protocol):
@@ -171,8 +195,12 @@ class RemittanceNodes:
         audit: AuditSink,
         settings: Settings,
         today: Callable[[], date],
+        contracts: ApprovedTerms | None = None,
+        medicare: MedicareFeeSource | None = None,
     ) -> None:
         self.crystalpm = crystalpm
+        self.contracts = contracts
+        self.medicare = medicare
         self.kb = kb
         self.scorer = scorer
         self.drafter = drafter
@@ -255,16 +283,25 @@ class RemittanceNodes:
         }
 
     def _claims_for(self, remittance: Remittance) -> tuple[list[Claim], dict[str, PatientKey]]:
+        """The claims the payments name, plus, for payments whose control number finds none, the candidates
+        fuzzy matching may choose from; and the patients of all of them."""
         claims: dict[str, Claim] = {}
+        unfound: list[ClaimPayment] = []
         for transaction in remittance.transactions:
             for payment in transaction.claims:
                 claim_id = payment.patient_control_number.strip()
-                if not claim_id or claim_id in claims:
+                if not claim_id:
+                    unfound.append(payment)
+                    continue
+                if claim_id in claims:
                     continue
                 try:
                     claims[claim_id] = self.crystalpm.get_claim(claim_id)
                 except NotFound:
-                    continue
+                    unfound.append(payment)
+        if unfound and remittance.practice_id:
+            for claim in self._fuzzy_candidates(remittance.practice_id, unfound):
+                claims.setdefault(claim.id, claim)
         patients: dict[str, PatientKey] = {}
         for claim in claims.values():
             if claim.patient_id in patients:
@@ -278,10 +315,52 @@ class RemittanceNodes:
             )
         return list(claims.values()), patients
 
+    def _fuzzy_candidates(self, practice_id: str, payments: list[ClaimPayment]) -> Iterator[Claim]:
+        """The practice's claims from the payments' earliest date of service on (less the matching window)
+        that fuzzy matching would weigh for one of them: same total charge, a date within the window."""
+        dates = [day for payment in payments for day in service_dates(payment)]
+        if not dates:
+            return
+        since = min(dates) - timedelta(days=DATE_WINDOW_DAYS)
+        for scanned, claim in enumerate(self.crystalpm.iter_claims(practice_id, since=since)):
+            if scanned >= FUZZY_SCAN_LIMIT:
+                return
+            if any(fuzzy_candidate(claim, payment) for payment in payments):
+                yield claim
+
+    def _contract_for(self, claim: Claim, listed: dict[tuple[str, str], list[Contract]]) -> Contract | None:
+        """The payer's contract in force on the claim's date of service, with its approved terms if any."""
+        key = (claim.practice_id, claim.payer_id)
+        if key not in listed:
+            try:
+                listed[key] = list(self.crystalpm.iter_contracts(claim.practice_id, payer_id=claim.payer_id))
+            except CrystalPMError:  # the files adapter holds no contracts: nothing to hold against
+                listed[key] = []
+        contract = contract_on(listed[key], claim.date_of_service)
+        if contract is None or self.contracts is None:
+            return contract
+        approved = self.contracts.approved_contract(contract.id)
+        return approved.contract if approved else contract
+
+    def _expected_allowed(self) -> ExpectedAllowed:
+        """reconcile's `expected`: each claim line's allowed amount under its contract, priced once per claim."""
+        listed: dict[tuple[str, str], list[Contract]] = {}
+        priced: dict[str, dict[int, Decimal]] = {}
+
+        def expected(claim: Claim, line: ClaimLine) -> Decimal | None:
+            if claim.id not in priced:
+                contract = self._contract_for(claim, listed)
+                priced[claim.id] = (
+                    expected_allowed_lines(claim, contract, medicare=self.medicare) if contract else {}
+                )
+            return priced[claim.id].get(line.line_number)
+
+        return expected
+
     def post(self, state: RemittanceState, config: RunnableConfig) -> RemittanceState:
         remittance = Remittance.model_validate(state["remittance"])
         claims, patients = self._claims_for(remittance)
-        posting = reconcile(remittance, claims, patients=patients)
+        posting = reconcile(remittance, claims, patients=patients, expected=self._expected_allowed())
         self._record(
             config,
             state,
@@ -289,6 +368,8 @@ class RemittanceNodes:
             state["remittance"],
             {
                 "claims_found": len(claims),
+                "fuzzy_matched": sum(1 for match in posting.matches if match.how == "fuzzy"),
+                "held": money_str(sum((draft.held for draft in posting.drafts), ZERO)),
                 "auto_matched": posting.auto_matched,
                 "total_claims": posting.total_claims,
                 "exceptions": [exception.code for exception in posting.exceptions],
@@ -586,9 +667,15 @@ def build_remittance_graph(
     settings: Settings,
     checkpointer: BaseCheckpointSaver | None,
     today: Callable[[], date] | None = None,
+    contracts: ApprovedTerms | None = None,
+    medicare: MedicareFeeSource | None = None,
 ) -> CompiledStateGraph:
     """The compiled remittance graph; run it with thread id `remit:<id>` and {"remittance_id": id}
-    (or, for an uploaded file, {"remittance_id", "practice_id", "x12"})."""
+    (or, for an uploaded file, {"remittance_id", "practice_id", "x12"}).
+
+    `contracts` (approved terms) and `medicare` (the PFS) price each line under its contract, so posting
+    writes off no more than the contract allows; without a Medicare source, percent-of-Medicare lines are
+    not held."""
     nodes = RemittanceNodes(
         crystalpm=crystalpm,
         kb=kb,
@@ -598,6 +685,8 @@ def build_remittance_graph(
         audit=audit,
         settings=settings,
         today=today or date.today,
+        contracts=contracts,
+        medicare=medicare,
     )
     graph = StateGraph(RemittanceState, input_schema=RemittanceInput, output_schema=RemittanceOutput)
     graph.add_node("load", nodes.load)

@@ -11,19 +11,28 @@ class ContractSourceError(ValueError):
     """The file cannot be read as contract prose; the message says what to do."""
 
 
+def _pdf_text(path: Path) -> str:
+    from langchain_community.document_loaders import PyPDFLoader
+    from pypdf.errors import PyPdfError
+
+    try:
+        pages = PyPDFLoader(str(path)).load()
+    except PyPdfError as exc:
+        raise ContractSourceError(f"{path.name}: not a readable PDF ({exc})") from None
+    text = "\n\n".join(page.page_content for page in pages)
+    if not text.strip():
+        # A scanned contract is pictures of pages: there is no text layer to cite sentences from.
+        raise ContractSourceError(
+            f"{path.name}: the PDF has no text layer (a scan?); run it through OCR or upload the text"
+        )
+    return text
+
+
 def load_contract_text(path: Path) -> str:
     """The prose of a contract file: pages of a PDF joined by blank lines, or the text file as is."""
     suffix = path.suffix.lower()
     if suffix in PDF_SUFFIXES:
-        try:
-            from langchain_community.document_loaders import PyPDFLoader
-
-            pages = PyPDFLoader(str(path)).load()
-        except ImportError as exc:
-            raise ContractSourceError(
-                "reading PDF contracts needs the `pypdf` package (not installed); upload the text instead"
-            ) from exc
-        return "\n\n".join(page.page_content for page in pages)
+        return _pdf_text(path)
     if suffix in TEXT_SUFFIXES or not suffix:
         from langchain_community.document_loaders import TextLoader
 

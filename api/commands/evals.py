@@ -157,3 +157,53 @@ def _print_metrics(metrics: "CodingMetrics", langsmith: dict[str, float] | None,
             pct(family.abstention_rate),
         )
     console.print(families)
+
+
+@app.command("chat")
+def eval_chat(
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated sandbox practice")] = 7,
+    patients: Annotated[int, typer.Option("--patients", help="Patients in the generated practice")] = 60,
+    actions: Annotated[
+        bool, typer.Option("--actions/--no-actions", help="Run the real workflows the action questions start")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with every metric")] = False,
+) -> None:
+    """Score the offline chat engine on staff questions over a generated sandbox: routing, arguments, facts, latency."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from billing.settings import get_settings
+    from evals.chat.practice import chat_practice
+    from evals.chat.runner import evaluate_chat, load_questions
+
+    settings = get_settings().model_copy(update={"engine": "offline"})
+    questions = load_questions()
+    console = Console(stderr=True)
+    with (
+        Progress(console=console, transient=True) as progress,
+        chat_practice(settings, seed=seed, patients=patients, actions=actions) as practice,
+    ):
+        task = progress.add_task(f"asking {len(questions)} questions", total=len(questions))
+        metrics = evaluate_chat(
+            practice.runtime, practice.dataset, questions, on_question=lambda _: progress.advance(task)
+        )
+    if as_json:
+        typer.echo(json.dumps(metrics.model_dump(mode="json") | {"seed": seed, "patients": patients}, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"chat eval: {metrics.questions} questions, seed {seed}, {patients} patients")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("routing (right tool)", f"{metrics.routing_accuracy:.1%}")
+    table.add_row("arguments", f"{metrics.argument_accuracy:.1%}")
+    table.add_row("facts in the answer", f"{metrics.fact_recall:.1%}")
+    table.add_row("first event p50 / p95", f"{metrics.first_event_p50_ms:.0f} / {metrics.first_event_p95_ms:.0f} ms")
+    table.add_row("full answer p50 / p95", f"{metrics.answer_p50_ms:.0f} / {metrics.answer_p95_ms:.0f} ms")
+    table.add_row("full answer p95, read questions", f"{metrics.read_answer_p95_ms:.0f} ms")
+    Console().print(table)
+    for failure in metrics.failures:
+        Console().print(
+            f"[red]x[/red] {failure.question} -> {failure.tool} {failure.args} "
+            f"(expected {failure.expected_tool}; missing {failure.missing_facts})"
+        )

@@ -7,7 +7,11 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from agents.contracts.fee_schedule_import import FeeScheduleImportError, read_fee_schedule
+from agents.contracts.fee_schedule_import import (
+    FeeScheduleImportError,
+    fee_schedule_text,
+    read_fee_schedule_csv,
+)
 from agents.contracts.loaders import ContractSourceError, load_contract_bytes
 from agents.contracts.schemas import IntakeRequest
 from agents.variance.aggregate import LeakRow, leak_by
@@ -125,8 +129,10 @@ def _source(filename: str, content: bytes) -> tuple[str, str]:
         if name.endswith((".yaml", ".yml")):
             return "yaml", content.decode("utf-8")
         if name.endswith((".csv", ".xlsx", ".xlsm")):
-            read_fee_schedule(content, filename)  # refuses XLSX and unreadable CSV with a reason
-            return "fee_schedule_csv", content.decode("utf-8-sig", errors="replace")
+            # A workbook's fee-schedule sheet is kept as CSV text: the intake reads one format.
+            text = fee_schedule_text(content, filename)
+            read_fee_schedule_csv(text)  # refuses a file with no code and amount columns, with a reason
+            return "fee_schedule_csv", text
         return "text", load_contract_bytes(content, filename)
     except (ContractSourceError, FeeScheduleImportError, UnicodeDecodeError) as exc:
         raise ProblemError(422, f"{filename}: {exc}") from None
@@ -149,7 +155,9 @@ def _check_yaml_ids(text: str, contract_id: str, practice_id: str) -> None:
 async def contract_intake(
     principal: Annotated[Principal, Depends(require(Permission.CONTRACTS_INTAKE))],
     request: Request,
-    file: Annotated[UploadFile, File(description="Contract prose (.txt/.pdf), YAML, or a fee-schedule CSV")],
+    file: Annotated[
+        UploadFile, File(description="Contract prose (.txt/.pdf), YAML, or a fee-schedule CSV/XLSX")
+    ],
     contract_id: Annotated[str, Form(min_length=1)],
     practice_id: Annotated[str, Form(min_length=1)],
     payer_id: Annotated[str, Form(min_length=1)],

@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.chat_runtime import ChatRuntime
+from api.chat_runtime import ChatRuntime, standard_workflows
 from api.features import FeatureGate
 from api.reviews import ReviewService, WorkflowRegistry
 from api.storage.db import create_db_engine, create_session_factory
@@ -64,24 +64,6 @@ def _serve(app: object) -> Iterator[str]:
         sock.close()
 
 
-def _workflows(settings: Settings, sessions: sessionmaker[Session], reviews: ReviewService) -> WorkflowRegistry:
-    from api.coding_runtime import ChargeCodingRuntime
-    from api.contracts_runtime import ContractVarianceRuntime
-    from api.remittance_runtime import RemittanceRuntime
-    from api.scrub_runtime import ClaimScrubRuntime
-
-    registry = WorkflowRegistry()
-    for runtime in (
-        ChargeCodingRuntime(settings, sessions, sink=reviews),
-        ClaimScrubRuntime(settings, sessions, sink=reviews),
-        RemittanceRuntime(settings, sessions, sink=reviews),
-        ContractVarianceRuntime(settings, sessions, sink=reviews),
-    ):
-        registry.register(runtime)
-    reviews.workflows = registry
-    return registry
-
-
 @contextmanager
 def chat_practice(
     base: Settings, *, seed: int = SEED, patients: int = PATIENTS, actions: bool = True
@@ -105,7 +87,7 @@ def chat_practice(
         migrate_engine(engine)
         sessions = create_session_factory(engine)
         reviews = ReviewService(sessions, WorkflowRegistry(), FeatureGate(sessions))
-        workflows = _workflows(settings, sessions, reviews) if actions else None
+        workflows = standard_workflows(settings, sessions, reviews) if actions else None
         runtime = ChatRuntime(
             settings, sessions=sessions, workflows=workflows, today=lambda: dataset.generated_through
         )

@@ -56,7 +56,8 @@ def generate_dataset(seed: int, patients: int, through: date | None = None) -> S
         visit.encounter.id = visit.note.encounter_id = visit.intended.encounter_id = encounter_id
         visit.note.id = f"note-{number:06d}"
 
-    contracts = build_contracts(practices)
+    first_visit = min((v.encounter.date_of_service for v in written), default=window_start)
+    contracts = build_contracts(practices, billed_from=first_visit)
     contract_by_key = {(c.practice_id, c.payer_id): c for c in contracts}
     coverage_by_id = {c.id: c for c in coverages}
     biller = HistoryBiller(rng, through, contract_by_key, coverage_by_id, by_patient, fees)

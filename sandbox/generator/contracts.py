@@ -32,7 +32,13 @@ def _fee_schedule(payer_id: str) -> list[FeeScheduleEntry]:
     return [FeeScheduleEntry(code=code, amount=amount) for code, amount in sorted(fees.items())]
 
 
-def build_contracts(practices: list[Practice]) -> list[Contract]:
+def build_contracts(practices: list[Practice], *, billed_from: date) -> list[Contract]:
+    """One contract per practice and payer, in force from before the first date of service the practice bills.
+
+    The simulated payers price every claim on these terms, so a claim the contract did not cover would be
+    a variance no one could score: medical contracts start on 1 January of `billed_from`'s year, vision
+    contracts on 1 July of the year before.
+    """
     contracts: list[Contract] = []
     for practice in practices:
         for payer_id, (basis, percent, timely) in TERMS.items():
@@ -52,7 +58,7 @@ def build_contracts(practices: list[Practice]) -> list[Contract]:
                     practice_id=practice.id,
                     payer_id=payer_id,
                     plan_name=payer.name,
-                    effective=date(2024, 1, 1) if not vision else date(2023, 7, 1),
+                    effective=date(billed_from.year - 1, 7, 1) if vision else date(billed_from.year, 1, 1),
                     basis=basis,
                     percent=percent,
                     fee_schedule=_fee_schedule(payer_id) if basis == "fee_schedule" else [],

@@ -1,5 +1,6 @@
 """Contract term extraction: the offline parser on the sample contracts, the LLM engine's evidence rule, loaders."""
 
+import io
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ def test_the_llm_engine_over_http_against_a_recorded_server(settings: Settings) 
     assert_cited(CONTRACT, extraction.terms)
 
 
-def test_text_contracts_load_and_pdf_needs_pypdf(tmp_path: Path) -> None:
+def test_text_and_pdf_contracts_load_and_the_pdf_terms_are_extracted(tmp_path: Path) -> None:
     text_file = tmp_path / "contract.txt"
     text_file.write_text(CONTRACT, encoding="utf-8")
     assert load_contract_text(text_file) == CONTRACT
@@ -155,20 +156,33 @@ def test_text_contracts_load_and_pdf_needs_pypdf(tmp_path: Path) -> None:
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, CONTRACT)
+    for paragraph in CONTRACT.split("\n\n"):
+        pdf.multi_cell(0, 6, paragraph)
+        pdf.ln(6)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "5. Term. This Agreement renews each year unless either party gives notice.")
     pdf_file = tmp_path / "contract.pdf"
     pdf.output(str(pdf_file))
-    try:
-        import pypdf  # noqa: F401
-    except ImportError:
-        with pytest.raises(ContractSourceError, match="pypdf"):
-            load_contract_text(pdf_file)
-        return
-    extraction = OfflineTermExtractor().extract(load_contract_text(pdf_file))
-    assert extraction.first("timely_filing_days") is not None
+
+    text = load_contract_text(pdf_file)
+    assert "5. Term." in text and "ninety (90) days" in text  # both pages, through PyPDFLoader
+    extraction = OfflineTermExtractor().extract(text)
+    values = {term.term: term.value for term in extraction.terms}
+    assert values["timely_filing_days"] == 90
+    assert values["percent"] == 110 and values["basis"] == "percent_of_medicare"
+    assert_cited(text, extraction.terms)
+
+    blank = FPDF()
+    blank.add_page()
+    blank.output(str(tmp_path / "scan.pdf"))
+    with pytest.raises(ContractSourceError, match="no text layer"):
+        load_contract_text(tmp_path / "scan.pdf")
+    (tmp_path / "broken.pdf").write_bytes(b"not a pdf at all")
+    with pytest.raises(ContractSourceError, match="not a readable PDF"):
+        load_contract_text(tmp_path / "broken.pdf")
 
 
-def test_fee_schedules_import_from_csv_and_xlsx_names_its_dependency() -> None:
+def test_fee_schedules_import_from_csv() -> None:
     csv_text = "CPT Code,Modifier,Contracted Rate\n92014,,95.00\n92083,TC,$30.10\nnot-a-code,,1\n92134,,\n"
     imported = read_fee_schedule(csv_text.encode(), "fees.csv")
     assert [(e.code, e.modifier, str(e.amount)) for e in imported.entries] == [
@@ -176,7 +190,38 @@ def test_fee_schedules_import_from_csv_and_xlsx_names_its_dependency() -> None:
         ("92083", "TC", "30.10"),
     ]
     assert len(imported.skipped) == 2
-    with pytest.raises(FeeScheduleImportError, match="openpyxl"):
-        read_fee_schedule(b"PK\x03\x04", "fees.xlsx")
     with pytest.raises(FeeScheduleImportError, match="header"):
         read_fee_schedule(b"a,b\n1,2\n", "fees.csv")
+
+
+def test_fee_schedules_import_from_an_xlsx_workbook() -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    cover = workbook.active
+    cover.title = "Cover"
+    cover.append(["Synthetic Health Plan fee schedule"])
+    sheet = workbook.create_sheet("Fees")
+    sheet.append(["Synthetic Health Plan: professional fees"])
+    sheet.append(["Effective 2025-01-01"])
+    sheet.append(["CPT", "Mod", "Fee", "Notes"])
+    sheet.append([92014, None, 95, "typed as numbers"])
+    sheet.append(["92083-TC", None, 30.1, "inline modifier"])
+    sheet.append(["92134", "", "=48+0.5", "a formula never calculated by Excel has no saved value"])
+    sheet.append(["V2020", None, "$12.25", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    imported = read_fee_schedule(buffer.getvalue(), "Fees 2025.xlsx")
+    assert [(e.code, e.modifier, e.model_dump(mode="json")["amount"]) for e in imported.entries] == [
+        ("92014", "", "95.00"),
+        ("92083", "TC", "30.10"),
+        ("V2020", "", "12.25"),
+    ]
+    assert imported.skipped == ["row 4: 92134 has no amount"]
+    with pytest.raises(FeeScheduleImportError, match="not a readable XLSX"):
+        read_fee_schedule(b"PK\x03\x04", "fees.xlsx")
+    empty = io.BytesIO()
+    Workbook().save(empty)
+    with pytest.raises(FeeScheduleImportError, match="no sheet has a header row"):
+        read_fee_schedule(empty.getvalue(), "fees.xlsx")

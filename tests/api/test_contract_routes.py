@@ -1,8 +1,11 @@
 """The contract JSON endpoints: a contract's terms, the variance leak, the dispute worklist, and intake."""
 
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+
+from openpyxl import Workbook
 
 from agents.contracts.schemas import ApprovedContract
 from agents.variance.schemas import DisputeDraft, DisputeLine, LineVariance
@@ -134,4 +137,18 @@ def test_contract_variance_and_dispute_pages(settings: Settings, tmp_path: Path)
             files={"file": ("fees.xlsx", b"PK", "application/octet-stream")},
             data={"contract_id": "ctr-b", "practice_id": "prac-1", "payer_id": "pay-b"},
         )
-        assert refused.status_code == 422 and "openpyxl" in refused.json()["detail"]
+        assert refused.status_code == 422 and "not a readable XLSX" in refused.json()["detail"]
+        workbook = Workbook()
+        workbook.active.append(["Code", "Amount"])
+        workbook.active.append(["92014", 97.5])
+        sheet = io.BytesIO()
+        workbook.save(sheet)
+        fees = client.post(
+            "/contracts/intake",
+            headers=bearer(biller.api_key),
+            files={"file": ("fees.xlsx", sheet.getvalue(), "application/octet-stream")},
+            data={"contract_id": "ctr-b", "practice_id": "prac-1", "payer_id": "pay-b"},
+        )
+        assert fees.status_code == 202, fees.text
+        proposed = fees.json()["review"]["proposed"]["fee_schedule"]
+        assert [(row["code"], row["amount"]) for row in proposed] == [("92014", "97.50")]

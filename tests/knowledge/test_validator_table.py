@@ -74,7 +74,9 @@ def test_case(case: dict[str, Any], kb: KnowledgeBase) -> None:
 
 
 def test_every_check_is_exercised_and_documented() -> None:
-    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", FINDINGS_DOC.read_text(), flags=re.MULTILINE))
+    # The validator's codes are documented under "## Finding codes"; later sections cover other features.
+    section = FINDINGS_DOC.read_text().split("## Finding codes", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", section, flags=re.MULTILINE))
     exercised = {code for case in CASES for code in case["expect"]}
     assert exercised == documented, (exercised - documented, documented - exercised)
 

@@ -33,7 +33,10 @@ def _start(ctx: ToolContext, tool: str, subject_id: str, practice_id: str, facts
         return ToolResult(
             tool=tool,
             status="unavailable",
-            message=f"The {workflow.replace('_', ' ')} workflow is not available yet in this service, so nothing was started.",
+            message=(
+                f"The {workflow.replace('_', ' ')} workflow is not available yet in this service, "
+                f"so nothing was started for {subject_id}."
+            ),
             facts={**facts, "workflow": workflow, "practice_id": practice_id},
         )
     outcome = ctx.starter.start(workflow, subject_id, practice_id=practice_id, requested_by=ctx.caller.actor)

@@ -56,6 +56,9 @@ def chat_tool(
                     status="unavailable",
                     message="Crystal PM did not answer, so I could not look that up; try again in a moment.",
                 )
+            except Exception as exc:  # a failing tool answers as such instead of ending the conversation
+                log.exception("chat tool failed", extra={"tool": name, "error_type": type(exc).__name__})
+                result = ToolResult(tool=name, status="error", message="That look-up failed on our side; it has been logged.")
         if action or result.status == "refused":
             ctx.audit(
                 ChatAuditEvent(

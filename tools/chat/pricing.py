@@ -6,7 +6,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from billing.claim_input import ClaimInput, ClaimInputLine, ClaimPatient, ClaimPayer
-from billing.money import money_str
+from billing.money import ZERO, money_str
 from billing.practice import Practice
 from billing.pricing import PricingError, expected_payment
 from knowledge.codes.procedures import normalize_procedure
@@ -116,7 +116,7 @@ def contract_price(ctx: ToolContext, args: ContractQuestion) -> ToolResult:
             contract,
             medicare=ctx.knowledge().pfs,
             locality=practice.medicare_locality or None,
-            deductible_remaining=0,
+            deductible_remaining=ZERO,
         )
     except PricingError as exc:
         return ToolResult(tool="contract_price", status="not_found", message=f"The contract cannot price it: {exc}.")
