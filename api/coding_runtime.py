@@ -286,8 +286,8 @@ class ChargeCodingRuntime:
             thread_id=status.thread_id,
             practice_id=context.practice_id,
             title=(
-                f"Encounter {context.encounter_id}: {len(coding.lines)} procedure lines, "
-                f"{len(coding.diagnosis_codes)} diagnoses"
+                f"Encounter {context.encounter_id}: {_count(len(coding.lines), 'procedure line')}, "
+                f"{_count(len(coding.diagnosis_codes), 'diagnosis', 'diagnoses')}"
             ),
             payload=status.review,
             confidence=suggestion.confidence,
@@ -365,3 +365,7 @@ class ChargeCodingRuntime:
             if self._status(graph, thread_id).state == "interrupted":
                 graph.invoke(None, self._config(thread_id))
             return self._status(graph, thread_id)
+
+
+def _count(n: int, singular: str, plural: str = "") -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -176,7 +176,8 @@ def _welcome_panel(settings: "Settings", sandbox_url: str, api_url: str, logs_di
 
     webhook_url = settings.public_url.rstrip("/") + "/webhooks/crystalpm"
     lines = Table.grid(padding=(0, 2))
-    lines.add_row("Copilot", f"{api_url}  (API docs at {api_url}/docs)")
+    lines.add_row("Review queue (browser)", f"{api_url}/ui/")
+    lines.add_row("Copilot API", f"{api_url}  (API docs at {api_url}/docs)")
     lines.add_row("Crystal PM sandbox", sandbox_url)
     # Demo credentials are shown only in development; elsewhere they are real secrets.
     demo = settings.mode == "development"
@@ -193,7 +194,7 @@ def _welcome_panel(settings: "Settings", sandbox_url: str, api_url: str, logs_di
             client.ensure_webhook_subscription(webhook_url, [event_type.value for event_type in EventType])
             lines.add_row("Webhooks", f"{webhook_url}  (subscribed)")
             sent = finalize_unbilled_notes(settings, sandbox_url, client)
-            lines.add_row("Review queue", f"{sent} finalized notes sent for coding; see {api_url}/reviews")
+            lines.add_row("Review queue", f"{sent} finalized notes sent for coding; open {api_url}/ui/")
             staff = _staff_table(client.iter_users())
         finally:
             client.close()
