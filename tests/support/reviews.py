@@ -84,7 +84,7 @@ def draft(
         workflow=workflow,
         thread_id=thread_id,
         practice_id=practice_id,
-        title=f"Encounter {encounter_id}: 2 procedure lines, 1 diagnoses",
+        title=f"Encounter {encounter_id}: 2 procedure lines, 1 diagnosis",
         payload={
             "thread_id": thread_id,
             "run_id": f"{thread_id}:run",
