@@ -11,11 +11,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -48,6 +48,7 @@ log = logging.getLogger("fovea.chat")
 OnEvent = Callable[[str, dict[str, Any]], None]
 CheckpointerFactory = Callable[[], AbstractContextManager[BaseCheckpointSaver]]
 PAYERS_TTL_SECONDS = 300.0
+PAYERS_RETRY_SECONDS = 30.0
 TOKEN_WORDS = 4  # words per streamed piece of an offline answer
 
 
@@ -265,6 +266,9 @@ class ChatRuntime:
         self.engine_name = settings.engine
         self.today = today
         self._crystalpm = crystalpm or (lambda: make_crystalpm(settings))
+        # Routing only wants payer names: one quick try, so a Crystal PM outage never slows a code question.
+        quick = settings.model_copy(update={"crystalpm_max_retries": 0, "crystalpm_timeout_seconds": 2.0})
+        self._quick_crystalpm = crystalpm or (lambda: make_crystalpm(quick))
         self._chat_model = chat_model
         self._checkpointer = checkpointer or (lambda: make_checkpointer(settings))
         self.router = router or IntentRouter()
@@ -305,17 +309,19 @@ class ChatRuntime:
             )
         )
 
-    def _payer_names(self, ctx: ToolContext) -> list[str]:
+    def _payer_names(self) -> list[str]:
         """Payer names for spotting payers in questions, cached for a few minutes across questions."""
         fetched_at, names = self._payers
         if time.monotonic() - fetched_at < PAYERS_TTL_SECONDS:
             return names
         try:
-            names = [payer.name for payer in ctx.client().list_payers()]
+            with closing(self._quick_crystalpm()) as client:
+                names = [payer.name for payer in client.list_payers()]
+            self._payers = (time.monotonic(), names)
         except (CrystalPMError, LookupError):
-            names = []  # Crystal PM is away: questions are routed without payer names
-        self._payers = (time.monotonic(), names)
-        return names
+            # Crystal PM is away: route without payer names, and ask again a little later.
+            self._payers = (time.monotonic() - PAYERS_TTL_SECONDS + PAYERS_RETRY_SECONDS, [])
+        return self._payers[1]
 
     @contextmanager
     def _context(self, caller: ChatCaller, can: Callable[[str], bool]) -> Iterator[ToolContext]:
@@ -359,7 +365,7 @@ class ChatRuntime:
             except (CrystalPMError, LookupError):
                 return []
 
-        return OfflineChatEngine(self.router, patients=patients, payer_names=lambda: self._payer_names(ctx))
+        return OfflineChatEngine(self.router, patients=patients, payer_names=self._payer_names)
 
     # asking
 
@@ -372,7 +378,7 @@ class ChatRuntime:
         conversation: str = "default",
         on_event: OnEvent = lambda event, data: None,
     ) -> ChatAnswer:
-        """Answer on the caller's thread; steps go to on_event as they happen ('step', 'tool', 'token')."""
+        """Answer on the caller's thread; steps go to on_event as they happen ('step'), then the answer ('token')."""
         thread_id = thread_id_for(caller.user_id, conversation)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
         with self._context(caller, can) as ctx, self._checkpointer() as checkpointer:
@@ -380,30 +386,19 @@ class ChatRuntime:
                 engine=self._engine(ctx), tools=build_chat_tools(ctx), checkpointer=checkpointer
             )
             answer: dict[str, Any] | None = None
-            streamed_tokens = False
-            for mode, chunk in graph.stream(
-                {"messages": [HumanMessage(question)]}, config, stream_mode=["updates", "messages"]
-            ):
-                if mode == "messages":
-                    message, _meta = chunk
-                    if (
-                        isinstance(message, AIMessageChunk)
-                        and message.content
-                        and not message.tool_call_chunks
-                    ):
-                        streamed_tokens = True
-                        on_event("token", {"text": str(message.content)})
-                    continue
+            # Steps are reported as each node finishes. The model is called without streaming (every
+            # OpenAI-compatible server answers that way, recorded ones included), so the answer's tokens follow
+            # once it is known.
+            for chunk in graph.stream({"messages": [HumanMessage(question)]}, config, stream_mode="updates"):
                 for node, update in chunk.items():
                     answer = self._report(node, update or {}, on_event) or answer
         if answer is None:
             raise RuntimeError("the chat graph ended without an answer")
         reply = ChatAnswer.model_validate(answer)
-        if not streamed_tokens:
-            words = reply.answer.split(" ")
-            for start in range(0, len(words), TOKEN_WORDS):
-                piece = " ".join(words[start : start + TOKEN_WORDS])
-                on_event("token", {"text": piece + (" " if start + TOKEN_WORDS < len(words) else "")})
+        words = reply.answer.split(" ")
+        for start in range(0, len(words), TOKEN_WORDS):
+            piece = " ".join(words[start : start + TOKEN_WORDS])
+            on_event("token", {"text": piece + (" " if start + TOKEN_WORDS < len(words) else "")})
         self._audit(
             ChatAuditEvent(
                 actor=caller.actor,

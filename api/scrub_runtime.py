@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.risk.schemas import RiskScorer
 from agents.risk.store import load_risk_scorer
 from agents.scrub.facts import ClaimFacts
-from api.storage.audit import AuditLog
+from api.storage.audit import AuditBatch, AuditLog
 from api.storage.checkpoints import make_checkpointer
 from api.storage.feedback import FeedbackLog
 from api.workflows import ReviewItemDraft, ReviewSink
@@ -30,12 +30,15 @@ from billing.events import WebhookEvent
 from billing.money import money_str
 from billing.settings import Settings
 from graphs.claim_scrub import ScrubDecision, build_claim_scrub_graph, thread_id_for
+from graphs.ports import AuditSink
 from knowledge.base import KnowledgeBase, load_knowledge
 from tools.crystalpm import CrystalPM, NotFound, make_crystalpm
 
 log = logging.getLogger("fovea.claim_scrub")
 
 RunState = Literal["not_started", "pending_review", "interrupted", "done"]
+# A scan appends the audit records of this many passed claims in one transaction.
+SCAN_AUDIT_CLAIMS = 25
 
 
 class ReviewNotPending(Exception):
@@ -106,7 +109,7 @@ class ClaimScrubRuntime:
             return self._thread_locks.setdefault(thread_id, threading.Lock())
 
     @contextmanager
-    def _graph(self, thread_id: str | None) -> Iterator[CompiledStateGraph]:
+    def _graph(self, thread_id: str | None, audit: AuditSink | None = None) -> Iterator[CompiledStateGraph]:
         """The compiled graph on a fresh checkpointer; holding the thread's lock when a thread is named."""
         kb, risk = self._dependencies()
         lock = self._lock(thread_id) if thread_id else contextlib.nullcontext()
@@ -115,7 +118,7 @@ class ClaimScrubRuntime:
                 crystalpm=crystalpm,
                 kb=kb,
                 risk=risk,
-                audit=self.audit,
+                audit=audit or self.audit,
                 feedback=self.feedback,
                 checkpointer=checkpointer,
                 today=self.today,
@@ -171,8 +174,9 @@ class ClaimScrubRuntime:
 
     def scrub(self, claim_id: str) -> ScrubStatus:
         """Run the claim's scrub to a pass or a review; a run waiting for review is left as it is."""
-        with self._graph(None) as graph:
-            status, draft = self._run(graph, claim_id, None)
+        audit = AuditBatch(self.audit)
+        with self._graph(None, audit) as graph:
+            status, draft = self._run(graph, audit, claim_id, None)
         # Reported outside the thread's lock: an autopilot approval resumes this same thread.
         if draft is not None and self.sink is not None:
             self.sink.open_item(draft)
@@ -181,33 +185,64 @@ class ClaimScrubRuntime:
     def scan(
         self, claims: Iterator[ClaimFacts], on_claim: Callable[[str, ScrubStatus | Exception], None]
     ) -> None:
-        """Scrub many claims on one graph; a claim that fails is reported to on_claim and the scan goes on."""
-        with self._graph(None) as graph:
-            for facts in claims:
-                try:
-                    status, draft = self._run(graph, facts.claim.id, facts)
-                    if draft is not None and self.sink is not None:
-                        self.sink.open_item(draft)
-                except Exception as exc:  # one broken claim must not stop the scan: it is reported instead
-                    on_claim(facts.claim.id, exc)
-                    continue
-                on_claim(facts.claim.id, status)
+        """Scrub many claims on one graph; a claim that fails is reported to on_claim and the scan goes on.
+
+        Passed claims' audit records are appended SCAN_AUDIT_CLAIMS claims at a time, and the claims are
+        reported only once their records are written; a review item, a failure and the end flush first.
+        """
+        audit = AuditBatch(self.audit)
+        passed: list[tuple[str, ScrubStatus]] = []
+
+        def report_passed() -> None:
+            audit.flush()
+            for claim_id, status in passed:
+                on_claim(claim_id, status)
+            passed.clear()
+
+        with self._graph(None, audit) as graph, audit.holding():
+            try:
+                for facts in claims:
+                    try:
+                        status, draft = self._run(graph, audit, facts.claim.id, facts)
+                        if draft is not None:
+                            # The review item (and an autopilot decision on it) follows its run in the chain.
+                            report_passed()
+                            if self.sink is not None:
+                                self.sink.open_item(draft)
+                    except (
+                        Exception
+                    ) as exc:  # one broken claim must not stop the scan: it is reported instead
+                        report_passed()
+                        on_claim(facts.claim.id, exc)
+                        continue
+                    if draft is not None:
+                        on_claim(facts.claim.id, status)
+                        continue
+                    passed.append((facts.claim.id, status))
+                    if len(passed) >= SCAN_AUDIT_CLAIMS:
+                        report_passed()
+            finally:
+                report_passed()
 
     def _run(
-        self, graph: CompiledStateGraph, claim_id: str, facts: ClaimFacts | None
+        self, graph: CompiledStateGraph, audit: AuditBatch, claim_id: str, facts: ClaimFacts | None
     ) -> tuple[ScrubStatus, ReviewItemDraft | None]:
         thread_id = thread_id_for(claim_id)
         with self._lock(thread_id):
             status = self._status(graph, thread_id)
             if status.state == "interrupted":
-                graph.invoke(None, self._config(thread_id))
+                # Finishing an approved write edits Crystal PM: each of its steps is audited as it happens.
+                with audit.writing_through():
+                    graph.invoke(None, self._config(thread_id))
             elif status.state != "pending_review":
                 payload: dict[str, Any] = {"claim_id": claim_id}
                 if facts is not None:
                     payload["facts"] = facts.model_dump(mode="json")
                 # Up to pass or review nothing is written anywhere but the audit log, so a crash simply re-runs
-                # the scrub: one checkpoint at the end (or at the interrupt) instead of one per step.
-                graph.invoke(payload, self._config(thread_id), durability="exit")
+                # the scrub: one checkpoint at the end (or at the interrupt) instead of one per step, and the
+                # run's audit records appended in one transaction when it stops (or fails).
+                with audit.holding():
+                    graph.invoke(payload, self._config(thread_id), durability="exit")
             status = self._status(graph, thread_id)
             draft = self._draft(graph, status) if status.review is not None else None
         log.info("claim scrub ran", extra={"thread_id": thread_id, "state": status.state})

@@ -63,5 +63,9 @@ def conversational(intent: str) -> str:
 
 
 def ask_for(missing: list[str], example: str) -> str:
-    words = {"procedure_pair": "two procedure codes", "procedure": "procedure code", "carc": "adjustment code"}
+    words = {
+        "procedure_pair": "two procedure codes",
+        "procedure": "procedure code",
+        "carc": "adjustment code",
+    }
     return render("missing", missing=[words.get(kind, kind) for kind in missing], example=example)

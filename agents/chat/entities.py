@@ -27,22 +27,43 @@ PAYER_KINDS = {
     "eyemed": "vision",
 }
 GENERIC_PAYER_WORDS = frozenset(
-    "health care plan plans insurance vision partners benefit mutual part the and senior hmo ppo".split()
+    [
+        "health",
+        "care",
+        "plan",
+        "plans",
+        "insurance",
+        "vision",
+        "partners",
+        "benefit",
+        "mutual",
+        "part",
+        "the",
+        "and",
+        "senior",
+        "hmo",
+        "ppo",
+    ]
 )
 # Words capitalized in questions that are never a patient's name.
-NOT_NAMES = frozenset(
-    """what why how when where which who whose is are was were can could should would does do did the a an and or
-    for of on in to with claim claims carc rarc cpt icd medicare medicaid advantage vision plan ppo hmo commercial
-    summit evergreen columbia vsp eyemed cascade oregon noridian mutual health partners insurance benefit
-    please tell show give list draft open scrub code explain check find look mrs mr ms miss dr patient i my our
-    january february march april may june july august september october november december today yesterday
-    ncci mue lcd pfs era remittance encounter visit appeal dispute ar a/r""".split()
-)
+_NAME_STOPWORDS = """
+what why how when where which who whose is are was were can could should would does do did the a an
+and or for of on in to with claim claims carc rarc cpt icd medicare medicaid advantage vision plan
+ppo hmo commercial summit evergreen columbia vsp eyemed cascade oregon noridian mutual health
+partners insurance benefit please tell show give list draft open scrub code explain check find look
+mrs mr ms miss dr patient i my our january february march april may june july august september
+october november december today yesterday ncci mue lcd pfs era remittance encounter visit appeal
+dispute ar a/r
+"""
+NOT_NAMES = frozenset(_NAME_STOPWORDS.split())
 
 _CLAIM = re.compile(r"\b(clm-[0-9a-z]+)\b|\bclaim\s*(?:#|no\.?|number)?\s*(\d{1,6})\b", re.IGNORECASE)
-_ENCOUNTER = re.compile(r"\b(enc-[0-9a-z]+)\b|\b(?:encounter|visit)\s*(?:#|no\.?|number)?\s*(\d{1,6})\b", re.IGNORECASE)
+_ENCOUNTER = re.compile(
+    r"\b(enc-[0-9a-z]+)\b|\b(?:encounter|visit)\s*(?:#|no\.?|number)?\s*(\d{1,6})\b", re.IGNORECASE
+)
 _REMITTANCE = re.compile(
-    r"\b((?:era|rmt|upl)-[0-9a-z]+)\b|\b(?:remittance|era|835)\s*(?:#|no\.?|number)?\s*(\d{1,5})\b", re.IGNORECASE
+    r"\b((?:era|rmt|upl)-[0-9a-z]+)\b|\b(?:remittance|era|835)\s*(?:#|no\.?|number)?\s*(\d{1,5})\b",
+    re.IGNORECASE,
 )
 _PATIENT_ID = re.compile(r"\b(pat-[0-9a-z]+)\b", re.IGNORECASE)
 _LOCALITY = re.compile(r"\b(\d{5}-\d{2})\b")
@@ -56,7 +77,9 @@ _CARC = re.compile(
     r"|\bcode\s*#?\s*(\d{1,3})\b(?![.\d])",
     re.IGNORECASE,
 )
-_RARC = re.compile(r"\b(?:rarc|remark(?: code)?)\s*#?\s*((?:MA|M|N)\d{1,3})\b|\b((?:MA|N)\d{1,3})\b", re.IGNORECASE)
+_RARC = re.compile(
+    r"\b(?:rarc|remark(?: code)?)\s*#?\s*((?:MA|M|N)\d{1,3})\b|\b((?:MA|N)\d{1,3})\b", re.IGNORECASE
+)
 _PROCEDURE = re.compile(r"\b(\d{4}[0-9FTU]|[A-V]\d{4})((?:-[0-9A-Z]{2})*)\b")
 _ICD = re.compile(r"\b([A-TV-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?)\b")
 _MODIFIER = re.compile(r"\bmodifiers?\s+([0-9A-Z]{2})\b|\b([0-9A-Z]{2})\s+modifier\b", re.IGNORECASE)
@@ -169,7 +192,9 @@ def spot_payer(question: str, payer_names: Sequence[str]) -> str | None:
         if name.casefold() in lowered:
             return name
     for name in payer_names:
-        distinctive = {w for w in re.findall(r"[a-z]+", name.casefold()) if w not in GENERIC_PAYER_WORDS and len(w) > 2}
+        distinctive = {
+            w for w in re.findall(r"[a-z]+", name.casefold()) if w not in GENERIC_PAYER_WORDS and len(w) > 2
+        }
         if distinctive & words:
             return name
     return None
@@ -200,7 +225,9 @@ def extract_entities(question: str, payer_names: Sequence[str] = ()) -> Entities
         if get_modifier(code) is not None:
             entities.modifiers.append(code)
     for match in scan.take(_CARC, "carc"):
-        group, code = (match.group(1), match.group(2)) if match.group(2) else ("", match.group(3) or match.group(4))
+        group, code = (
+            (match.group(1), match.group(2)) if match.group(2) else ("", match.group(3) or match.group(4))
+        )
         entities.carc_codes.append(f"{group.upper()}-{code.upper()}" if group else code.upper())
     for match in scan.take(_PROCEDURE, "cpt"):
         entities.procedure_codes.append(match.group(1).upper() + match.group(2).upper())

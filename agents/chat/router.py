@@ -42,7 +42,9 @@ class Route(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
     score: float = 0.0
     runner_up: str | None = None
-    missing: list[str] = Field(default_factory=list, description="entity kinds the intent needs and did not get")
+    missing: list[str] = Field(
+        default_factory=list, description="entity kinds the intent needs and did not get"
+    )
 
 
 @cache
@@ -88,7 +90,9 @@ class IntentRouter:
             self._matrix = np.asarray(self.embed(texts), dtype=np.float32)
             self._owners = owners
 
-    def scores(self, entities: Entities, earlier: Entities | None = None) -> list[tuple[float, Intent, list[str]]]:
+    def scores(
+        self, entities: Entities, earlier: Entities | None = None
+    ) -> list[tuple[float, Intent, list[str]]]:
         """Every intent with its adjusted score and missing kinds, best first."""
         self.warm()
         assert self._matrix is not None
@@ -148,23 +152,32 @@ def tool_args(intent: str, entities: Entities, question: str) -> dict[str, Any]:
         "appeal_status": lambda: {"claim_id": claim},
         "denial_summary": lambda: {"days": entities.days} if entities.days else {},
         "lookup_code": lambda: {"code": first_code or entities.diagnosis_codes[0]},
-        "ncci_check": lambda: {"code_a": codes[0].split("-")[0], "code_b": codes[1].split("-")[0]}
-        | ({"on": day.isoformat()} if day else {}),
+        "ncci_check": lambda: (
+            {"code_a": codes[0].split("-")[0], "code_b": codes[1].split("-")[0]}
+            | ({"on": day.isoformat()} if day else {})
+        ),
         "mue_check": lambda: {"code": first_code},
         "modifier_info": lambda: {"modifier": entities.modifiers[0]},
         "search_diagnosis": lambda: {"text": question},
         "coverage_rule": lambda: {"code": first_code, "diagnosis_codes": entities.diagnosis_codes},
-        "validate_codes": lambda: {"procedure_codes": codes, "diagnosis_codes": entities.diagnosis_codes}
-        | ({"payer_kind": entities.payer_kind} if entities.payer_kind else {}),
-        "search_policy": lambda: {"question": question}
-        | ({"payer_kind": entities.payer_kind} if entities.payer_kind else {}),
-        "medicare_fee": lambda: {"code": first_code}
-        | ({"locality": entities.locality} if entities.locality else {})
-        | ({"facility": True} if "facility" in question.lower() else {}),
+        "validate_codes": lambda: (
+            {"procedure_codes": codes, "diagnosis_codes": entities.diagnosis_codes}
+            | ({"payer_kind": entities.payer_kind} if entities.payer_kind else {})
+        ),
+        "search_policy": lambda: (
+            {"question": question} | ({"payer_kind": entities.payer_kind} if entities.payer_kind else {})
+        ),
+        "medicare_fee": lambda: (
+            {"code": first_code}
+            | ({"locality": entities.locality} if entities.locality else {})
+            | ({"facility": True} if "facility" in question.lower() else {})
+        ),
         "contract_price": lambda: {"code": codes[0] if codes else "", "payer": entities.payer or question},
         "ar_summary": dict,
-        "followup_worklist": lambda: ({"min_days": entities.days} if entities.days is not None else {})
-        | ({"payer": entities.payer} if entities.payer else {}),
+        "followup_worklist": lambda: (
+            ({"min_days": entities.days} if entities.days is not None else {})
+            | ({"payer": entities.payer} if entities.payer else {})
+        ),
         "review_queue": dict,
         "code_encounter": lambda: {"encounter_id": entities.encounter_ids[0]},
         "scrub_claim": lambda: {"claim_id": claim},

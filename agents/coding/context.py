@@ -23,11 +23,21 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("concern for", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("cannot exclude", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("?", "POSSIBLE_EXISTENCE", "FORWARD"),
+    # "stable vs 10/2025", "improved vs prior": a comparison over time, not a differential diagnosis
+    *(
+        (f"{word} {vs}", "POSSIBLE_EXISTENCE", "PSEUDO")
+        for word in ("stable", "unchanged", "improved", "worse", "better", "same", "progression")
+        for vs in ("vs", "vs.", "versus")
+    ),
+    *(
+        (f"{vs} {target}", "POSSIBLE_EXISTENCE", "PSEUDO")
+        for vs in ("vs", "vs.", "versus")
+        for target in ("prior", "last", "baseline", "previous")
+    ),
     ("hx of", "HISTORICAL", "FORWARD"),
     ("history of", "HISTORICAL", "FORWARD"),
     ("s/p", "HISTORICAL", "FORWARD"),
     ("status post", "HISTORICAL", "FORWARD"),
-    ("resolved", "HISTORICAL", "BACKWARD"),
     ("fhx", "FAMILY", "FORWARD"),
     ("family history", "FAMILY", "FORWARD"),
     ("family hx", "FAMILY", "FORWARD"),
@@ -62,6 +72,8 @@ class ContextReader:
         self._nlp = spacy.blank("en")
         self._context: Any = ConText(self._nlp, rules="default", prune_on_target_overlap=True)
         self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
+        # "resolved" closes only the finding just before it ("DES OS (Bell's palsy 2023 resolved)")
+        self._context.add([ConTextRule("resolved", "HISTORICAL", direction="BACKWARD", max_scope=3)])
         self._lock = threading.Lock()
 
     def assertions(self, text: str, spans: list[tuple[int, int]]) -> list[Assertion]:

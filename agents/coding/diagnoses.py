@@ -13,7 +13,8 @@ from knowledge.codes.icd10 import icd10_billable, icd10_description
 FALLBACK_SECTIONS = frozenset(
     {SectionKind.BODY, SectionKind.PROCEDURE, SectionKind.COMPLAINT, SectionKind.HISTORY}
 )
-_SUBCLAUSE = re.compile(r",|;|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
+# " / " between per-eye findings ("POAG OD severe / OS moderate") cuts like "and"; "w/" and "c/d" do not
+_SUBCLAUSE = re.compile(r",|;|\s/\s|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
 _SUBSEQUENT = re.compile(
     r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv",
     re.IGNORECASE,
@@ -29,7 +30,7 @@ _DR_SEVERITY = (
     (re.compile(r"\bmild\b", re.I), "2"),
 )
 _EDEMA_NO = re.compile(
-    r"(?:without|w/o|\bno)\s+(?:center[- ]involving\s+)?(?:DME|CSME|CME|ME\b|(?:diabetic\s+)?macular\s+edema)",
+    r"(?:without|w/o|\bno)\s+(?:current\s+|active\s+|residual\s+|significant\s+|clinically\s+significant\s+)?(?:center[- ]involving\s+)?(?:DME|CSME|CME|ME\b|(?:diabetic\s+)?macular\s+edema)",
     re.I,
 )
 _EDEMA_YES = re.compile(r"\bDME\b|\bCSME\b|\bCME\b|macular\s+edema|center[- ]involving", re.IGNORECASE)
@@ -40,6 +41,14 @@ _NEGATED_DRUG = re.compile(
     r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never)\W+(?:\w+\W+){0,2}$", re.I
 )
 _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
+# Without an assessment header, a sentence that states the clinician's impression names the diagnosis; the
+# reason for referral ("sent for a glaucoma evaluation") does not.
+_IMPRESSION = re.compile(
+    r"\b(?:my\s+|our\s+|the\s+)?(?:impression|assessment|diagnosis)\s+(?:is|was)\b|\bconsistent\s+with\b"
+    r"|\bI\s+(?:believe|think|diagnosed)\b|\bdiagnosed\s+(?:with|as)\b",
+    re.IGNORECASE,
+)
+_NUMBERED_LINE = re.compile(r"[ \t]*\d{1,2}[.)][ \t]+\S")
 _CONTROL_CODES = (("insulin", "Z79.4"), ("oral", "Z79.84"), ("injectable", "Z79.85"))
 
 
@@ -310,9 +319,10 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
     """E10/E11 combination codes from the assessment, plus Z79.4/Z79.84/Z79.85 for type 2."""
     dm = [m for m in mentions if m.condition.id == "diabetes" and _counts(m)]
     dr_index = [i for i, m in enumerate(mentions) if m.condition.id == "diabetic_retinopathy" and _counts(m)]
-    if not dm and not dr_index:
+    resolved = [m for m in mentions if m.condition.id == "dme_resolved"]
+    if not dm and not dr_index and not resolved:
         return []
-    first = min([m.start for m in dm] + [mentions[i].start for i in dr_index])
+    first = min([m.start for m in dm] + [mentions[i].start for i in dr_index] + [m.start for m in resolved])
     family = _diabetes_type(note, " ".join(note.span(m.clause) for m in dm))
     found: list[FoundDiagnosis] = []
     for i in dr_index:
@@ -360,7 +370,24 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
                 "explicit",
             )
         )
-    if not found:
+    for mention in mentions:
+        a = mention.assertion
+        if mention.condition.id != "dme_resolved" or a.uncertain or a.hypothetical or a.family:
+            continue
+        eyes = eyes_in(note.text[mention.start : mention.clause.end])
+        eye_char = "3" if eyes == BOTH else _EYE_CHAR[next(iter(eyes))] if eyes else "9"
+        found.append(
+            FoundDiagnosis(
+                f"{family}.37X{eye_char}",
+                mention.condition,
+                [(mention.start, mention.end)],
+                mention.start,
+                "assessment",
+                "explicit" if eyes else "default",
+                "explicit",
+            )
+        )
+    if not found and dm:
         condition = dm[0].condition
         found.append(
             FoundDiagnosis(f"{family}.9", condition, [(dm[0].start, dm[0].end)], first, "assessment")
@@ -398,11 +425,34 @@ def _note_wide(note: ParsedNote, conditions: list[Condition]) -> list[tuple[Cond
 def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     """The clauses diagnoses come from, and whether they are a fallback (no assessment in the note)."""
     items = [
-        c for c in note.clauses if c.section == SectionKind.ASSESSMENT and not is_plan_bullet(note.text, c)
+        c
+        for c in note.clauses
+        if c.section == SectionKind.ASSESSMENT
+        and not (_with_plan(note, c) and is_plan_bullet(note.text, c))
     ]
     if note.has(SectionKind.ASSESSMENT):
         return items, False
-    return [c for c in note.sentences if c.section in FALLBACK_SECTIONS], True
+    numbered = [
+        c
+        for c in note.clauses
+        if c.section in FALLBACK_SECTIONS
+        and _NUMBERED_LINE.match(note.text, note.text.rfind("\n", 0, c.start) + 1)
+    ]
+    if len({note.text.rfind("\n", 0, c.start) for c in numbered}) >= 2:
+        return numbered, False
+    sentences = [c for c in note.sentences if c.section in FALLBACK_SECTIONS]
+    stated = [c for c in sentences if _IMPRESSION.search(note.span(c))]
+    return stated + [c for c in sentences if c not in stated], True
+
+
+def _with_plan(note: ParsedNote, clause: Clause) -> bool:
+    """Whether the clause sits under a combined assessment-and-plan header (A/P, A&P, Assessment and Plan),
+    where "- " bullets are plan steps; under a bare "Assessment:" they are the diagnoses."""
+    section = next((s for s in note.sections if s.start <= clause.start <= s.end), None)
+    if section is None:
+        return True
+    header = section.header.strip()
+    return header.upper() == "A" or bool(re.search(r"P\b|plan", header, re.IGNORECASE))
 
 
 def _first_indication(

@@ -9,7 +9,7 @@ from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind
 
-_STRONG_TODAY = re.compile(r"\btoday\b|\bthis\s+(?:morning|afternoon|visit)\b", re.IGNORECASE)
+_STRONG_TODAY = re.compile(r"(?<!not )\btoday\b|\bthis\s+(?:morning|afternoon|visit)\b", re.IGNORECASE)
 _GLAUCOMA_GROUPS = frozenset({"glaucoma", "optic_nerve"})
 _RETINA_GROUPS = frozenset({"amd", "diabetes", "retina_vascular", "macula", "hcq", "retina_other"})
 _SECOND_EYE = re.compile(
@@ -222,6 +222,54 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
     return found
 
 
+_LID_OF_CHAR = {"1": "RUL", "2": "RLL", "4": "LUL", "5": "LLL"}
+
+
+def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:
+    """Procedures billed per lid or eye of the diagnosis they treat: the side is the diagnosis code's (H02.052
+    right lower lid -> E4; H18.832 left eye -> LT; a bilateral code -> RT and LT)."""
+    found: list[FoundService] = []
+    cues = lexicon.cues
+    for procedure in lexicon.dx_procedures:
+        done = None
+        for clause in note.sentences:
+            text = note.span(clause)
+            match = procedure.patterns.search(text)
+            if match is None or clause.section == SectionKind.PLAN or cues["not_done"].search(text):
+                continue
+            if cues["before_mention_negation"].search(text[max(0, match.start() - 20) : match.start()]):
+                continue
+            if not _STRONG_TODAY.search(text) and cues["future"].search(text):
+                continue
+            done = (clause.start + match.start(), clause.start + match.end())
+            break
+        if done is None:
+            continue
+        for diagnosis in diagnoses:
+            if diagnosis.condition is None or diagnosis.condition.id not in procedure.conditions:
+                continue
+            side = diagnosis.code[-1]
+            if procedure.site == "lid":
+                modifiers = [[LID_MODIFIER[_LID_OF_CHAR[side]]]] if side in _LID_OF_CHAR else [[]]
+            else:
+                modifiers = {"1": [["RT"]], "2": [["LT"]], "3": [["RT"], ["LT"]]}.get(side, [[]])
+            for modifier in modifiers:
+                if any(s.code == procedure.code and s.modifiers == modifier for s in found):
+                    continue
+                found.append(
+                    FoundService(
+                        procedure.code,
+                        "procedure",
+                        [*diagnosis.evidence[:1], done],
+                        (),
+                        modifier,
+                        rationale=procedure.label,
+                        dx_codes=(diagnosis.code,),
+                    )
+                )
+    return found
+
+
 def _biometry_modifiers(
     service: FoundService, note: ParsedNote, history: list[PriorVisit], diagnoses: list[FoundDiagnosis]
 ) -> None:
@@ -269,6 +317,7 @@ def find_services(
         services.append(fit)
     services += _punctal_plugs(note, lexicon)
     services += _foreign_body(note, diagnoses, lexicon)
+    services += _by_diagnosis(note, diagnoses, lexicon)
     return services
 
 

@@ -36,7 +36,8 @@ _COMPREHENSIVE_WORDS = re.compile(
 _FOLLOW_UP = re.compile(
     r"\bf/u\b|follow[- ]?up|\bfollowed\b|re-?check|\bck\b|\bcheck\b|\breturns?\b|monitoring|\binterval\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
-    r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after",
+    r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
+    r"|problem[- ](?:oriented|focused)",
     _I,
 )
 _NEW_PROBLEM = re.compile(
@@ -54,11 +55,21 @@ _PROGRESSION = re.compile(
     r"|exacerbat|intoleran|new\s+defect",
     _I,
 )
+# High MDM (AMA table): a threat to bodily function (vision) and a decision about urgent or emergency surgery.
+_HIGH_STAKES = re.compile(
+    r"threat\w*\s+to\s+(?:\w+\s+){0,2}(?:vision|sight)|(?:sight|vision)[- ]threatening"
+    r"|\b(?:urgent|emergen\w*|same[- ]day|stat)\s+(?:\w+\s+){0,3}(?:surgery|trab\w*|trabeculectomy|tube|vitrectomy"
+    r"|repair|iridotomy|LPI|referral)",
+    _I,
+)
+_NOT_BEFORE = re.compile(r"\b(?:no|not|without|w/o|non)[- ]?\s*(?:\w+\s+)?$", _I)
 _ROUTINE_ASSESSED = re.compile(r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b", _I)
 _NEGATED_CUE = re.compile(r"\b(?:no|not|without|w/o)\s*$", _I)
 _HISTORIAN = re.compile(
     r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
-    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)",
+    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)"
+    r"|(?:mother|father|parent|parents|caregiver|guardian|grandmother|grandfather|wife|husband|daughter|son)\s+"
+    r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history",
     _I,
 )
 _EXTERNAL_DATA = re.compile(r"\b(?:note|notes|records?|report|letter|results?)\b", _I)
@@ -129,8 +140,12 @@ def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
 
 def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
     found: dict[str, tuple[int, int] | None] = {}
+    # the plan says what comes next ("RTC 4 mo with dilated exam"), not what was examined today
+    plan = [(s.start, s.end) for s in note.sections if s.kind == SectionKind.PLAN]
     for name, pattern in ELEMENTS.items():
-        match = pattern.search(note.text)
+        match = next(
+            (m for m in pattern.finditer(note.text) if not any(a <= m.start() < b for a, b in plan)), None
+        )
         found[name] = (match.start(), match.end()) if match else None
     if found["dilated"] and (
         _UNDILATED.search(note.text) and not re.search(r"(?<!un)dilated\s+(?:fundus|exam)", note.text, _I)
@@ -206,9 +221,19 @@ def _risk(note: ParsedNote) -> Level:
     return Level.LOW if lexicon.otc_products.search(note.text) else Level.MINIMAL
 
 
+def _high_stakes(note: ParsedNote) -> bool:
+    """The assessment or plan states a threat to vision or decides on urgent surgery (not "no threat to ...")."""
+    text = " ".join(
+        note.span(c) for c in note.clauses if c.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)
+    )
+    return any(not _NOT_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) for m in _HIGH_STAKES.finditer(text))
+
+
 def mdm(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> tuple[Level, dict[str, str]]:
     """Medical decision making: the level that two of the three elements meet or exceed."""
     problems, data, risk = _problems(diagnoses, note), _data(note), _risk(note)
+    if problems and _high_stakes(note):
+        problems, risk = Level.HIGH, Level.HIGH
     level = sorted((problems, data, risk), reverse=True)[1]
     return level, {"problems": problems.name.lower(), "data": data.name.lower(), "risk": risk.name.lower()}
 

@@ -35,7 +35,9 @@ def _session(username: str | None) -> Iterator[tuple["ChatRuntime", "ChatCaller"
     from tools.chat import ChatCaller
 
     # One quick try at Crystal PM: a question the knowledge base answers must not wait on retries.
-    settings = get_settings().model_copy(update={"crystalpm_max_retries": 0, "crystalpm_timeout_seconds": 5.0})
+    settings = get_settings().model_copy(
+        update={"crystalpm_max_retries": 0, "crystalpm_timeout_seconds": 5.0}
+    )
     saver = InMemorySaver()
     with ExitStack() as stack:
         if username is None:
@@ -78,7 +80,9 @@ def _session(username: str | None) -> Iterator[tuple["ChatRuntime", "ChatCaller"
 
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print answer, intent, tool calls, sources, engine as JSON")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print answer, intent, tool calls, sources, engine as JSON")
+    ] = False,
     user: Annotated[str | None, typer.Option("--user", help="Ask as this copilot user (roles apply)")] = None,
 ) -> None:
     """Ask the billing copilot one question."""
@@ -98,7 +102,9 @@ def ask(
 
 
 def chat(
-    user: Annotated[str | None, typer.Option("--user", help="Chat as this copilot user (roles apply)")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Chat as this copilot user (roles apply)")
+    ] = None,
 ) -> None:
     """Talk with the billing copilot (exit, quit or Ctrl-D to leave)."""
     from rich.console import Console
@@ -106,7 +112,9 @@ def chat(
     from rich.prompt import Prompt
 
     console = Console()
-    console.print("[bold]Fovea[/bold] billing copilot. Ask about claims, denials, codes, payers; 'help' lists examples.")
+    console.print(
+        "[bold]Fovea[/bold] billing copilot. Ask about claims, denials, codes, payers; 'help' lists examples."
+    )
     with _session(user) as (runtime, caller, can):
         with console.status("loading the intent model ..."):
             runtime.warm()

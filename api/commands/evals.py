@@ -188,7 +188,9 @@ def eval_chat(
             practice.runtime, practice.dataset, questions, on_question=lambda _: progress.advance(task)
         )
     if as_json:
-        typer.echo(json.dumps(metrics.model_dump(mode="json") | {"seed": seed, "patients": patients}, indent=2))
+        typer.echo(
+            json.dumps(metrics.model_dump(mode="json") | {"seed": seed, "patients": patients}, indent=2)
+        )
         return
     from rich.table import Table
 
@@ -198,7 +200,9 @@ def eval_chat(
     table.add_row("routing (right tool)", f"{metrics.routing_accuracy:.1%}")
     table.add_row("arguments", f"{metrics.argument_accuracy:.1%}")
     table.add_row("facts in the answer", f"{metrics.fact_recall:.1%}")
-    table.add_row("first event p50 / p95", f"{metrics.first_event_p50_ms:.0f} / {metrics.first_event_p95_ms:.0f} ms")
+    table.add_row(
+        "first event p50 / p95", f"{metrics.first_event_p50_ms:.0f} / {metrics.first_event_p95_ms:.0f} ms"
+    )
     table.add_row("full answer p50 / p95", f"{metrics.answer_p50_ms:.0f} / {metrics.answer_p95_ms:.0f} ms")
     table.add_row("full answer p95, read questions", f"{metrics.read_answer_p95_ms:.0f} ms")
     Console().print(table)

@@ -10,6 +10,8 @@ cannot both append after it: the loser retries on the new head. Nothing here upd
 import hashlib
 import json
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,19 +67,38 @@ def _chain_head(session: Session) -> str:
 
 def append_audit(session: Session, entry: AuditEntry, at: datetime | None = None) -> AuditRecord:
     """Append one record after the chain head and commit; retried when another writer got there first."""
-    # Stored exactly as it will read back, so the hash recomputes on any backend.
-    detail = json.loads(canonical_json(entry.detail))
+    return append_audits(session, [entry], None if at is None else [at])[0]
+
+
+def append_audits(
+    session: Session, entries: Sequence[AuditEntry], at: Sequence[datetime] | None = None
+) -> list[AuditRecord]:
+    """Append several records, each chained to the one before, in one transaction; retried as a whole.
+
+    `at` gives each entry's time (when the step happened, not when the batch was written); now by default.
+    """
+    if at is not None and len(at) != len(entries):
+        raise ValueError("append_audits needs one time per entry")
+    # Stored exactly as they will read back, so the hashes recompute on any backend.
+    details = [json.loads(canonical_json(entry.detail)) for entry in entries]
+    times = list(at) if at is not None else [utc_now()] * len(entries)
     for _attempt in range(APPEND_ATTEMPTS):
-        record = AuditRecord(**entry.model_dump(exclude={"detail"}), detail=detail, at=at or utc_now())
-        record.prev_hash = _chain_head(session)
-        record.hash = record_hash(record)
-        session.add(record)
+        prev_hash = _chain_head(session)
+        records = []
+        for entry, detail, when in zip(entries, details, times, strict=True):
+            record = AuditRecord(
+                **entry.model_dump(exclude={"detail"}), detail=detail, at=when, prev_hash=prev_hash
+            )
+            record.hash = prev_hash = record_hash(record)
+            records.append(record)
+        # Added in chain order: the unit of work inserts them in that order, so ids follow the chain.
+        session.add_all(records)
         try:
             session.commit()
         except IntegrityError:
             session.rollback()
             continue
-        return record
+        return records
     raise RuntimeError(f"could not append to the audit log after {APPEND_ATTEMPTS} attempts")
 
 
@@ -112,6 +133,63 @@ class AuditLog:
         with self._lock, self.sessions() as session:
             append_audit(session, entry)
 
+    def record_many(self, entries: Sequence[AuditEntry], at: Sequence[datetime] | None = None) -> None:
+        """Append the entries in order, chained, in one transaction (all of them or none)."""
+        if not entries:
+            return
+        with self._lock, self.sessions() as session:
+            append_audits(session, entries, at)
+
     def verify(self) -> ChainCheck:
         with self.sessions() as session:
             return verify_chain(session)
+
+
+class AuditBatch:
+    """An audit sink that writes through, or inside `holding()` keeps records to append them in one go.
+
+    A held record keeps the time it was recorded at. `holding()` flushes when it ends, also on an error, so a
+    recorded step is never dropped; nested, only the outermost flushes. Not shared between threads.
+    """
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+        self._held: list[tuple[AuditEntry, datetime]] | None = None
+
+    def record(self, entry: AuditEntry) -> None:
+        if self._held is None:
+            self.log.record(entry)
+        else:
+            self._held.append((entry, utc_now()))
+
+    def flush(self) -> None:
+        """Append what is held now, in one transaction (kept held if that fails)."""
+        if self._held:
+            self.log.record_many([entry for entry, _at in self._held], [at for _entry, at in self._held])
+            self._held.clear()
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Hold records until the block ends; only around steps whose sole side effect is the audit log."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            try:
+                self.flush()
+            finally:
+                self._held = None
+
+    @contextmanager
+    def writing_through(self) -> Iterator[None]:
+        """Write each record at once inside the block (steps with side effects), holding again after it."""
+        was_holding = self._held is not None
+        self.flush()
+        self._held = None
+        try:
+            yield
+        finally:
+            self._held = [] if was_holding else None

@@ -34,6 +34,9 @@ def make_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(path, check_same_thread=False, timeout=30)) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL still never corrupts the file; a power cut may lose the last checkpoints, which
+        # the runs re-create (a scrub re-runs, a review waits on its interrupt's checkpoint written before).
+        connection.execute("PRAGMA synchronous=NORMAL")
         saver = SqliteSaver(connection)
         saver.setup()
         yield saver

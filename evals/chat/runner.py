@@ -67,7 +67,10 @@ class ChatMetrics(BaseModel):
 
 
 def load_questions(path: Path = QUESTIONS_FILE) -> list[Question]:
-    return [Question.model_validate(item) for item in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
+    return [
+        Question.model_validate(item)
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    ]
 
 
 def _denied_lines(dataset: SyntheticDataset) -> dict[str, list[Any]]:
@@ -82,24 +85,32 @@ def practice_slots(dataset: SyntheticDataset) -> dict[str, str]:
     """Slot values from the dataset: claims by status, a patient with a denial, payers, encounters ..."""
     denied = _denied_lines(dataset)
     claims = sorted(dataset.claims, key=lambda c: c.id)
-    patients = {p.id: p for p in dataset.patients}
     last_names = [p.last_name for p in dataset.patients]
     payers = {p.id: p for p in dataset.payers}
     unique = [p for p in dataset.patients if last_names.count(p.last_name) == 1]
 
-    denied_claims = [c for c in claims if c.status is ClaimStatus.DENIED and c.id in denied and denied[c.id][0].carc.isdigit()]
+    denied_claims = [
+        c
+        for c in claims
+        if c.status is ClaimStatus.DENIED and c.id in denied and denied[c.id][0].carc.isdigit()
+    ]
     partial = next(c for c in claims if c.status is ClaimStatus.PARTIALLY_PAID and c.id in denied)
     paid = next(c for c in claims if c.status is ClaimStatus.PAID)
     appealed = {a.claim_id: a for a in dataset.appeals}
     appeal = next(a for a in dataset.appeals)
 
     def latest_denied(patient_id: str) -> str | None:
-        found = sorted((c for c in claims if c.patient_id == patient_id and c.id in denied), key=lambda c: c.date_of_service)
+        found = sorted(
+            (c for c in claims if c.patient_id == patient_id and c.id in denied),
+            key=lambda c: c.date_of_service,
+        )
         return found[-1].id if found else None
 
     denial_patient = next(p for p in unique if latest_denied(p.id))
     coverage_patient = next(p for p in unique if p.id != denial_patient.id)
-    primary = min((c for c in dataset.coverages if c.patient_id == coverage_patient.id), key=lambda c: c.priority)
+    primary = min(
+        (c for c in dataset.coverages if c.patient_id == coverage_patient.id), key=lambda c: c.priority
+    )
     charged = {c.encounter_id for c in dataset.charges}
     billed = next(e for e in dataset.encounters if e.id in charged)
     unbilled = [e for e in dataset.encounters if e.id not in charged]
@@ -194,7 +205,9 @@ def _args_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
     return all(key in actual and norm(actual[key]) == norm(value) for key, value in expected.items())
 
 
-def run_question(runtime: ChatRuntime, question: Question, dataset: SyntheticDataset, conversation: str) -> QuestionResult:
+def run_question(
+    runtime: ChatRuntime, question: Question, dataset: SyntheticDataset, conversation: str
+) -> QuestionResult:
     caller, can = caller_for(question.role, dataset)
     started = time.perf_counter()
     first: list[float] = []
@@ -206,7 +219,9 @@ def run_question(runtime: ChatRuntime, question: Question, dataset: SyntheticDat
     answer = runtime.ask(caller, can, question.question, conversation=conversation, on_event=on_event)
     elapsed = (time.perf_counter() - started) * 1000
     call = answer.tool_calls[0] if answer.tool_calls else None
-    routed = (call.name if call else None) == question.tool and (question.tool is not None or answer.intent == question.intent)
+    routed = (call.name if call else None) == question.tool and (
+        question.tool is not None or answer.intent == question.intent
+    )
     args = call.args if call else {}
     missing = [fact for fact in question.facts if not _fact_found(fact, answer.answer)]
     return QuestionResult(
@@ -260,4 +275,3 @@ def evaluate_chat(
         read_answer_p95_ms=_p(reads, 0.95),
         failures=[r for r in results if not (r.routed and r.args_ok and r.facts_ok)],
     )
-

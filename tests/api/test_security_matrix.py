@@ -160,6 +160,10 @@ EXAMPLES: dict[tuple[str, str], Callable[[World, TestUser], Call]] = {
     ("POST", "/remittances/upload"): _upload_835,
     ("GET", "/remittances/{remittance_id}"): _uploaded_remittance,
     ("GET", "/denials/worklist"): lambda w, u: Call({}, {"params": {"practice_id": PRACTICE}}),
+    ("POST", "/chat"): lambda w, u: Call(
+        {}, {"json": {"question": "What does CARC 45 mean?", "stream": False}}
+    ),
+    ("GET", "/chat/history"): lambda w, u: Call({}, {}),
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 from langchain_core.messages import AIMessage, SystemMessage
 from sqlalchemy import select
 
-from api.chat_runtime import ChatRuntime
+from api.chat_runtime import ChatRuntime, read_only
 from api.coding_runtime import ChargeCodingRuntime
 from api.features import FeatureGate
 from api.reviews import ReviewService, WorkflowRegistry
@@ -49,14 +49,20 @@ def practice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Practice]:
 
 def staff(role: Role, practices: tuple[str, ...] = ("PRA-1", "PRA-2")) -> tuple[ChatCaller, object]:
     granted = {p.value for p in permissions_of({role})}
-    caller = ChatCaller(user_id=f"usr-{role.value.lower()}", roles=frozenset({role.value}), practice_ids=frozenset(practices))
+    caller = ChatCaller(
+        user_id=f"usr-{role.value.lower()}", roles=frozenset({role.value}), practice_ids=frozenset(practices)
+    )
     return caller, granted.__contains__
 
 
 def runtime(practice: Practice, chat_model: ScriptedChatModel | None = None) -> ChatRuntime:
     settings = practice.settings.model_copy(update={"engine": "llm" if chat_model else "offline"})
     return ChatRuntime(
-        settings, sessions=practice.sessions, workflows=practice.workflows, router=chat_router(), chat_model=chat_model
+        settings,
+        sessions=practice.sessions,
+        workflows=practice.workflows,
+        router=chat_router(),
+        chat_model=chat_model,
     )
 
 
@@ -79,7 +85,13 @@ def test_offline_engine_explains_a_denial_and_follows_up_on_the_same_claim(pract
     chat = runtime(practice)
     biller, can = staff(Role.BILLER)
     events: list[tuple[str, dict]] = []
-    answer = chat.ask(biller, can, "why was claim CLM-002 denied?", conversation="denial", on_event=lambda e, d: events.append((e, d)))
+    answer = chat.ask(
+        biller,
+        can,
+        "why was claim CLM-002 denied?",
+        conversation="denial",
+        on_event=lambda e, d: events.append((e, d)),
+    )
     assert [(c.name, c.args) for c in answer.tool_calls] == [("explain_denial", {"claim_id": "CLM-002"})]
     assert "CO-50" in answer.answer and "CLM-002" in answer.answer
     assert {(s.kind, s.id) for s in answer.sources} >= {("claim", "CLM-002"), ("carc", "50")}
@@ -116,13 +128,28 @@ def test_a_biller_cannot_start_charge_coding_through_chat(practice: Practice) ->
     assert answer.tool_calls[0].status == "refused"
     assert answer.answer == "This needs the `charges.review` permission, which your roles do not grant."
     assert review_items(practice, "encounter:ENC-008") == []
-    assert any(r.detail.get("permission") == "charges.review" for r in audit_actions(practice, "chat.refused"))
+    assert any(
+        r.detail.get("permission") == "charges.review" for r in audit_actions(practice, "chat.refused")
+    )
+
+
+def test_the_command_lines_local_operator_reads_but_never_starts_a_workflow(practice: Practice) -> None:
+    chat = ChatRuntime(
+        practice.settings, sessions=practice.sessions, workflows=practice.workflows, router=chat_router()
+    )
+    local = ChatCaller(user_id="local", local=True)
+    read = chat.ask(local, read_only, "what is the status of claim CLM-001", conversation="local")
+    assert read.tool_calls[0].status == "ok" and "CLM-001" in read.answer
+    action = chat.ask(local, read_only, "code encounter ENC-008", conversation="local")
+    assert action.tool_calls[0].status == "refused" and review_items(practice, "encounter:ENC-008") == []
 
 
 def test_llm_engine_runs_the_tools_it_calls_with_the_system_prompt(practice: Practice) -> None:
     model = ScriptedChatModel(
         script=[
-            AIMessage("", tool_calls=[{"name": "claim_status", "args": {"claim_id": "CLM-001"}, "id": "call_1"}]),
+            AIMessage(
+                "", tool_calls=[{"name": "claim_status", "args": {"claim_id": "CLM-001"}, "id": "call_1"}]
+            ),
             AIMessage("Claim CLM-001 was paid."),
         ]
     )
@@ -141,7 +168,10 @@ def test_llm_engine_runs_the_tools_it_calls_with_the_system_prompt(practice: Pra
 def test_llm_engine_cannot_do_what_the_callers_role_may_not(practice: Practice) -> None:
     model = ScriptedChatModel(
         script=[
-            AIMessage("", tool_calls=[{"name": "code_encounter", "args": {"encounter_id": "ENC-008"}, "id": "call_1"}]),
+            AIMessage(
+                "",
+                tool_calls=[{"name": "code_encounter", "args": {"encounter_id": "ENC-008"}, "id": "call_1"}],
+            ),
             AIMessage("You are not allowed to start coding."),
         ]
     )
@@ -153,7 +183,9 @@ def test_llm_engine_cannot_do_what_the_callers_role_may_not(practice: Practice) 
     assert review_items(practice, "encounter:ENC-008") == []
 
 
-def test_llm_engine_through_an_openai_compatible_server_reaches_the_coding_interrupt(practice: Practice) -> None:
+def test_llm_engine_through_an_openai_compatible_server_reaches_the_coding_interrupt(
+    practice: Practice,
+) -> None:
     replies = [
         tool_call_reply("code_encounter", {"encounter_id": "ENC-007"}),
         text_reply("I started coding ENC-007; the suggestion waits in the review queue."),
@@ -162,11 +194,19 @@ def test_llm_engine_through_an_openai_compatible_server_reaches_the_coding_inter
         settings = practice.settings.model_copy(update={"engine": "llm", "llm_base_url": server.base_url})
         from agents.models import make_chat_model
 
-        chat = ChatRuntime(settings, sessions=practice.sessions, workflows=practice.workflows, chat_model=make_chat_model(settings))
+        chat = ChatRuntime(
+            settings,
+            sessions=practice.sessions,
+            workflows=practice.workflows,
+            chat_model=make_chat_model(settings),
+        )
         coder, can = staff(Role.CODER)
         answer = chat.ask(coder, can, "please code encounter ENC-007", conversation="openai")
     assert [(c.name, c.status) for c in answer.tool_calls] == [("code_encounter", "ok")]
-    assert {tool["function"]["name"] for tool in server.requests[0]["tools"]} >= {"code_encounter", "explain_denial"}
+    assert {tool["function"]["name"] for tool in server.requests[0]["tools"]} >= {
+        "code_encounter",
+        "explain_denial",
+    }
     tool_message = server.requests[1]["messages"][-1]
     assert tool_message["role"] == "tool" and '"state":"pending_review"' in tool_message["content"]
     (item,) = review_items(practice, "encounter:ENC-007")

@@ -240,6 +240,20 @@ def test_contracts_cover_every_payer_at_both_practices(dataset: SyntheticDataset
             assert contract.basis == "fee_schedule" and contract.fee_schedule
 
 
+def test_every_billed_claim_falls_in_its_contracts_term(dataset: SyntheticDataset) -> None:
+    """Claims go back years before the window (visits that make a patient established): so do contracts,
+    or the variances the simulated payers seed on those claims could not be priced and scored."""
+    contracts = {(c.practice_id, c.payer_id): c for c in dataset.contracts}
+    window_start = DEFAULT_THROUGH - timedelta(days=generator.WINDOW_DAYS)
+    assert min(claim.date_of_service for claim in dataset.claims) < window_start - timedelta(days=365)
+    outside = [
+        claim.id
+        for claim in dataset.claims
+        if not contracts[(claim.practice_id, claim.payer_id)].in_force(claim.date_of_service)
+    ]
+    assert outside == []
+
+
 def test_appeals_users_and_appointments(dataset: SyntheticDataset) -> None:
     assert {a.outcome for a in dataset.appeals} >= {"won", "lost"}
     for practice in dataset.practices:

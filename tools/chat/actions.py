@@ -23,7 +23,9 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "draft_appeal": ("remittance", "appeals.review"),
     "open_dispute": ("contract_variance", "disputes.review"),
 }
-APPEALABLE = frozenset({ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID, ClaimStatus.APPEALED, ClaimStatus.CLOSED})
+APPEALABLE = frozenset(
+    {ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID, ClaimStatus.APPEALED, ClaimStatus.CLOSED}
+)
 DISPUTABLE = frozenset({ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.CLOSED})
 
 
@@ -41,16 +43,37 @@ def _start(ctx: ToolContext, tool: str, subject_id: str, practice_id: str, facts
         )
     outcome = ctx.starter.start(workflow, subject_id, practice_id=practice_id, requested_by=ctx.caller.actor)
     result_facts = {**facts, **outcome.model_dump(mode="json"), "practice_id": practice_id}
-    sources = [Source(kind="review", id=outcome.review_item_id, label="review item", href=review_href(outcome.review_item_id))] if outcome.review_item_id else []
+    sources = (
+        [
+            Source(
+                kind="review",
+                id=outcome.review_item_id,
+                label="review item",
+                href=review_href(outcome.review_item_id),
+            )
+        ]
+        if outcome.review_item_id
+        else []
+    )
     status = "unavailable" if outcome.state == "unavailable" else "ok"
-    return ToolResult(tool=tool, status=status, message=outcome.detail if status != "ok" else "", facts=result_facts, sources=sources)
+    return ToolResult(
+        tool=tool,
+        status=status,
+        message=outcome.detail if status != "ok" else "",
+        facts=result_facts,
+        sources=sources,
+    )
 
 
 def code_encounter(ctx: ToolContext, args: EncounterRef) -> ToolResult:
     encounter = ctx.client().get_encounter(args.encounter_id)
     if not ctx.caller.sees(encounter.practice_id):
         return not_found("code_encounter", "encounter")
-    facts = {"encounter_id": encounter.id, "patient_id": encounter.patient_id, "thread_id": f"encounter:{encounter.id}"}
+    facts = {
+        "encounter_id": encounter.id,
+        "patient_id": encounter.patient_id,
+        "thread_id": f"encounter:{encounter.id}",
+    }
     result = _start(ctx, "code_encounter", encounter.id, encounter.practice_id, facts)
     result.sources.insert(0, Source(kind="encounter", id=encounter.id))
     return result
@@ -101,15 +124,47 @@ def open_dispute(ctx: ToolContext, args: ClaimRef) -> ToolResult:
 
 
 def _tool(
-    ctx: ToolContext, name: str, description: str, schema: type[BaseModel], run: Callable[[ToolContext, Any], ToolResult]
+    ctx: ToolContext,
+    name: str,
+    description: str,
+    schema: type[BaseModel],
+    run: Callable[[ToolContext, Any], ToolResult],
 ) -> BaseTool:
-    return chat_tool(ctx, name=name, description=description, args_schema=schema, run=run, permission=ACTIONS[name][1], action=True)
+    return chat_tool(
+        ctx,
+        name=name,
+        description=description,
+        args_schema=schema,
+        run=run,
+        permission=ACTIONS[name][1],
+        action=True,
+    )
 
 
 def action_tools(ctx: ToolContext) -> list[BaseTool]:
     return [
-        _tool(ctx, "code_encounter", "Start charge coding for an encounter; the suggestion waits in the review queue.", EncounterRef, code_encounter),
-        _tool(ctx, "scrub_claim", "Scrub a claim now; fixes wait in the review queue.", ClaimRef, scrub_claim),
-        _tool(ctx, "draft_appeal", "Draft an appeal for a denied claim; the draft waits in the review queue.", ClaimRef, draft_appeal),
-        _tool(ctx, "open_dispute", "Open a payment dispute for an underpaid claim; it waits in the review queue.", ClaimRef, open_dispute),
+        _tool(
+            ctx,
+            "code_encounter",
+            "Start charge coding for an encounter; the suggestion waits in the review queue.",
+            EncounterRef,
+            code_encounter,
+        ),
+        _tool(
+            ctx, "scrub_claim", "Scrub a claim now; fixes wait in the review queue.", ClaimRef, scrub_claim
+        ),
+        _tool(
+            ctx,
+            "draft_appeal",
+            "Draft an appeal for a denied claim; the draft waits in the review queue.",
+            ClaimRef,
+            draft_appeal,
+        ),
+        _tool(
+            ctx,
+            "open_dispute",
+            "Open a payment dispute for an underpaid claim; it waits in the review queue.",
+            ClaimRef,
+            open_dispute,
+        ),
     ]

@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from billing.claims import Claim, ClaimStatus
 from billing.money import ZERO, money_str
@@ -13,7 +13,13 @@ from tools.chat.context import ToolContext
 from tools.chat.lookups import OPEN_STATUSES, PracticeScope, match_payer, payer_name, payers
 from tools.chat.results import Source, ToolResult, not_found, review_href
 
-BUCKETS = ((0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"), (91, 120, "91-120"), (121, 10**6, "over 120"))
+BUCKETS = (
+    (0, 30, "0-30"),
+    (31, 60, "31-60"),
+    (61, 90, "61-90"),
+    (91, 120, "91-120"),
+    (121, 10**6, "over 120"),
+)
 MIN_CALL_BALANCE = Decimal("25")
 ADJUDICATED = frozenset({ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID, ClaimStatus.APPEALED})
 
@@ -43,7 +49,9 @@ def _balance(ctx: ToolContext, claim: Claim) -> Decimal:
 def _open_claims(ctx: ToolContext, practice_id: str | None) -> list[Claim]:
     found = []
     for status in OPEN_STATUSES:
-        found += [c for c in ctx.client().iter_claims(practice_id, status=status) if ctx.caller.sees(c.practice_id)]
+        found += [
+            c for c in ctx.client().iter_claims(practice_id, status=status) if ctx.caller.sees(c.practice_id)
+        ]
     return found
 
 
@@ -67,8 +75,14 @@ def ar_summary(ctx: ToolContext, args: PracticeScope) -> ToolResult:
             "as_of": ctx.today().isoformat(),
             "open_claims": len(claims),
             "total": money_str(total),
-            "buckets": [{"bucket": label, "claims": b["claims"], "amount": money_str(b["amount"])} for label, b in buckets.items()],
-            "by_payer": [{"payer": name, "amount": money_str(amount)} for name, amount in sorted(by_payer.items(), key=lambda kv: -kv[1])],
+            "buckets": [
+                {"bucket": label, "claims": b["claims"], "amount": money_str(b["amount"])}
+                for label, b in buckets.items()
+            ],
+            "by_payer": [
+                {"payer": name, "amount": money_str(amount)}
+                for name, amount in sorted(by_payer.items(), key=lambda kv: -kv[1])
+            ],
         },
         sources=[Source(kind="claim", id=c.id) for c in claims[:20]],
     )
@@ -105,7 +119,8 @@ def followup_worklist(ctx: ToolContext, args: FollowUpQuestion) -> ToolResult:
                 "age_days": age,
                 "balance": balance,
                 "reason": reason,
-                "filing_days_left": filing.get(claim.payer_id, 365) - (ctx.today() - claim.date_of_service).days,
+                "filing_days_left": filing.get(claim.payer_id, 365)
+                - (ctx.today() - claim.date_of_service).days,
             }
         )
     # Bigger balances first; among equals, the claim nearest its filing deadline.
@@ -126,21 +141,48 @@ def followup_worklist(ctx: ToolContext, args: FollowUpQuestion) -> ToolResult:
 
 def review_queue(ctx: ToolContext, args: QueueQuestion) -> ToolResult:
     if ctx.queue is None:
-        return ToolResult(tool="review_queue", status="unavailable", message="The review queue is not open in this session.")
+        return ToolResult(
+            tool="review_queue", status="unavailable", message="The review queue is not open in this session."
+        )
     if args.practice_id and not ctx.caller.sees(args.practice_id):
         return not_found("review_queue", "practice")
-    scope = [args.practice_id] if args.practice_id else (sorted(ctx.caller.practice_ids) if ctx.caller.practice_ids is not None else None)
+    scope = (
+        [args.practice_id]
+        if args.practice_id
+        else (sorted(ctx.caller.practice_ids) if ctx.caller.practice_ids is not None else None)
+    )
     items = ctx.queue.pending(scope, args.limit)
     return ToolResult(
         tool="review_queue",
         facts={"count": len(items), "items": items},
-        sources=[Source(kind="review", id=item["id"], label=item["title"], href=review_href(item["id"])) for item in items],
+        sources=[
+            Source(kind="review", id=item["id"], label=item["title"], href=review_href(item["id"]))
+            for item in items
+        ],
     )
 
 
 def ar_tools(ctx: ToolContext) -> list[BaseTool]:
     return [
-        chat_tool(ctx, name="ar_summary", description="Open A/R: balances by aging bucket and by payer.", args_schema=PracticeScope, run=ar_summary),
-        chat_tool(ctx, name="followup_worklist", description="Open claims older than N days worth calling the payer about today, biggest first.", args_schema=FollowUpQuestion, run=followup_worklist),
-        chat_tool(ctx, name="review_queue", description="What is waiting in the review queue for your practices.", args_schema=QueueQuestion, run=review_queue),
+        chat_tool(
+            ctx,
+            name="ar_summary",
+            description="Open A/R: balances by aging bucket and by payer.",
+            args_schema=PracticeScope,
+            run=ar_summary,
+        ),
+        chat_tool(
+            ctx,
+            name="followup_worklist",
+            description="Open claims older than N days worth calling the payer about today, biggest first.",
+            args_schema=FollowUpQuestion,
+            run=followup_worklist,
+        ),
+        chat_tool(
+            ctx,
+            name="review_queue",
+            description="What is waiting in the review queue for your practices.",
+            args_schema=QueueQuestion,
+            run=review_queue,
+        ),
     ]

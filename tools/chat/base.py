@@ -50,7 +50,10 @@ def chat_tool(
                 result = not_found(name, "record")
             except (CrystalPMError, LookupError) as exc:
                 # The error class only: its message may quote ids the log must not hold.
-                log.warning("chat tool could not reach Crystal PM", extra={"tool": name, "error_type": type(exc).__name__})
+                log.warning(
+                    "chat tool could not reach Crystal PM",
+                    extra={"tool": name, "error_type": type(exc).__name__},
+                )
                 result = ToolResult(
                     tool=name,
                     status="unavailable",
@@ -58,7 +61,9 @@ def chat_tool(
                 )
             except Exception as exc:  # a failing tool answers as such instead of ending the conversation
                 log.exception("chat tool failed", extra={"tool": name, "error_type": type(exc).__name__})
-                result = ToolResult(tool=name, status="error", message="That look-up failed on our side; it has been logged.")
+                result = ToolResult(
+                    tool=name, status="error", message="That look-up failed on our side; it has been logged."
+                )
         if action or result.status == "refused":
             ctx.audit(
                 ChatAuditEvent(

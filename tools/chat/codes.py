@@ -37,13 +37,19 @@ class DiagnosisSearch(BaseModel):
 
 class CoverageQuestion(BaseModel):
     code: str = Field(description="CPT/HCPCS code")
-    diagnosis_codes: list[str] = Field(default_factory=list, description="ICD-10-CM codes to check against the LCD")
+    diagnosis_codes: list[str] = Field(
+        default_factory=list, description="ICD-10-CM codes to check against the LCD"
+    )
 
 
 class CodesToValidate(BaseModel):
     procedure_codes: list[str] = Field(description="CPT/HCPCS codes, optionally with modifiers as 92083-RT")
-    diagnosis_codes: list[str] = Field(default_factory=list, description="ICD-10-CM codes every line points to")
-    payer_kind: PlanKind = Field(PlanKind.MEDICARE, description="medicare, medicaid, commercial, medicare_advantage, vision")
+    diagnosis_codes: list[str] = Field(
+        default_factory=list, description="ICD-10-CM codes every line points to"
+    )
+    payer_kind: PlanKind = Field(
+        PlanKind.MEDICARE, description="medicare, medicaid, commercial, medicare_advantage, vision"
+    )
     patient_age: int = Field(70, ge=0, le=120)
     established: bool = True
     on: date | None = None
@@ -89,7 +95,13 @@ def ncci_check(ctx: ToolContext, args: CodePair) -> ToolResult:
     a, b = normalize_procedure(args.code_a), normalize_procedure(args.code_b)
     tables = ctx.knowledge().ncci
     edit = tables.ptp(a, b, on)
-    facts: dict = {"code_a": a, "code_b": b, "on": on.isoformat(), "edit": edit is not None, "source": tables.source}
+    facts: dict = {
+        "code_a": a,
+        "code_b": b,
+        "on": on.isoformat(),
+        "edit": edit is not None,
+        "source": tables.source,
+    }
     if edit is not None:
         facts |= {
             "column_1": edit.column_1,
@@ -101,7 +113,9 @@ def ncci_check(ctx: ToolContext, args: CodePair) -> ToolResult:
     return ToolResult(
         tool="ncci_check",
         facts=facts,
-        sources=[Source(kind="ncci", id=f"{a}/{b}", label=f"NCCI PTP ({edit.source if edit else tables.source})")],
+        sources=[
+            Source(kind="ncci", id=f"{a}/{b}", label=f"NCCI PTP ({edit.source if edit else tables.source})")
+        ],
     )
 
 
@@ -109,7 +123,12 @@ def mue_check(ctx: ToolContext, args: CodeRef) -> ToolResult:
     code = normalize_procedure(args.code)
     limit = ctx.knowledge().ncci.mue(code, ctx.today())
     if limit is None:
-        return ToolResult(tool="mue_check", status="not_found", message=f"No MUE is on file for {code}.", facts={"code": code})
+        return ToolResult(
+            tool="mue_check",
+            status="not_found",
+            message=f"No MUE is on file for {code}.",
+            facts={"code": code},
+        )
     return ToolResult(
         tool="mue_check",
         facts={"code": code, "units": limit.units, "mai": limit.mai, "rationale": limit.rationale},
@@ -120,7 +139,11 @@ def mue_check(ctx: ToolContext, args: CodeRef) -> ToolResult:
 def modifier_info(ctx: ToolContext, args: ModifierRef) -> ToolResult:
     found = get_modifier(args.modifier)
     if found is None:
-        return ToolResult(tool="modifier_info", status="not_found", message=f"Modifier {args.modifier.upper()} is not in our list.")
+        return ToolResult(
+            tool="modifier_info",
+            status="not_found",
+            message=f"Modifier {args.modifier.upper()} is not in our list.",
+        )
     return ToolResult(
         tool="modifier_info",
         facts={"modifier": found.code, "meaning": found.meaning, "kind": found.kind.replace("_", " ")},
@@ -131,7 +154,9 @@ def modifier_info(ctx: ToolContext, args: ModifierRef) -> ToolResult:
 def search_diagnosis(ctx: ToolContext, args: DiagnosisSearch) -> ToolResult:
     client = ctx.chroma()
     if client is None:
-        return ToolResult(tool="search_diagnosis", status="unavailable", message="The ICD-10-CM index is not open here.")
+        return ToolResult(
+            tool="search_diagnosis", status="unavailable", message="The ICD-10-CM index is not open here."
+        )
     from knowledge.vectorstore import search_icd10
 
     hits = search_icd10(client, args.text, k=5)
@@ -166,9 +191,9 @@ def coverage_rule(ctx: ToolContext, args: CoverageQuestion) -> ToolResult:
             "code": code,
             "rule_id": rule.id,
             "covered_dx": rule.covered_dx[:12],
-            "frequency": f"{rule.frequency_count} per {rule.frequency_days} days" if rule.frequency_count and rule.frequency_days else (
-                f"{rule.frequency_count} per lifetime" if rule.frequency_count else ""
-            ),
+            "frequency": f"{rule.frequency_count} per {rule.frequency_days} days"
+            if rule.frequency_count and rule.frequency_days
+            else (f"{rule.frequency_count} per lifetime" if rule.frequency_count else ""),
             "lcd": rule.lcd,
             "checked": checked,
             "note": rule.note,
@@ -199,7 +224,13 @@ def validate_codes(ctx: ToolContext, args: CodesToValidate) -> ToolResult:
             "payer_kind": args.payer_kind.value,
             "clean": not any(f.severity.value == "error" for f in findings),
             "findings": [
-                {"code": f.code, "severity": f.severity.value, "lines": f.lines, "message": f.message, "fix": f.fix}
+                {
+                    "code": f.code,
+                    "severity": f.severity.value,
+                    "lines": f.lines,
+                    "message": f.message,
+                    "fix": f.fix,
+                }
                 for f in findings
             ],
         },
@@ -209,11 +240,53 @@ def validate_codes(ctx: ToolContext, args: CodesToValidate) -> ToolResult:
 
 def code_tools(ctx: ToolContext) -> list[BaseTool]:
     return [
-        chat_tool(ctx, name="lookup_code", description="What a CPT/HCPCS or ICD-10-CM code is, with billing traits.", args_schema=CodeRef, run=lookup_code),
-        chat_tool(ctx, name="ncci_check", description="Whether two procedure codes form an NCCI pair and if a modifier can unbundle them.", args_schema=CodePair, run=ncci_check),
-        chat_tool(ctx, name="mue_check", description="The NCCI MUE: most units of a code per day.", args_schema=CodeRef, run=mue_check),
-        chat_tool(ctx, name="modifier_info", description="What a modifier means and when it is used.", args_schema=ModifierRef, run=modifier_info),
-        chat_tool(ctx, name="search_diagnosis", description="ICD-10-CM codes for a condition described in words.", args_schema=DiagnosisSearch, run=search_diagnosis),
-        chat_tool(ctx, name="coverage_rule", description="LCD coverage for a test: covered diagnoses and frequency; optionally check diagnoses.", args_schema=CoverageQuestion, run=coverage_rule),
-        chat_tool(ctx, name="validate_codes", description="Run the claim checks (NCCI, MUE, laterality, necessity ...) on a set of codes.", args_schema=CodesToValidate, run=validate_codes),
+        chat_tool(
+            ctx,
+            name="lookup_code",
+            description="What a CPT/HCPCS or ICD-10-CM code is, with billing traits.",
+            args_schema=CodeRef,
+            run=lookup_code,
+        ),
+        chat_tool(
+            ctx,
+            name="ncci_check",
+            description="Whether two procedure codes form an NCCI pair and if a modifier can unbundle them.",
+            args_schema=CodePair,
+            run=ncci_check,
+        ),
+        chat_tool(
+            ctx,
+            name="mue_check",
+            description="The NCCI MUE: most units of a code per day.",
+            args_schema=CodeRef,
+            run=mue_check,
+        ),
+        chat_tool(
+            ctx,
+            name="modifier_info",
+            description="What a modifier means and when it is used.",
+            args_schema=ModifierRef,
+            run=modifier_info,
+        ),
+        chat_tool(
+            ctx,
+            name="search_diagnosis",
+            description="ICD-10-CM codes for a condition described in words.",
+            args_schema=DiagnosisSearch,
+            run=search_diagnosis,
+        ),
+        chat_tool(
+            ctx,
+            name="coverage_rule",
+            description="LCD coverage for a test: covered diagnoses and frequency; optionally check diagnoses.",
+            args_schema=CoverageQuestion,
+            run=coverage_rule,
+        ),
+        chat_tool(
+            ctx,
+            name="validate_codes",
+            description="Run the claim checks (NCCI, MUE, laterality, necessity ...) on a set of codes.",
+            args_schema=CodesToValidate,
+            run=validate_codes,
+        ),
     ]

@@ -71,7 +71,9 @@ class WorkflowStarter(Protocol):
 
     def available(self, workflow: str) -> bool: ...
 
-    def start(self, workflow: str, subject_id: str, *, practice_id: str, requested_by: str) -> ActionOutcome: ...
+    def start(
+        self, workflow: str, subject_id: str, *, practice_id: str, requested_by: str
+    ) -> ActionOutcome: ...
 
 
 class ReviewQueueView(Protocol):

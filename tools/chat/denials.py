@@ -64,7 +64,9 @@ def explain_code(ctx: ToolContext, args: ReasonCode) -> ToolResult:
     if _is_rarc(bare):
         found = rarc(bare, settings=ctx.settings)
         if found is None:
-            return ToolResult(tool="explain_code", status="not_found", message=f"RARC {bare} is not in the code list.")
+            return ToolResult(
+                tool="explain_code", status="not_found", message=f"RARC {bare} is not in the code list."
+            )
         return ToolResult(
             tool="explain_code",
             facts={"kind": "RARC", "code": found.code, "description": found.description},
@@ -72,7 +74,9 @@ def explain_code(ctx: ToolContext, args: ReasonCode) -> ToolResult:
         )
     found = carc(bare, settings=ctx.settings)
     if found is None:
-        return ToolResult(tool="explain_code", status="not_found", message=f"CARC {bare} is not in the code list.")
+        return ToolResult(
+            tool="explain_code", status="not_found", message=f"CARC {bare} is not in the code list."
+        )
     cause = root_cause(group or "CO", found.code, [])
     return ToolResult(
         tool="explain_code",
@@ -94,11 +98,15 @@ def _carc_text(ctx: ToolContext, code: str) -> str:
 
 
 def _denied_lines(outcomes: list[LineOutcome]) -> list[LineOutcome]:
-    return [o for o in outcomes if o.carc and o.status in ("denied", "reduced") and not _routine(o.group, o.carc)]
+    return [
+        o for o in outcomes if o.carc and o.status in ("denied", "reduced") and not _routine(o.group, o.carc)
+    ]
 
 
 def _latest_denied_claim(ctx: ToolContext, patient_id: str) -> tuple[Claim, list[LineOutcome]] | None:
-    claims = sorted(ctx.client().iter_claims(patient_id=patient_id), key=lambda c: c.date_of_service, reverse=True)
+    claims = sorted(
+        ctx.client().iter_claims(patient_id=patient_id), key=lambda c: c.date_of_service, reverse=True
+    )
     for claim in claims:
         if claim.status in DENIAL_STATUSES and ctx.caller.sees(claim.practice_id):
             denied = _denied_lines(ctx.client().get_claim_outcome(claim.id))
@@ -129,7 +137,9 @@ def explain_denial(ctx: ToolContext, args: DenialRef) -> ToolResult:
         claim, denied = found
         outcomes = denied
     else:
-        return ToolResult(tool="explain_denial", status="not_found", message="Tell me which claim or patient.")
+        return ToolResult(
+            tool="explain_denial", status="not_found", message="Tell me which claim or patient."
+        )
     codes = {line.line_number: line.code for line in claim.lines}
     charges = {line.line_number: line.charge for line in claim.lines}
     lines = []
@@ -216,7 +226,25 @@ def denial_summary(ctx: ToolContext, args: DenialPeriod) -> ToolResult:
 
 def denial_tools(ctx: ToolContext) -> list[BaseTool]:
     return [
-        chat_tool(ctx, name="explain_code", description="What a CARC or RARC adjustment code means and what to do about it.", args_schema=ReasonCode, run=explain_code),
-        chat_tool(ctx, name="explain_denial", description="Why a claim (or a patient's latest denied claim) was denied: codes, root cause, next steps.", args_schema=DenialRef, run=explain_denial),
-        chat_tool(ctx, name="denial_summary", description="Denials over recent days by reason, category and payer.", args_schema=DenialPeriod, run=denial_summary),
+        chat_tool(
+            ctx,
+            name="explain_code",
+            description="What a CARC or RARC adjustment code means and what to do about it.",
+            args_schema=ReasonCode,
+            run=explain_code,
+        ),
+        chat_tool(
+            ctx,
+            name="explain_denial",
+            description="Why a claim (or a patient's latest denied claim) was denied: codes, root cause, next steps.",
+            args_schema=DenialRef,
+            run=explain_denial,
+        ),
+        chat_tool(
+            ctx,
+            name="denial_summary",
+            description="Denials over recent days by reason, category and payer.",
+            args_schema=DenialPeriod,
+            run=denial_summary,
+        ),
     ]

@@ -13,13 +13,49 @@ from tools.chat.results import Source, ToolResult
 PASSAGES = 3
 _WORDS = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
-    "a an and are as at be by can do does for from how i in is it my of on or our the to we what when which who why will with".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "to",
+        "we",
+        "what",
+        "when",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+    ]
 )
 
 
 class PolicyQuestion(BaseModel):
     question: str = Field(description="what to look up in payer policies, in words")
-    payer_kind: str | None = Field(None, description="medicare, medicaid, commercial, medicare_advantage or vision")
+    payer_kind: str | None = Field(
+        None, description="medicare, medicaid, commercial, medicare_advantage or vision"
+    )
 
 
 def _terms(text: str) -> set[str]:

@@ -20,7 +20,9 @@ from tools.crystalpm import CrystalPMError
 class FeeQuestion(BaseModel):
     code: str = Field(description="CPT/HCPCS code")
     modifier: str = Field("", description="26, TC or empty for the global fee")
-    locality: str | None = Field(None, description="MAC locality '<mac>-<locality>'; the practice's when omitted")
+    locality: str | None = Field(
+        None, description="MAC locality '<mac>-<locality>'; the practice's when omitted"
+    )
     facility: bool = Field(False, description="facility rate (hospital, ASC) instead of the office rate")
     on: date | None = None
 
@@ -56,16 +58,22 @@ def medicare_fee(ctx: ToolContext, args: FeeQuestion) -> ToolResult:
         locality = (practice.medicare_locality if practice else "") or ctx.settings.medicare_locality
     if not locality:
         return ToolResult(
-            tool="medicare_fee", status="not_found", message="Which Medicare locality? Set FOVEA_MEDICARE_LOCALITY or name it."
+            tool="medicare_fee",
+            status="not_found",
+            message="Which Medicare locality? Set FOVEA_MEDICARE_LOCALITY or name it.",
         )
     on = args.on or ctx.today()
     try:
         amount = pfs.allowed(code, args.modifier, locality=locality, facility=args.facility, on=on)
     except ValueError:
-        return ToolResult(tool="medicare_fee", status="not_found", message=f"{locality} is not a Medicare locality I know.")
+        return ToolResult(
+            tool="medicare_fee", status="not_found", message=f"{locality} is not a Medicare locality I know."
+        )
     if amount is None:
         return ToolResult(
-            tool="medicare_fee", status="not_found", message=f"Medicare sets no physician fee for {code} in this release.",
+            tool="medicare_fee",
+            status="not_found",
+            message=f"Medicare sets no physician fee for {code} in this release.",
             facts={"code": code, "locality": locality},
         )
     name = next((loc.name for loc in pfs.localities(on) if loc.key == locality), "")
@@ -92,7 +100,9 @@ def contract_price(ctx: ToolContext, args: ContractQuestion) -> ToolResult:
         return ToolResult(tool="contract_price", status="not_found", message="I do not know that payer.")
     practice = _practice(ctx, args.practice_id)
     if practice is None:
-        return ToolResult(tool="contract_price", status="not_found", message="No practice of yours by that id.")
+        return ToolResult(
+            tool="contract_price", status="not_found", message="No practice of yours by that id."
+        )
     on = args.on or ctx.today()
     contracts = [c for c in ctx.client().iter_contracts(practice.id, payer_id=payer.id) if c.in_force(on)]
     if not contracts:
@@ -119,7 +129,9 @@ def contract_price(ctx: ToolContext, args: ContractQuestion) -> ToolResult:
             deductible_remaining=ZERO,
         )
     except PricingError as exc:
-        return ToolResult(tool="contract_price", status="not_found", message=f"The contract cannot price it: {exc}.")
+        return ToolResult(
+            tool="contract_price", status="not_found", message=f"The contract cannot price it: {exc}."
+        )
     line = priced.lines[0]
     return ToolResult(
         tool="contract_price",
@@ -141,6 +153,18 @@ def contract_price(ctx: ToolContext, args: ContractQuestion) -> ToolResult:
 
 def pricing_tools(ctx: ToolContext) -> list[BaseTool]:
     return [
-        chat_tool(ctx, name="medicare_fee", description="What Medicare allows for a code in a locality (physician fee schedule).", args_schema=FeeQuestion, run=medicare_fee),
-        chat_tool(ctx, name="contract_price", description="What a payer's contract should pay for a code, every step explained.", args_schema=ContractQuestion, run=contract_price),
+        chat_tool(
+            ctx,
+            name="medicare_fee",
+            description="What Medicare allows for a code in a locality (physician fee schedule).",
+            args_schema=FeeQuestion,
+            run=medicare_fee,
+        ),
+        chat_tool(
+            ctx,
+            name="contract_price",
+            description="What a payer's contract should pay for a code, every step explained.",
+            args_schema=ContractQuestion,
+            run=contract_price,
+        ),
     ]

@@ -6,8 +6,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 SourceKind = Literal[
-    "claim", "encounter", "note", "patient", "remittance", "policy", "carc", "rarc", "code", "ncci", "pfs",
-    "contract", "review", "payer", "rule",
+    "claim",
+    "encounter",
+    "note",
+    "patient",
+    "remittance",
+    "policy",
+    "carc",
+    "rarc",
+    "code",
+    "ncci",
+    "pfs",
+    "contract",
+    "review",
+    "payer",
+    "rule",
 ]
 
 

@@ -68,6 +68,17 @@ class TestEntry:
 
 
 @dataclass(frozen=True)
+class DxProcedure:
+    """A minor procedure billed per lid or per eye of the diagnosis it treats (epilation, debridement)."""
+
+    code: str
+    label: str
+    patterns: re.Pattern[str]
+    conditions: tuple[str, ...]
+    site: str  # lid | eye
+
+
+@dataclass(frozen=True)
 class Lexicon:
     conditions: tuple[Condition, ...]
     stages: dict[str, StageScale]
@@ -82,6 +93,7 @@ class Lexicon:
     plug_links: tuple[str, ...]
     fb_done: re.Pattern[str]
     fb_codes: dict[str, str]
+    dx_procedures: tuple[DxProcedure, ...]
     cues: dict[str, re.Pattern[str]]
     diabetes_control: dict[str, re.Pattern[str]]
     rx_drugs: re.Pattern[str]
@@ -162,6 +174,16 @@ def load_lexicon() -> Lexicon:
             "corneal": str(procedures["foreign_body"]["corneal_code"]),
             "conjunctival": str(procedures["foreign_body"]["conjunctival_code"]),
         },
+        dx_procedures=tuple(
+            DxProcedure(
+                code=str(entry["code"]),
+                label=entry["label"],
+                patterns=_union(entry["patterns"]),
+                conditions=tuple(entry["conditions"]),
+                site=entry["site"],
+            )
+            for entry in procedures["by_diagnosis"]
+        ),
         cues={name: _union(patterns) for name, patterns in services["cues"].items()},
         diabetes_control={name: _union(words) for name, words in drugs["diabetes_control"].items()},
         rx_drugs=_union(drugs["prescription_eye_drugs"]),
