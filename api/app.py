@@ -47,6 +47,7 @@ from api.worker import HandlerRegistry, WorkerPool, default_registry
 from api.workflows import WorkflowRuntime
 from billing.events import EventType
 from billing.settings import Settings
+from tools.crystalpm import NotSupported
 
 if TYPE_CHECKING:
     from api.contracts_runtime import ContractVarianceRuntime
@@ -73,10 +74,18 @@ def variance_after_posting(variance: "ContractVarianceRuntime", gate: FeatureGat
     """The remittance workflow's on_posted: start contract variance for the remittance unless contracts is off."""
 
     def start(remittance_id: str) -> None:
-        if gate.flags(Feature.CONTRACTS).enabled:
-            variance.start_variance(remittance_id)
-        else:
+        if not gate.flags(Feature.CONTRACTS).enabled:
             log.info("contract variance skipped: feature disabled", extra={"remittance_id": remittance_id})
+            return
+        try:
+            variance.start_variance(remittance_id)
+        except (
+            NotSupported
+        ):  # the files adapter keeps no contracts; other errors fail the event, to be retried
+            log.info(
+                "contract variance skipped: no contracts in Crystal PM",
+                extra={"remittance_id": remittance_id},
+            )
 
     return start
 

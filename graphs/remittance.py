@@ -52,7 +52,7 @@ from billing.tasks import Task
 from billing.x12_835 import parse_835
 from graphs.ports import AuditEntry, AuditSink, inputs_hash
 from knowledge.base import KnowledgeBase
-from tools.crystalpm import CrystalPM, CrystalPMError, NotFound
+from tools.crystalpm import CrystalPM, NotFound, NotSupported
 from tools.crystalpm.models import LineOutcome
 
 GRAPH = "remittance"
@@ -334,7 +334,7 @@ class RemittanceNodes:
         if key not in listed:
             try:
                 listed[key] = list(self.crystalpm.iter_contracts(claim.practice_id, payer_id=claim.payer_id))
-            except CrystalPMError:  # the files adapter holds no contracts: nothing to hold against
+            except NotSupported:  # the files adapter holds no contracts: nothing to hold against
                 listed[key] = []
         contract = contract_on(listed[key], claim.date_of_service)
         if contract is None or self.contracts is None:

@@ -57,6 +57,9 @@ class CodeFeatures:
     fallback_link: bool = False
     structured: bool = False  # the note has an assessment section (the coder reads a problem list)
     family: str = ""  # diagnosis: the condition's group; line: the code
+    # the strongest support, its own bucket: a staged/typed assessment item with its eye, a test stated as done
+    # today, a visit code with every element it needs; per payer class for lines whose modifier depends on it
+    support: str = ""
 
     def score(self) -> float:
         """The rule score: how explicit the evidence is, before calibration."""
@@ -77,7 +80,9 @@ class CodeFeatures:
         )
         detail = "sure" if certain and not self.fallback_link else "open"
         layout = "list" if self.structured else "prose"
+        finest = (f"{self.kind}|{self.basis}|{detail}|{self.family}|{self.support}",) if self.support else ()
         return (
+            *finest,
             f"{self.kind}|{self.basis}|{detail}|{self.family}",
             f"{self.kind}|{self.basis}|{detail}|{layout}",
             f"{self.kind}|{self.basis}|{detail}",
@@ -89,13 +94,27 @@ class CodeFeatures:
 def diagnosis_features(
     source: str, eye_basis: str, stage_basis: str, condition_id: str | None, group: str, structured: bool
 ) -> CodeFeatures:
+    # stated in the assessment with its eye and its stage or type: the strongest a diagnosis gets
+    stated = source == "assessment" and eye_basis == "explicit" and stage_basis == "explicit"
     return CodeFeatures(
-        "diagnosis", source, eye_basis, stage_basis, condition_id in OPEN_CONDITIONS, False, structured, group
+        "diagnosis",
+        source,
+        eye_basis,
+        stage_basis,
+        condition_id in OPEN_CONDITIONS,
+        False,
+        structured,
+        group,
+        "stated" if stated else "",
     )
 
 
-def line_features(kind: str, basis: str, code: str, fallback_link: bool, structured: bool) -> CodeFeatures:
-    return CodeFeatures(kind, basis, fallback_link=fallback_link, structured=structured, family=code)
+def line_features(
+    kind: str, basis: str, code: str, fallback_link: bool, structured: bool, support: str = ""
+) -> CodeFeatures:
+    return CodeFeatures(
+        kind, basis, fallback_link=fallback_link, structured=structured, family=code, support=support
+    )
 
 
 def wilson_lower(correct: float, total: float, z: float) -> float:

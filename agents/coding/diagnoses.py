@@ -427,8 +427,7 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     items = [
         c
         for c in note.clauses
-        if c.section == SectionKind.ASSESSMENT
-        and not (_with_plan(note, c) and is_plan_bullet(note.text, c))
+        if c.section == SectionKind.ASSESSMENT and not (_with_plan(note, c) and is_plan_bullet(note.text, c))
     ]
     if note.has(SectionKind.ASSESSMENT):
         return items, False

@@ -21,14 +21,14 @@ from agents.coding.schemas import (
     SuggestedLine,
 )
 from agents.coding.sections import ParsedNote, SectionKind, parse_note
-from agents.coding.services import FoundService, find_services
+from agents.coding.services import STATED_TODAY, FoundService, find_services
 from agents.coding.visit import VisitChoice, choose_visit, routine_diagnosis
 from agents.coding.vote import Vote, adopted_lines, line_key, take_vote
 from billing.findings import Finding, Severity
 from knowledge.base import KnowledgeBase
 from knowledge.codes.icd10 import icd10_billable, icd10_description
 
-ENGINE_VERSION = "offline-1.1"
+ENGINE_VERSION = "offline-1.2"
 # A near-identical note staff already approved: drafted as approved (no eval set carries votes to fit this on).
 ADOPTED_CONFIDENCE = 0.95
 MAX_NOTE_CHARS = 200_000
@@ -159,7 +159,7 @@ class OfflineCoder:
         drafts = [draft for draft, _ in lines]
         link_lines(drafts, linked, routine=visit.routine, vision_plan=request.payer_kind == "vision")
         vote = take_vote(request)
-        suggestion, features = self._assemble(note, visit, diagnoses, lines, vote)
+        suggestion, features = self._assemble(note, visit, diagnoses, lines, vote, request.payer_kind)
         if not diagnoses and services:
             suggestion.findings.append(
                 Finding(
@@ -220,6 +220,7 @@ class OfflineCoder:
         diagnoses: list[FoundDiagnosis],
         lines: list[tuple[DraftLine, FoundService | None]],
         vote: Vote,
+        payer_kind: str,
     ) -> tuple[CodeSuggestion, list[tuple[str, CodeFeatures]]]:
         calibrate = load_calibration()
         structured = note.has(SectionKind.ASSESSMENT)
@@ -248,11 +249,23 @@ class OfflineCoder:
         suggested_lines = []
         for draft, service in lines:
             if draft.kind == "visit":
-                found = line_features("visit", visit.family, draft.code, draft.fallback_link, structured)
+                found = line_features(
+                    "visit",
+                    visit.family,
+                    draft.code,
+                    draft.fallback_link,
+                    structured,
+                    _visit_support(visit, payer_kind),
+                )
                 spans, why = visit.evidence, visit.rationale
             else:
                 found = line_features(
-                    draft.kind, service.basis if service else "", draft.code, draft.fallback_link, structured
+                    draft.kind,
+                    service.basis if service else "",
+                    draft.code,
+                    draft.fallback_link,
+                    structured,
+                    _service_support(note, service, draft.kind, payer_kind),
                 )
                 spans, why = (service.evidence, service.rationale) if service else ([], "")
             features.append((draft.code, found))
@@ -322,6 +335,29 @@ class OfflineCoder:
                 ],
             }
         )
+
+
+def _payer_class(payer_kind: str) -> str:
+    return payer_kind if payer_kind in ("medicare", "medicare_advantage") else "other"
+
+
+def _visit_support(visit: VisitChoice, payer_kind: str) -> str:
+    """A visit code with every element it needs, per payer class (GY and the routine rule depend on it)."""
+    return f"complete-{_payer_class(payer_kind)}" if visit.complete or visit.family == "vision_plan" else ""
+
+
+def _service_support(note: ParsedNote, service: FoundService | None, kind: str, payer_kind: str) -> str:
+    """A test whose note line says it was done today; a refraction per payer class (its GY modifier)."""
+    if service is None:
+        return ""
+    if kind == "refraction":
+        return _payer_class(payer_kind)
+    if kind != "test" or service.basis != "today" or not service.evidence:
+        return ""
+    start, end = service.evidence[0]
+    line_end = note.text.find("\n", end)
+    line = note.text[note.text.rfind("\n", 0, start) + 1 : line_end if line_end != -1 else len(note.text)]
+    return "stated" if STATED_TODAY.search(line) else ""
 
 
 def _procedure_dx(service: FoundService, diagnoses: list[FoundDiagnosis]) -> tuple[str, ...]:

@@ -10,6 +10,10 @@ from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind
 
 _STRONG_TODAY = re.compile(r"(?<!not )\btoday\b|\bthis\s+(?:morning|afternoon|visit)\b", re.IGNORECASE)
+# a test's own line saying it was done today ("OCT mac (today)", "HVF performed", "[x] Fundus photos")
+STATED_TODAY = re.compile(
+    r"(?<!not )\btoday\b|\bperformed\b|\bobtained\b|\bacquired\b|\[[xX✓]\]", re.IGNORECASE
+)
 _GLAUCOMA_GROUPS = frozenset({"glaucoma", "optic_nerve"})
 _RETINA_GROUPS = frozenset({"amd", "diabetes", "retina_vascular", "macula", "hcq", "retina_other"})
 _SECOND_EYE = re.compile(

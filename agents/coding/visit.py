@@ -107,6 +107,7 @@ class VisitChoice:
     evidence: list[tuple[int, int]] = field(default_factory=list)
     rationale: str = ""
     mdm: dict[str, str] = field(default_factory=dict)
+    complete: bool = False  # every element the code needs is documented (its own confidence bucket)
 
 
 def is_established(request: CodingRequest, note: ParsedNote) -> bool:
@@ -226,7 +227,9 @@ def _high_stakes(note: ParsedNote) -> bool:
     text = " ".join(
         note.span(c) for c in note.clauses if c.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)
     )
-    return any(not _NOT_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) for m in _HIGH_STAKES.finditer(text))
+    return any(
+        not _NOT_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) for m in _HIGH_STAKES.finditer(text)
+    )
 
 
 def mdm(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> tuple[Level, dict[str, str]]:
@@ -306,6 +309,7 @@ def choose_visit(
             established,
             evidence[:4],
             "comprehensive exam: dilated fundus and the full set of exam elements",
+            complete=full and bool(keyword),
         )
     follow_up = _FOLLOW_UP.search(opening) and not _NEW_PROBLEM.search(opening)
     if follow_up:
@@ -314,8 +318,16 @@ def choose_visit(
         match = _FOLLOW_UP.search(opening)
         start = note.text.find(opening)
         span = [(start + match.start(), start + match.end())] if match and start >= 0 else []
+        levels = sorted((Level[v.upper()] for v in parts.values()), reverse=True)
         return VisitChoice(
-            code, "em", False, established, span, f"follow-up of a known problem, MDM {parts}", parts
+            code,
+            "em",
+            False,
+            established,
+            span,
+            f"follow-up of a known problem, MDM {parts}",
+            parts,
+            complete=levels[0] == levels[1] == level,  # two elements at exactly the level: not borderline
         )
     code = "92012" if established else "92002"
     return VisitChoice(

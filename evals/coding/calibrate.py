@@ -51,16 +51,26 @@ def _samples(path: Path, *, weight: float, unseen: bool) -> list[Sample]:
     ]
 
 
-def fit(unseen: list[Path], in_sample: list[Path], in_sample_weight: float, note: str) -> dict[str, Any]:
+def _weighted(spec: str, default: float) -> tuple[Path, float]:
+    """PATH or PATH:WEIGHT (an in-sample file's own weight)."""
+    path, _, weight = spec.rpartition(":")
+    try:
+        return Path(path), float(weight)
+    except ValueError:  # no weight given (or a colon inside the path)
+        return Path(spec), default
+
+
+def fit(unseen: list[Path], in_sample: list[str], in_sample_weight: float, note: str) -> dict[str, Any]:
+    weighted = [_weighted(spec, in_sample_weight) for spec in in_sample]
     samples = [s for p in unseen for s in _samples(p, weight=1.0, unseen=True)]
-    samples += [s for p in in_sample for s in _samples(p, weight=in_sample_weight, unseen=False)]
+    samples += [s for p, w in weighted for s in _samples(p, weight=w, unseen=False)]
     fallback = fit_calibration([(s.features.score(), s.correct) for s in samples if s.unseen])
     return {
         "fitted_on": note,
         "method": "Codes are bucketed by their calibration features (kind, evidence basis, whether eye/stage/type "
         "were explicit, problem list vs prose), fine to coarse; a code uses the first bucket with weighted "
-        "support >= 8. Out-of-sample codes weigh 1, in-sample (tuned-on) codes weigh "
-        f"{in_sample_weight}. A bucket's confidence is the one-sided 84% (z=1) Wilson lower bound of its weighted "
+        "support >= 8. Out-of-sample codes weigh 1, in-sample (tuned-on) codes weigh their file's weight "
+        "(sources.in_sample). A bucket's confidence is the one-sided 84% (z=1) Wilson lower bound of its weighted "
         "precision; it may reach the 0.9 auto-draft line only when that bound is >= 0.9 AND its out-of-sample "
         "precision is >= 0.99, else it is held at <= 0.89. Codes in no bucket use the rule-score isotonic map "
         "(scores/values), capped at 0.89. Refit: python -m evals.coding.calibrate (see --help). Never fit on "
@@ -68,8 +78,7 @@ def fit(unseen: list[Path], in_sample: list[Path], in_sample_weight: float, note
         "fitted": date.today().isoformat(),
         "sources": {
             "unseen": [str(p) for p in unseen],
-            "in_sample": [str(p) for p in in_sample],
-            "in_sample_weight": in_sample_weight,
+            "in_sample": {str(p): w for p, w in weighted},
         },
         "buckets": fit_buckets(samples),
         "scores": fallback["scores"],
@@ -89,7 +98,9 @@ def main() -> None:
     take.add_argument("out", type=Path)
     store = commands.add_parser("fit", help="fit the buckets and store them")
     store.add_argument("--unseen", type=Path, nargs="+", required=True)
-    store.add_argument("--in-sample", type=Path, nargs="*", default=[])
+    store.add_argument(
+        "--in-sample", nargs="*", default=[], help="PATH or PATH:WEIGHT (default weight below)"
+    )
     store.add_argument("--in-sample-weight", type=float, default=0.25)
     store.add_argument("--note", default="")
     store.add_argument("--out", type=Path, default=CALIBRATION_FILE)

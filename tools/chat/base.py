@@ -60,7 +60,8 @@ def chat_tool(
                     message="Crystal PM did not answer, so I could not look that up; try again in a moment.",
                 )
             except Exception as exc:  # a failing tool answers as such instead of ending the conversation
-                log.exception("chat tool failed", extra={"tool": name, "error_type": type(exc).__name__})
+                # No traceback: exception messages can quote record values (PHI).
+                log.error("chat tool failed", extra={"tool": name, "error_type": type(exc).__name__})
                 result = ToolResult(
                     tool=name, status="error", message="That look-up failed on our side; it has been logged."
                 )

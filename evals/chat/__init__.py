@@ -1,0 +1,1 @@
+"""The copilot chat eval: staff questions over a generated sandbox practice (`fovea eval chat`)."""
