@@ -3,12 +3,20 @@
 from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool
 
 from agents.prompts import Prompt, load_prompt
 
 ENGINE_NAME = "llm"
+# The model sees the latest turns only; each turn starts at a question, so tool calls stay with their results.
+RECENT_TURNS = 8
+
+
+def recent(messages: Sequence[AnyMessage], turns: int = RECENT_TURNS) -> list[AnyMessage]:
+    """The messages of the last `turns` questions (and everything after them)."""
+    starts = [index for index, message in enumerate(messages) if isinstance(message, HumanMessage)]
+    return list(messages[starts[-turns] :] if len(starts) > turns else messages)
 
 
 class LLMChatEngine:
@@ -22,7 +30,7 @@ class LLMChatEngine:
 
     def respond(self, messages: Sequence[AnyMessage], tools: Sequence[BaseTool]) -> AIMessage:
         bound = self.model.bind_tools(list(tools))
-        answer = bound.invoke([SystemMessage(self.prompt.text), *messages])
+        answer = bound.invoke([SystemMessage(self.prompt.text), *recent(messages)])
         if not isinstance(answer, AIMessage):
             raise TypeError("a tool-calling chat model must answer with an AIMessage")
         return answer

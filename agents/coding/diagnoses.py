@@ -315,7 +315,7 @@ def _dr_stage(text: str) -> str | None:
     return f"3{severity}{'1' if edema else '9'}"
 
 
-def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDiagnosis]:
+def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> list[FoundDiagnosis]:
     """E10/E11 combination codes from the assessment, plus Z79.4/Z79.84/Z79.85 for type 2."""
     dm = [m for m in mentions if m.condition.id == "diabetes" and _counts(m)]
     dr_index = [i for i, m in enumerate(mentions) if m.condition.id == "diabetic_retinopathy" and _counts(m)]
@@ -341,7 +341,7 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
                 code = f"{family}.{per_eye[eye]}{_EYE_CHAR[eye]}"
                 found.append(
                     FoundDiagnosis(
-                        code, mention.condition, evidence, mention.start, "assessment", "explicit", "explicit"
+                        code, mention.condition, evidence, mention.start, source, "explicit", "explicit"
                     )
                 )
             continue
@@ -353,9 +353,7 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
                 else f"{family}.319"
             )
             found.append(
-                FoundDiagnosis(
-                    code, mention.condition, evidence, mention.start, "assessment", "n/a", "default"
-                )
+                FoundDiagnosis(code, mention.condition, evidence, mention.start, source, "n/a", "default")
             )
             continue
         eye_char = "3" if eyes == BOTH else _EYE_CHAR[next(iter(eyes))] if eyes else "9"
@@ -365,7 +363,7 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
                 mention.condition,
                 evidence,
                 mention.start,
-                "assessment",
+                source,
                 "explicit" if eyes else "default",
                 "explicit",
             )
@@ -382,16 +380,14 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention]) -> list[FoundDia
                 mention.condition,
                 [(mention.start, mention.end)],
                 mention.start,
-                "assessment",
+                source,
                 "explicit" if eyes else "default",
                 "explicit",
             )
         )
     if not found and dm:
         condition = dm[0].condition
-        found.append(
-            FoundDiagnosis(f"{family}.9", condition, [(dm[0].start, dm[0].end)], first, "assessment")
-        )
+        found.append(FoundDiagnosis(f"{family}.9", condition, [(dm[0].start, dm[0].end)], first, source))
     if family == "E11":
         found += _control_codes(note, first)
     return found
@@ -486,7 +482,7 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
             found.append(
                 FoundDiagnosis(code, condition, [span], mention.start, source, eye_basis, stage_basis)
             )
-    found += _diabetes_codes(note, mentions)
+    found += _diabetes_codes(note, mentions, source)
     groups = {d.group for d in found}
     wide = [c for c in lexicon.conditions if c.note_wide and c.requires_group in groups]
     for condition, mention in _note_wide(note, wide):

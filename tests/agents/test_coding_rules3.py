@@ -48,7 +48,9 @@ def _lines(suggestion: CodeSuggestion) -> set[tuple[str, tuple[str, ...]]]:
         ("dry AMD early OD / intermediate OS - stable", {"H35.3111", "H35.3122"}),
     ],
 )
-def test_a_slash_between_eyes_separates_their_stages(coder: OfflineCoder, item: str, expected: set[str]) -> None:
+def test_a_slash_between_eyes_separates_their_stages(
+    coder: OfflineCoder, item: str, expected: set[str]
+) -> None:
     note = f"CC: 3 mo check. IOP 14/13. SLE quiet.\nIMP: 1. {item}\nP: cont latanoprost qhs OU. RTC 3 mo."
     assert expected <= _dx(coder.suggest(_request(note)))
 
@@ -62,7 +64,9 @@ def test_a_slash_between_eyes_separates_their_stages(coder: OfflineCoder, item: 
         ("keratoconus OU with no further progression", "H18.613"),
     ],
 )
-def test_keratoconus_stability_is_read_with_its_negations(coder: OfflineCoder, item: str, expected: str) -> None:
+def test_keratoconus_stability_is_read_with_its_negations(
+    coder: OfflineCoder, item: str, expected: str
+) -> None:
     note = f"KCN f/u. Topo today: Kmax stable.\nA: {item}\nP: RTC 6 mo."
     codes = _dx(coder.suggest(_request(note)))
     assert expected in codes and not {c for c in codes if c.startswith("H18.60")}

@@ -107,7 +107,7 @@ def followup_worklist(ctx: ToolContext, args: FollowUpQuestion) -> ToolResult:
             ClaimStatus.SUBMITTED: "no answer from the payer",
             ClaimStatus.ACCEPTED: "accepted but not paid",
             ClaimStatus.DENIED: "denied: appeal or correct",
-            ClaimStatus.PARTIALLY_PAID: "partly paid: check the underpayment",
+            ClaimStatus.PARTIALLY_PAID: "partly paid: work the unpaid lines",
             ClaimStatus.APPEALED: "appeal pending: ask for its status",
         }[claim.status]
         rows.append(
@@ -123,6 +123,9 @@ def followup_worklist(ctx: ToolContext, args: FollowUpQuestion) -> ToolResult:
                 - (ctx.today() - claim.date_of_service).days,
             }
         )
+    # A claim past its filing window cannot be corrected and resubmitted any more: counted, not listed.
+    closed = [row for row in rows if row["filing_days_left"] < 0]
+    rows = [row for row in rows if row["filing_days_left"] >= 0]
     # Bigger balances first; among equals, the claim nearest its filing deadline.
     rows.sort(key=lambda row: (-row["balance"], row["filing_days_left"]))
     chosen = rows[: args.limit]
@@ -133,6 +136,8 @@ def followup_worklist(ctx: ToolContext, args: FollowUpQuestion) -> ToolResult:
             "payer": payer.name if payer else None,
             "count": len(rows),
             "total": money_str(sum((row["balance"] for row in rows), ZERO)),
+            "past_window": len(closed),
+            "past_window_total": money_str(sum((row["balance"] for row in closed), ZERO)),
             "claims": [{**row, "balance": money_str(row["balance"])} for row in chosen],
         },
         sources=[Source(kind="claim", id=row["claim_id"]) for row in chosen],
