@@ -9,6 +9,7 @@ import typer
 
 from api.commands import (
     audit,
+    chat,
     coding,
     contracts,
     evals,
@@ -43,6 +44,8 @@ app.add_typer(worklists.app, name="worklist")
 app.add_typer(scrub.app, name="scrub")
 app.add_typer(train.app, name="train")
 app.add_typer(audit.app, name="audit")
+app.command("ask")(chat.ask)
+app.command("chat")(chat.chat)
 app.command("ingest")(ingest.ingest)
 app.command("run")(service.run)
 app.command("serve")(service.serve)

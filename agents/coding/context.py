@@ -72,8 +72,6 @@ class ContextReader:
         self._nlp = spacy.blank("en")
         self._context: Any = ConText(self._nlp, rules="default", prune_on_target_overlap=True)
         self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
-        # "resolved" closes only the finding just before it ("DES OS (Bell's palsy 2023 resolved)")
-        self._context.add([ConTextRule("resolved", "HISTORICAL", direction="BACKWARD", max_scope=3)])
         self._lock = threading.Lock()
 
     def assertions(self, text: str, spans: list[tuple[int, int]]) -> list[Assertion]:

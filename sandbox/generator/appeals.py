@@ -48,17 +48,18 @@ CLAIM_LEVEL_RULES = frozenset({"timely_filing", "eligibility"})
 # reviewers overturn; every day the appeal sits costs a little (stale records, missed windows).
 WEAK_RECORD_LOGIT = -2.5
 PAYER_LOGIT = {
-    MEDICARE: 0.6,
-    MEDICARE_ADVANTAGE: -0.6,
-    MEDICAID: -0.8,
-    "pay-evergreen": 0.6,
-    "pay-summit": -0.9,
-    VSP: -0.6,
-    EYEMED: -1.0,
+    MEDICARE: 0.8,
+    MEDICARE_ADVANTAGE: -0.8,
+    MEDICAID: -1.0,
+    "pay-evergreen": 0.8,
+    "pay-columbia": 0.3,
+    "pay-summit": -1.2,
+    VSP: -0.8,
+    EYEMED: -1.2,
 }
 PROMPT_DAYS = 14
-LOGIT_PER_LATE_DAY = -0.02
-NOISE_SD = 0.5
+LOGIT_PER_LATE_DAY = -0.03
+NOISE_SD = 0.4
 # Days from the remittance to the appeal: most within a month, some close to the payer's limit.
 FILING_DAYS = (5, 120, 12)
 DECISION_DAYS = (20, 60)
