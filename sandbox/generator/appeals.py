@@ -9,7 +9,7 @@ from billing.claims import ClaimStatus, ClaimStatusEvent
 from sandbox.dataset import Appeal
 from sandbox.generator.adjudication import AdjudicatedClaim, LineResult
 from sandbox.generator.claims import at
-from sandbox.generator.payers import MEDICAID, MEDICARE, MEDICARE_ADVANTAGE, VSP, EYEMED
+from sandbox.generator.payers import EYEMED, MEDICAID, MEDICARE, MEDICARE_ADVANTAGE, VSP
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,30 @@ APPEAL_POLICY: dict[str, AppealPolicy] = {
     "frequency_limit": AppealPolicy(
         0.85, 0.6, "Change in clinical status justified repeat testing; records attached"
     ),
-    "diagnosis_inconsistent": AppealPolicy(0.9, 0.55, "Covered diagnosis documented for the test; records attached"),
+    "diagnosis_inconsistent": AppealPolicy(
+        0.9, 0.55, "Covered diagnosis documented for the test; records attached"
+    ),
     "laterality_mismatch": AppealPolicy(0.9, 0.6, "Laterality documented in the exam note; records attached"),
-    "missing_prior_auth": AppealPolicy(0.9, 0.35, "Request for retro-authorization; urgent specialty lens need"),
-    "missing_modifier_25": AppealPolicy(0.9, 0.6, "Separately identifiable problem documented; note attached"),
-    "ncci_conflict": AppealPolicy(0.85, 0.5, "Distinct procedure on a separate site documented; note attached"),
+    "missing_prior_auth": AppealPolicy(
+        0.9, 0.35, "Request for retro-authorization; urgent specialty lens need"
+    ),
+    "missing_modifier_25": AppealPolicy(
+        0.9, 0.6, "Separately identifiable problem documented; note attached"
+    ),
+    "ncci_conflict": AppealPolicy(
+        0.85, 0.5, "Distinct procedure on a separate site documented; note attached"
+    ),
     "missing_modifier": AppealPolicy(0.9, 0.55, "Eye treated documented in the exam note; records attached"),
     "wrong_modifier": AppealPolicy(0.85, 0.5, "Test performed on both eyes as documented; records attached"),
-    "new_patient_rule": AppealPolicy(0.7, 0.35, "No professional service from this group in three years", False),
-    "routine_exam_medical_plan": AppealPolicy(0.4, 0.25, "Medical complaint documented as the reason for visit"),
-    "timely_filing": AppealPolicy(0.5, 0.15, "Proof of timely original submission (clearinghouse report)", False),
+    "new_patient_rule": AppealPolicy(
+        0.7, 0.35, "No professional service from this group in three years", False
+    ),
+    "routine_exam_medical_plan": AppealPolicy(
+        0.4, 0.25, "Medical complaint documented as the reason for visit"
+    ),
+    "timely_filing": AppealPolicy(
+        0.5, 0.15, "Proof of timely original submission (clearinghouse report)", False
+    ),
     "eligibility": AppealPolicy(0.4, 0.08, "Patient presented active card at visit", False),
 }
 # Whole-claim denials are appealed once, on the first line.
@@ -69,7 +83,9 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def win_probability(policy: AppealPolicy, *, documented: bool, payer_id: str, delay_days: int, noise: float) -> float:
+def win_probability(
+    policy: AppealPolicy, *, documented: bool, payer_id: str, delay_days: int, noise: float
+) -> float:
     logit = _logit(policy.win) + PAYER_LOGIT.get(payer_id, 0.0) + noise
     logit += LOGIT_PER_LATE_DAY * max(delay_days - PROMPT_DAYS, 0)
     if policy.record_matters and not documented:

@@ -14,6 +14,10 @@ EYE_EXAM = {True: "92004", False: "92014"}
 INTERMEDIATE_EXAM = {True: "92002", False: "92012"}
 VISION_S_CODE = {True: "S0620", False: "S0621"}
 EM = {True: {2: "99202", 3: "99203", 4: "99204"}, False: {2: "99212", 3: "99213", 4: "99214"}}
+# MDM element levels (2 straightforward .. 4 moderate); tests billed today never count as data.
+PROBLEM_LEVEL = {"self_limited": 2, "stable_chronic": 3, "acute": 3, "two_chronic": 4, "progressing": 4}
+RISK_LEVEL = {"none": 2, "otc": 3, "rx": 4, "surgery": 4}
+DATA_LEVEL = {"minimal": 2, "limited": 3, "moderate": 4}
 MINOR_PROCEDURES = frozenset({"65205", "65222", "68761"})
 ESTABLISHED_FOR_NEW = {
     "92004": "92014",
@@ -39,6 +43,14 @@ def is_new_patient(dos: date, prior_visits: list[date]) -> bool:
     return not any(cutoff <= seen < dos for seen in prior_visits)
 
 
+def mdm_level(visit: Visit) -> int:
+    """E/M level met by 2 of the 3 MDM elements: the middle of the three element levels."""
+    levels = sorted(
+        (PROBLEM_LEVEL[visit.problems], DATA_LEVEL[visit.data], RISK_LEVEL[visit.management])
+    )
+    return levels[1]
+
+
 def exam_code(visit: Visit, *, new: bool, vision_payer: str | None) -> str:
     if visit.benefit == "vision" and vision_payer == EYEMED:
         return VISION_S_CODE[new]
@@ -46,7 +58,7 @@ def exam_code(visit: Visit, *, new: bool, vision_payer: str | None) -> str:
         return EYE_EXAM[new]
     if visit.exam == "intermediate":
         return INTERMEDIATE_EXAM[new]
-    return EM[new][visit.em_level]
+    return EM[new][mdm_level(visit)]
 
 
 def code_visit(

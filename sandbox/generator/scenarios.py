@@ -146,7 +146,6 @@ def build_suspect(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="glaucoma_suspect",
         benefit="medical",
         exam="comprehensive" if annual else "em",
-        em_level=3,
         reason="Glaucoma suspect evaluation" if annual else "IOP check",
         appointment_type="medical" if annual else "follow_up",
         dx=dx,
@@ -237,7 +236,7 @@ def build_poag(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="poag",
         benefit="medical",
         exam="comprehensive" if kind == 0 else "em",
-        em_level=4 if kind in (1, 3) else 3,
+        management="rx",
         reason="Glaucoma follow-up",
         appointment_type="follow_up" if kind else "medical",
         dx=dx,
@@ -344,7 +343,6 @@ def build_diabetic(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="diabetic_eye",
         benefit="medical",
         exam="comprehensive" if annual else "em",
-        em_level=4,
         reason="Diabetic eye exam" if annual else "DME follow-up",
         appointment_type="medical" if annual else "follow_up",
         dx=dx,
@@ -397,7 +395,7 @@ def build_cataract(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="cataract",
         benefit="medical",
         exam="comprehensive" if first else "em",
-        em_level=4,
+        management="surgery" if not first else "none",
         reason="Blurry vision, glare" if first else "Cataract surgery planning",
         appointment_type="medical",
         dx=dx,
@@ -479,7 +477,7 @@ def build_amd(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="amd_wet" if wet else "amd_dry",
         benefit="medical",
         exam="comprehensive" if annual else "em",
-        em_level=4 if wet else 3,
+        management="otc",
         reason="AMD follow-up",
         appointment_type="follow_up",
         dx=dx,
@@ -526,7 +524,7 @@ def build_pvd(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="pvd",
         benefit="medical",
         exam="intermediate" if first else "em",
-        em_level=4 if first else 3,
+        problems="acute" if first else "self_limited",
         reason=f"New floaters {side}" if first else "PVD follow-up",
         appointment_type="urgent" if first else "follow_up",
         dx=[Dx(f"H43.81{case['eye']}", f"PVD {side}", f"posterior vitreous detachment, {side_long}")],
@@ -558,7 +556,7 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="dry_eye",
         benefit="medical",
         exam="em",
-        em_level=3,
+        management="otc",
         reason="Dry, gritty eyes",
         appointment_type="medical",
         dx=dx,
@@ -592,15 +590,14 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
             visit.dx.append(Dx("H01.00B", "bleph LUL/LLL", "blepharitis, left upper and lower lids"))
             visit.hpi.append("Also new complaint of crusty, itchy lids for 2 weeks.")
             visit.plan.insert(0, "Blepharitis: lid hygiene, azithromycin gel qhs x 4 wk")
-            visit.em_level = 4
+            visit.exam = "intermediate"
             visit.rationale = (
-                "Plugs per punctum with E-modifiers; separate blepharitis problem supports E/M-25."
+                "Plugs per punctum with E-modifiers; separate new blepharitis problem supports 92012-25."
             )
         else:
             visit.exam = "none"
             visit.rationale = "Plugs only: the decision for the minor procedure is included, no separate E/M."
     elif ctx.index >= 2:
-        visit.em_level = 2
         visit.hpi = ["Follow-up dry eye; comfort improved."]
         visit.deferred.append("consider restasis if symptoms return")
     return visit
@@ -633,7 +630,8 @@ def build_foreign_body(rng: random.Random, case: Case, ctx: VisitContext) -> Vis
         scenario="foreign_body",
         benefit="medical",
         exam="em",
-        em_level=3,
+        problems="acute",
+        management="rx",
         reason=f"Something in {side_long}" if first else "FB recheck",
         appointment_type="urgent" if first else "follow_up",
         dx=dx,
@@ -665,9 +663,9 @@ def build_foreign_body(rng: random.Random, case: Case, ctx: VisitContext) -> Vis
             visit.hpi.append("Separately c/o itchy watery eyes OU for 3 wks.")
             visit.findings.append(("Conj", "1+ papillae and mild chemosis OU"))
             visit.plan.insert(1, "Allergic conjunctivitis: olopatadine bid OU")
-            visit.em_level = 4
+            visit.exam = "intermediate"
             visit.rationale = (
-                "FB removal with eye modifier; separate allergic conjunctivitis supports E/M-25."
+                "FB removal with eye modifier; separate new allergic conjunctivitis supports 92012-25."
             )
         else:
             visit.exam = "none"
@@ -694,7 +692,6 @@ def build_red_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         scenario="red_eye",
         benefit="medical",
         exam="intermediate",
-        em_level=level,
         reason=f"Red eye {side}",
         appointment_type="urgent",
         dx=[Dx(code, f"{short} {side}", f"{long}, {side_long}")],
@@ -772,7 +769,8 @@ def build_keratoconus(rng: random.Random, case: Case, ctx: VisitContext) -> Visi
         scenario="keratoconus",
         benefit="medical",
         exam="em",
-        em_level=4,
+        problems="progressing" if case["course"] == "2" else "stable_chronic",
+        management="surgery" if case["course"] == "2" else "none",
         reason="Keratoconus follow-up",
         appointment_type="follow_up",
         dx=dx,
@@ -789,7 +787,10 @@ def build_keratoconus(rng: random.Random, case: Case, ctx: VisitContext) -> Visi
                 [dx[0].code],
             )
         ],
-        plan=["Monitor for progression; CXL referral if progressing", "RTC 6 mo"],
+        plan=[
+            "Progression documented: refer for CXL" if case["course"] == "2" else "Monitor for progression",
+            "RTC 6 mo",
+        ],
         rationale="Keratoconus monitored with topography (medical, not routine CL).",
     )
     if ctx.index == case["fit_visit"]:

@@ -6,6 +6,10 @@ from typing import Literal
 
 EYES = {1: ("OD", "right eye"), 2: ("OS", "left eye"), 3: ("OU", "both eyes")}
 ExamKind = Literal["comprehensive", "intermediate", "em", "none"]
+# MDM facts the note states (evals/datasets/README.md, "MDM"); the E/M level is derived from them.
+Problems = Literal["self_limited", "stable_chronic", "acute", "two_chronic", "progressing"]
+Management = Literal["none", "otc", "rx", "surgery"]
+Data = Literal["minimal", "limited", "moderate"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,9 @@ class Visit:
     reason: str
     appointment_type: str
     dx: list[Dx]
-    em_level: int = 3
+    problems: Problems = "stable_chronic"
+    management: Management = "none"
+    data: Data = "minimal"
     hpi: list[str] = field(default_factory=list)
     negations: list[str] = field(default_factory=list)
     family_history: str = ""

@@ -20,10 +20,13 @@ from evals.appeals import DatasetSource
 from knowledge.codes.adjustments import DenialCategory
 from sandbox.generator import generate_dataset
 
+# Big enough that the held-out latest 30% of decided appeals is a real sample, not a handful.
+PATIENTS = 2000
+
 
 @pytest.fixture(scope="module")
 def history() -> list[AppealCase]:
-    return appeal_history(DatasetSource(generate_dataset(7, 1000)))
+    return appeal_history(DatasetSource(generate_dataset(7, PATIENTS)))
 
 
 def test_history_reads_every_appeal_on_a_denied_line(history: list[AppealCase]) -> None:
@@ -43,9 +46,10 @@ def test_the_time_split_keeps_later_appeals_for_testing(history: list[AppealCase
 
 def test_the_model_beats_the_rules_baseline_on_the_held_out_appeals(history: list[AppealCase]) -> None:
     evaluation = evaluate(history)
-    assert evaluation.test_won > 0 and evaluation.test_won < evaluation.test_appeals
+    assert evaluation.test_appeals >= 60
+    assert min(evaluation.test_won, evaluation.test_appeals - evaluation.test_won) >= 15
     assert evaluation.model_auc is not None and evaluation.baseline_auc is not None
-    assert evaluation.model_auc > 0.5
+    assert evaluation.model_auc > 0.6
     assert evaluation.model_auc > evaluation.baseline_auc
 
 

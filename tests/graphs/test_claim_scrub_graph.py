@@ -20,6 +20,7 @@ from api.storage.audit import audit_entries
 from api.storage.db import create_db_engine, create_session_factory
 from api.storage.migrate import migrate_engine
 from api.workflows import ReviewItemDraft
+from billing.claims import ClaimStatus
 from billing.events import EventType, WebhookEvent
 from billing.findings import Severity
 from billing.settings import Settings
@@ -61,7 +62,8 @@ def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 def _pick(loader: FactsLoader, client: RestCrystalPM, kb: KnowledgeBase) -> tuple[ClaimFacts, ClaimFacts]:
-    """A clean claim (no errors, no warnings) and one with an error whose fix is a claim edit."""
+    """A clean claim (no errors, no warnings) and an open one (the sandbox refuses edits to a closed claim,
+    e.g. after a lost appeal) with an error whose fix is a claim edit."""
     clean = erroneous = None
     for claim in client.iter_claims():
         facts = loader.facts(claim)
@@ -70,7 +72,7 @@ def _pick(loader: FactsLoader, client: RestCrystalPM, kb: KnowledgeBase) -> tupl
         severities = {item.severity for item in findings}
         if clean is None and not severities & {Severity.ERROR, Severity.WARNING}:
             clean = facts
-        if erroneous is None and Severity.ERROR in severities:
+        if erroneous is None and claim.status != ClaimStatus.CLOSED and Severity.ERROR in severities:
             fixes = propose_fixes(claim_input, findings, kb, facts)
             if any(fix.edit.op in CLAIM_EDIT_OPS for fix in fixes):
                 erroneous = facts
