@@ -173,12 +173,14 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
 @dataclass(frozen=True)
 class Sample:
     """One suggested code of a calibration run: its features, whether the gold had it, and the sample's weight
-    (out-of-sample notes count fully, notes the rules were tuned on count little)."""
+    (out-of-sample notes count fully, notes the rules were tuned on count little). `hand` marks a hand-written
+    note: only those can prove a bucket, because generated notes share the generator's phrasing."""
 
     features: CodeFeatures
     correct: bool
     weight: float = 1.0
     unseen: bool = True
+    hand: bool = False
 
 
 def fit_buckets(
@@ -190,33 +192,52 @@ def fit_buckets(
     cap: float = 0.995,
 ) -> dict[str, dict[str, Any]]:
     """Each bucket's confidence is the Wilson lower bound (one-sided 84% at z=1) of its weighted precision.
-    A bucket may reach the auto-draft line only when that bound is >= 0.9 AND its out-of-sample precision is
-    >= `gate`; otherwise it stays below the line. Buckets with less weighted support than `min_support` are
-    left out, so their codes back off to a coarser bucket."""
+    A bucket may reach the auto-draft line only when its hand-written precision is >= `gate` with a Wilson
+    lower bound >= 0.9, AND its generated precision (if any) is >= `gate`; generated evidence alone never lifts
+    it. Visit codes earn it only in a bucket that names the code (an E/M level: with its complete support). Buckets with less
+    weighted support than `min_support`, or clean ones with less hand-written support, are left out, so their
+    codes back off to a coarser bucket."""
+    # per bucket, weighted: right, total; hand-written right, total; generated (not hand) right, total
     tallies: dict[str, list[float]] = {}
+    sharp: set[str] = set()
     for sample in samples:
-        for key in sample.features.buckets():
-            tally = tallies.setdefault(
-                key, [0.0, 0.0, 0.0, 0.0]
-            )  # right, total (weighted); unseen right, total
+        keys = sample.features.buckets()
+        # a visit code is sharp when its bucket names the code; an E/M level also needs its complete support
+        if sample.features.kind == "visit":
+            sharp.update(
+                keys[: len(keys) - 4]
+                if sample.features.basis != "em"
+                else keys[:1]
+                if sample.features.support
+                else ()
+            )
+        for key in keys:
+            tally = tallies.setdefault(key, [0.0] * 6)
             tally[0] += sample.weight * sample.correct
             tally[1] += sample.weight
-            if sample.unseen:
-                tally[2] += sample.correct
-                tally[3] += 1
+            offset = 2 if sample.hand else 4
+            tally[offset] += sample.weight * sample.correct if sample.hand else sample.correct
+            tally[offset + 1] += sample.weight if sample.hand else 1
     fitted: dict[str, dict[str, Any]] = {}
-    for key, (right, total, unseen_right, unseen_total) in sorted(tallies.items()):
-        if total < min_support:
+    for key, (right, total, hand_right, hand_total, gen_right, gen_total) in sorted(tallies.items()):
+        # too little evidence, or clean but too few hand-written codes to decide: codes back off to a coarser
+        # bucket (a bucket with misses stays, so its misses cannot hide in a cleaner parent)
+        if total < min_support or (hand_total < min_support and right / total >= gate):
             continue
         lower = wilson_lower(right, total, z)
-        unseen_precision = unseen_right / unseen_total if unseen_total else 0.0
-        earned = lower >= AUTO_DRAFT and unseen_total > 0 and unseen_precision >= gate
+        hand_lower = wilson_lower(hand_right, hand_total, z)
+        hand_precision = hand_right / hand_total if hand_total else 0.0
+        gen_precision = gen_right / gen_total if gen_total else 1.0
+        visit_ok = not key.startswith("visit") or key in sharp
+        earned = visit_ok and hand_precision >= gate and hand_lower >= AUTO_DRAFT and gen_precision >= gate
         fitted[key] = {
-            "confidence": round(min(lower, cap) if earned else min(lower, BELOW_AUTO_DRAFT), 4),
+            "confidence": round(min(hand_lower, cap) if earned else min(lower, BELOW_AUTO_DRAFT), 4),
             "support": round(total, 2),
             "precision": round(right / total, 4),
-            "unseen": int(unseen_total),
-            "unseen_precision": round(unseen_precision, 4),
+            "hand": round(hand_total, 2),
+            "hand_precision": round(hand_precision, 4),
+            "generated": int(gen_total),
+            "generated_precision": round(gen_precision, 4),
         }
     return fitted
 

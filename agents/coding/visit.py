@@ -37,7 +37,20 @@ _FOLLOW_UP = re.compile(
     r"\bf/u\b|follow[- ]?up|\bfollowed\b|re-?check|\bck\b|\bcheck\b|\breturns?\b|monitoring|\binterval\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
     r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
-    r"|problem[- ](?:oriented|focused)",
+    r"|problem[- ](?:oriented|focused)|surgery\s+planning|pre-?op(?:erative)?\s+(?:visit|consult|evaluation)",
+    _I,
+)
+# On a minor-procedure day, a separate problem the patient brings up now is a new problem (intermediate exam).
+_SEPARATE_NEW = re.compile(
+    r"\bnew\s+(?:complaint|c/o|floaters|problem|onset|symptoms?)|\b(?:also|separately)\s+(?:c/o|complain\w*)"
+    r"|\bmentioned\b",
+    _I,
+)
+# A decision for surgery (AMA: elective major surgery) is moderate risk, unless only contingent ("if ...").
+_SURGERY_DECISION = re.compile(
+    r"\b(?:refer(?:ral|red)?|schedul\w*|proceed(?:ing)?)\s+(?:\w+\s+){0,3}(?:for\s+|with\s+)?(?:\w+\s+)?"
+    r"(?:CXL|cross-?linking|surgery|phaco\w*|trab\w*|vitrectomy)\b(?![^.;\n]{0,20}\bif\b)"
+    r"|\bplan\s+(?:for\s+)?(?:CE/IOL|CE\b|phaco\w*|cataract\s+(?:surgery|extraction))",
     _I,
 )
 _NEW_PROBLEM = re.compile(
@@ -63,8 +76,10 @@ _HIGH_STAKES = re.compile(
     _I,
 )
 _NOT_BEFORE = re.compile(r"\b(?:no|not|without|w/o|non)[- ]?\s*(?:\w+\s+)?$", _I)
+_SENSORIMOTOR = re.compile(r"\bsensorimotor\s+(?:exam\w*|evaluation|testing)\b", _I)
 _ROUTINE_ASSESSED = re.compile(r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b", _I)
-_NEGATED_CUE = re.compile(r"\b(?:no|not|without|w/o)\s*$", _I)
+# "No progression", "monitor for progression" or "if worse" is a negation or contingency, not progression.
+_CONTINGENT_CUE = re.compile(r"\b(?:no|not|without|w/o|for|if|of|watch|monitor\w*|signs?|prn)\s*$", _I)
 _HISTORIAN = re.compile(
     r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
     r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)"
@@ -181,8 +196,13 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
         groups.setdefault(condition.group, []).append(diagnosis)
     chronic = [g for g in groups.values() if any(d.condition and d.condition.chronic for d in g)]
     assessed = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT)
+    plan = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.PLAN)
     progressing = bool(chronic) and (
-        any(not _NEGATED_CUE.search(assessed[: m.start()][-12:]) for m in _PROGRESSION.finditer(assessed))
+        any(
+            not _CONTINGENT_CUE.search(text[: m.start()][-16:])
+            for text in (assessed, plan)
+            for m in _PROGRESSION.finditer(text)
+        )
         or any(d.condition and "unstable" in d.condition.id for g in chronic for d in g)
     )
     if progressing or len(chronic) >= 2:
@@ -218,6 +238,11 @@ def _risk(note: ParsedNote) -> Level:
         if not re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
             return Level.MODERATE
     if re.search(r"\bcont(?:inue)?\s+(?:current\s+|both\s+)?(?:gtts|drops|meds)\b", note.text, _I):
+        return Level.MODERATE
+    plan = " ".join(
+        note.span(c) for c in note.clauses if c.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)
+    )
+    if _SURGERY_DECISION.search(plan):
         return Level.MODERATE
     return Level.LOW if lexicon.otc_products.search(note.text) else Level.MINIMAL
 
@@ -290,7 +315,12 @@ def choose_visit(
         )
     opening = _opening(note)
     dilated = _dilated_both(note, elements)
-    full = bool(elements["fields"] and elements["motility"])
+    # the comprehensive elements: confrontation fields and motility, or (when fields are not gradable, as in a
+    # young child) a full sensorimotor evaluation with the anterior segment and acuity
+    full = bool(elements["motility"]) and bool(
+        elements["fields"]
+        or (_SENSORIMOTOR.search(note.text) and elements["slit_lamp"] and elements["acuity"])
+    )
     keyword = _COMPREHENSIVE_WORDS.search(opening) or _COMPREHENSIVE_WORDS.search(note.text[:400])
     comprehensive = dilated and (full or bool(keyword))
     if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
@@ -312,6 +342,11 @@ def choose_visit(
             complete=full and bool(keyword),
         )
     follow_up = _FOLLOW_UP.search(opening) and not _NEW_PROBLEM.search(opening)
+    if assessed is not diagnoses and assessed:
+        # a minor-procedure day: the separate problem decides, a known chronic one checked (E/M) or a new one
+        follow_up = not _SEPARATE_NEW.search(note.text) and all(
+            d.condition is not None and d.condition.chronic for d in assessed
+        )
     if follow_up:
         level, parts = mdm(assessed, note)
         code = em_code(level, established)

@@ -3,6 +3,7 @@
 import argparse
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -44,9 +45,9 @@ def _record(row_id: str, kind: str, code: str, found: CodeFeatures, correct: boo
     return {"id": row_id, "kind": kind, "code": code, "features": asdict(found), "correct": correct}
 
 
-def _samples(path: Path, *, weight: float, unseen: bool) -> list[Sample]:
+def _samples(path: Path, *, weight: float, unseen: bool, hand: bool = False) -> list[Sample]:
     return [
-        Sample(CodeFeatures(**record["features"]), bool(record["correct"]), weight, unseen)
+        Sample(CodeFeatures(**record["features"]), bool(record["correct"]), weight, unseen, hand)
         for record in map(json.loads, path.read_text(encoding="utf-8").splitlines())
     ]
 
@@ -60,32 +61,42 @@ def _weighted(spec: str, default: float) -> tuple[Path, float]:
         return Path(spec), default
 
 
-def fit(unseen: list[Path], in_sample: list[str], in_sample_weight: float, note: str) -> dict[str, Any]:
+def fit(
+    unseen: list[Path], in_sample: list[str], in_sample_weight: float, note: str, hand: Sequence[str] = ()
+) -> dict[str, Any]:
+    """`unseen` and `in_sample` are generated notes; `hand` are hand-written gold sets (PATH:WEIGHT), the only
+    evidence that can lift a bucket to the auto-draft line."""
     weighted = [_weighted(spec, in_sample_weight) for spec in in_sample]
+    handwritten = [_weighted(spec, 1.0) for spec in hand]
     samples = [s for p in unseen for s in _samples(p, weight=1.0, unseen=True)]
     samples += [s for p, w in weighted for s in _samples(p, weight=w, unseen=False)]
+    samples += [s for p, w in handwritten for s in _samples(p, weight=w, unseen=False, hand=True)]
     fallback = fit_calibration([(s.features.score(), s.correct) for s in samples if s.unseen])
     return {
         "fitted_on": note,
         "method": "Codes are bucketed by their calibration features (kind, evidence basis, whether eye/stage/type "
         "were explicit, problem list vs prose), fine to coarse; a code uses the first bucket with weighted "
-        "support >= 8. Out-of-sample codes weigh 1, in-sample (tuned-on) codes weigh their file's weight "
-        "(sources.in_sample). A bucket's confidence is the one-sided 84% (z=1) Wilson lower bound of its weighted "
-        "precision; it may reach the 0.9 auto-draft line only when that bound is >= 0.9 AND its out-of-sample "
-        "precision is >= 0.99, else it is held at <= 0.89. Codes in no bucket use the rule-score isotonic map "
+        "support >= 8. Generated codes weigh 1 (in-sample generated files their own weight), hand-written codes "
+        "their file's weight (sources.hand). A bucket may reach the 0.9 auto-draft line only when its "
+        "hand-written precision is >= 0.99 with a one-sided 84% (z=1) Wilson lower bound >= 0.9 (its confidence) "
+        "AND its generated precision is >= 0.99; generated evidence alone never lifts a bucket, and visit codes "
+        "earn it only in their sharpest bucket (code + complete support). Otherwise the bucket's confidence is the "
+        "Wilson lower bound of all its weighted evidence, held at <= 0.89. Codes in no bucket use the rule-score isotonic map "
         "(scores/values), capped at 0.89. Refit: python -m evals.coding.calibrate (see --help). Never fit on "
         "holdout rows.",
         "fitted": date.today().isoformat(),
         "sources": {
             "unseen": [str(p) for p in unseen],
             "in_sample": {str(p): w for p, w in weighted},
+            "hand": {str(p): w for p, w in handwritten},
         },
         "buckets": fit_buckets(samples),
         "scores": fallback["scores"],
         "values": fallback["values"],
         "samples": {
             "unseen": sum(s.unseen for s in samples),
-            "in_sample": sum(not s.unseen for s in samples),
+            "in_sample": sum(not s.unseen and not s.hand for s in samples),
+            "hand": sum(s.hand for s in samples),
         },
     }
 
@@ -99,6 +110,9 @@ def main() -> None:
     store = commands.add_parser("fit", help="fit the buckets and store them")
     store.add_argument("--unseen", type=Path, nargs="+", required=True)
     store.add_argument(
+        "--hand", nargs="*", default=[], help="hand-written sets, PATH or PATH:WEIGHT (default 1)"
+    )
+    store.add_argument(
         "--in-sample", nargs="*", default=[], help="PATH or PATH:WEIGHT (default weight below)"
     )
     store.add_argument("--in-sample-weight", type=float, default=0.25)
@@ -110,7 +124,7 @@ def main() -> None:
         args.out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         print(f"{len(records)} codes, {sum(r['correct'] for r in records)} right -> {args.out}")
     else:
-        fitted = fit(args.unseen, args.in_sample, args.in_sample_weight, args.note)
+        fitted = fit(args.unseen, args.in_sample, args.in_sample_weight, args.note, args.hand)
         header = "# Confidence calibration of the offline coder (evals/coding/calibrate.py, agents/coding/confidence.py).\n"
         args.out.write_text(header + yaml.safe_dump(fitted, sort_keys=False, width=110), encoding="utf-8")
         print(f"{len(fitted['buckets'])} buckets -> {args.out}")

@@ -45,9 +45,7 @@ def is_new_patient(dos: date, prior_visits: list[date]) -> bool:
 
 def mdm_level(visit: Visit) -> int:
     """E/M level met by 2 of the 3 MDM elements: the middle of the three element levels."""
-    levels = sorted(
-        (PROBLEM_LEVEL[visit.problems], DATA_LEVEL[visit.data], RISK_LEVEL[visit.management])
-    )
+    levels = sorted((PROBLEM_LEVEL[visit.problems], DATA_LEVEL[visit.data], RISK_LEVEL[visit.management]))
     return levels[1]
 
 

@@ -274,7 +274,7 @@ def build_poag(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         visit.services.append(
             Service("92133", "OCT RNFL", "OCT of the optic nerve", "no progression vs baseline", codes)
         )
-        visit.rationale = "Glaucoma drug management (moderate MDM) with RNFL OCT."
+        visit.rationale = "Stable glaucoma on Rx drops (low MDM) with RNFL OCT, which is not data."
     else:
         visit.deferred.append(
             rng.choice(("VF not repeated today", "OCT next visit", "gonio deferred to annual"))
@@ -282,6 +282,7 @@ def build_poag(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         if kind in (1, 3):
             visit.plan.insert(0, "IOP above target OD; add brimonidine bid OD")
             visit.meds.append("brimonidine bid OD")
+            visit.problems = "progressing"
         visit.rationale = "Glaucoma follow-up E/M; tests mentioned are not done today."
     return visit
 
@@ -555,9 +556,9 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
     visit = Visit(
         scenario="dry_eye",
         benefit="medical",
-        exam="em",
+        exam="intermediate" if ctx.index == 0 else "em",
         management="otc",
-        reason="Dry, gritty eyes",
+        reason="Dry, gritty eyes" if ctx.index == 0 else "Dry eye follow-up",
         appointment_type="medical",
         dx=dx,
         hpi=["Burning and grittiness, worse with screens."],
@@ -565,7 +566,7 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         va=acuity(rng, "good"),
         findings=[("Cornea", f"1-2+ inferior SPK {side}, TBUT 4 s, Schirmer 6 mm")],
         plan=["PF artificial tears qid OU", "Warm compresses bid"],
-        rationale="Dry eye E/M.",
+        rationale="New dry eye problem: intermediate exam." if ctx.index == 0 else "Dry eye follow-up E/M.",
     )
     plug_day = case["plugs"] and ctx.index == 1
     if plug_day:
@@ -597,7 +598,7 @@ def build_dry_eye(rng: random.Random, case: Case, ctx: VisitContext) -> Visit:
         else:
             visit.exam = "none"
             visit.rationale = "Plugs only: the decision for the minor procedure is included, no separate E/M."
-    elif ctx.index >= 2:
+    elif ctx.index >= 1:
         visit.hpi = ["Follow-up dry eye; comfort improved."]
         visit.deferred.append("consider restasis if symptoms return")
     return visit

@@ -100,16 +100,19 @@ def _features(basis: str) -> CodeFeatures:
     return CodeFeatures("visit", basis, family="92014")
 
 
-def test_a_bucket_earns_auto_draft_only_with_clean_unseen_precision_and_support() -> None:
-    clean = [Sample(_features("comprehensive"), True)] * 40
-    one_miss = [Sample(_features("em"), True)] * 39 + [Sample(_features("em"), False)]
-    thin = [Sample(_features("intermediate"), True)] * 9
+def test_a_bucket_earns_auto_draft_only_with_clean_hand_written_precision_and_support() -> None:
+    def hand(basis: str, correct: bool) -> Sample:
+        return Sample(_features(basis), correct, 1.0, unseen=False, hand=True)
+
+    clean = [hand("comprehensive", True)] * 40
+    one_miss = [hand("em", True)] * 39 + [hand("em", False)]
+    thin = [hand("intermediate", True)] * 9 + [hand("intermediate", False)]
     fitted = fit_buckets(clean + one_miss + thin)
-    assert fitted["visit|comprehensive"]["confidence"] >= AUTO_DRAFT
-    assert fitted["visit|em"]["confidence"] < AUTO_DRAFT  # 0.975 seen out of sample is not 0.99
-    assert fitted["visit|intermediate"]["confidence"] < AUTO_DRAFT  # nine right answers are not proof
-    tuned_only = [Sample(_features("comprehensive"), True, 0.25, unseen=False)] * 400
-    assert fit_buckets(tuned_only)["visit"]["confidence"] < AUTO_DRAFT  # in-sample codes alone never earn it
+    assert fitted["visit|comprehensive|sure|92014"]["confidence"] >= AUTO_DRAFT
+    assert fitted["visit|em|sure|92014"]["confidence"] < AUTO_DRAFT  # 0.975 hand-written is not 0.99
+    assert fitted["visit|intermediate|sure|92014"]["confidence"] < AUTO_DRAFT  # nine of ten is not proof
+    generated_only = [Sample(_features("comprehensive"), True)] * 400
+    assert all(b["confidence"] < AUTO_DRAFT for b in fit_buckets(generated_only).values())
 
 
 def test_wilson_bound_is_below_the_point_estimate() -> None:
