@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     files_outbox_dir: Path | None = Field(None, description="work items for staff; default <data_dir>/outbox")
     files_practice_id: str = Field("practice", description="the practice the files adapter serves")
     files_after_import: Literal["move", "leave"] = Field(
-        "move", description="move imported files to <inbox>/imported (failed ones to <inbox>/failed), or leave them"
+        "move",
+        description="move imported files to <inbox>/imported (failed ones to <inbox>/failed), or leave them",
     )
     files_poll_seconds: float = 10.0
 
