@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from typing import Any, Literal
+from typing import Any
 
 from chromadb.api import ClientAPI
 from langgraph.graph.state import CompiledStateGraph
@@ -32,6 +32,7 @@ from agents.coding.schemas import (
 )
 from agents.tracing import tracing_scope
 from api.features import ShadowComparer
+from api.graph_runs import ReviewNotPending, RunState, apply_decision, run_state, thread_config
 from api.storage.audit import AuditLog
 from api.storage.checkpoints import make_checkpointer
 from api.storage.feedback import FeedbackLog
@@ -61,12 +62,6 @@ from knowledge.vectorstore import (
 from tools.crystalpm import CrystalPM, NotFound, make_crystalpm
 
 log = logging.getLogger("fovea.charge_coding")
-
-RunState = Literal["not_started", "pending_review", "interrupted", "done"]
-
-
-class ReviewNotPending(Exception):
-    """The thread has no review waiting: never started, already decided, or finished."""
 
 
 class ChromaCodingRetriever:
@@ -201,25 +196,15 @@ class ChargeCodingRuntime:
 
     @staticmethod
     def _config(thread_id: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": thread_id}}
+        return thread_config(thread_id)
 
     @staticmethod
     def _status(graph: CompiledStateGraph, thread_id: str) -> RunStatus:
-        snapshot = graph.get_state(ChargeCodingRuntime._config(thread_id))
-        values = snapshot.values or {}
-        pending = [item.value for task in snapshot.tasks for item in task.interrupts]
-        if not values and not snapshot.next:
-            state: RunState = "not_started"
-        elif pending:
-            state = "pending_review"
-        elif snapshot.next:
-            state = "interrupted"
-        else:
-            state = "done"
+        state, pending, values, next_nodes = run_state(graph, thread_id)
         return RunStatus(
             thread_id=thread_id,
             state=state,
-            next=list(snapshot.next),
+            next=next_nodes,
             review=pending[0] if pending else None,
             charge_id=values.get("charge_id"),
             decision=values.get("decision"),
@@ -342,16 +327,7 @@ class ChargeCodingRuntime:
         """
         resume_with = ReviewDecision.model_validate(decision).model_dump(mode="json")
         with self._graph(thread_id) as graph:
-            status = self._status(graph, thread_id)
-            if status.state == "interrupted":
-                graph.invoke(None, self._config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state == "pending_review":
-                graph.invoke(Command(resume=resume_with), self._config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state != "done":
-                raise ReviewNotPending(f"{thread_id} cannot take a decision (it is {status.state})")
-            return status
+            return apply_decision(graph, thread_id, resume_with, lambda: self._status(graph, thread_id))
 
     def diff(self, payload: dict[str, Any], decision: str, edited: dict[str, Any] | None) -> dict[str, Any]:
         """How the decision changes the suggested codes (api.reviews.SuggestionDiffer)."""

@@ -10,16 +10,16 @@ Intake items are their own workflow (`contract_intake`) because Admins as well a
 import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.contracts.engines import make_term_extractor
 from agents.contracts.schemas import IntakeRequest, TermExtractor
 from agents.variance.schemas import VarianceOptions
+from api.graph_runs import RunState, apply_decision, run_state, thread_config
 from api.storage.audit import AuditLog
 from api.storage.checkpoints import make_checkpointer
 from api.storage.contracts import ContractStorage
@@ -35,12 +35,6 @@ from graphs.contract_variance import (
     variance_thread_id,
 )
 from tools.crystalpm import CrystalPM, make_crystalpm
-
-RunState = Literal["not_started", "pending_review", "interrupted", "done"]
-
-
-class ReviewNotPending(Exception):
-    """The thread has no review waiting: never started, already decided, or finished."""
 
 
 class RunStatus(BaseModel):
@@ -89,20 +83,10 @@ class _Runtime:
 
     @staticmethod
     def _config(thread_id: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": thread_id}}
+        return thread_config(thread_id)
 
     def _status(self, graph: CompiledStateGraph, thread_id: str) -> RunStatus:
-        snapshot = graph.get_state(self._config(thread_id))
-        values = snapshot.values or {}
-        pending = [item.value for task in snapshot.tasks for item in task.interrupts]
-        if not values and not snapshot.next:
-            state: RunState = "not_started"
-        elif pending:
-            state = "pending_review"
-        elif snapshot.next:
-            state = "interrupted"
-        else:
-            state = "done"
+        state, pending, values, _ = run_state(graph, thread_id)
         return RunStatus(
             thread_id=thread_id, state=state, review=pending[0] if pending else None, values=values
         )
@@ -131,16 +115,7 @@ class _Runtime:
         """The review queue's decision, applied once; after a crash it finishes what the decision started."""
         resume_with = Decision.model_validate(decision).model_dump(mode="json")
         with self._graph(thread_id) as graph:
-            status = self._status(graph, thread_id)
-            if status.state == "interrupted":
-                graph.invoke(None, self._config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state == "pending_review":
-                graph.invoke(Command(resume=resume_with), self._config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state != "done":
-                raise ReviewNotPending(f"{thread_id} cannot take a decision (it is {status.state})")
-            return status
+            return apply_decision(graph, thread_id, resume_with, lambda: self._status(graph, thread_id))
 
 
 class ContractIntakeRuntime(_Runtime):

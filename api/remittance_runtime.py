@@ -21,7 +21,6 @@ from typing import Any, Literal
 from chromadb.api import ClientAPI
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +29,7 @@ from agents.appeals.render import render_pdf, render_text
 from agents.denials.appeal_model import AppealScorer, load_appeal_scorer
 from agents.denials.schemas import DenialTriage
 from agents.tracing import tracing_scope
+from api.graph_runs import ReviewNotPending, RunState, apply_decision, run_state, thread_config
 from api.storage.audit import AuditLog
 from api.storage.checkpoints import make_checkpointer
 from api.storage.contracts import ContractStorage
@@ -50,11 +50,6 @@ log = logging.getLogger("fovea.remittance")
 
 WORKFLOW = "remittance"
 UPLOAD_PREFIX = "upl-"
-RunState = Literal["not_started", "pending_review", "interrupted", "done"]
-
-
-class ReviewNotPending(Exception):
-    """The thread has no review waiting: never started, already decided, or finished."""
 
 
 class UnknownAppeal(LookupError):
@@ -128,7 +123,7 @@ class AppealDraftView(BaseModel):
 
 
 def _config(thread_id: str, practice_id: str = "") -> dict[str, Any]:
-    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+    config = thread_config(thread_id)
     if practice_id:
         config["metadata"] = {"workflow": WORKFLOW, "practice_id": practice_id}
     return config
@@ -254,19 +249,9 @@ class RemittanceRuntime:
 
     @staticmethod
     def _status(graph: CompiledStateGraph, thread_id: str) -> RunStatus:
-        snapshot = graph.get_state(_config(thread_id))
-        values = snapshot.values or {}
-        pending = [item.value for task in snapshot.tasks for item in task.interrupts]
-        if not values and not snapshot.next:
-            state: RunState = "not_started"
-        elif pending:
-            state = "pending_review"
-        elif snapshot.next:
-            state = "interrupted"
-        else:
-            state = "done"
+        state, pending, _, next_nodes = run_state(graph, thread_id)
         return RunStatus(
-            thread_id=thread_id, state=state, next=list(snapshot.next), review=pending[0] if pending else None
+            thread_id=thread_id, state=state, next=next_nodes, review=pending[0] if pending else None
         )
 
     def status(self, thread_id: str) -> RunStatus:
@@ -346,16 +331,7 @@ class RemittanceRuntime:
         """The review queue's decision, applied; after a crash it finishes what the decision started."""
         resume_with = RemittanceDecision.model_validate(decision).model_dump(mode="json")
         with self._graph(thread_id) as graph:
-            status = self._status(graph, thread_id)
-            if status.state == "interrupted":
-                graph.invoke(None, _config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state == "pending_review":
-                graph.invoke(Command(resume=resume_with), _config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state != "done":
-                raise ReviewNotPending(f"{thread_id} cannot take a decision (it is {status.state})")
-            return status
+            return apply_decision(graph, thread_id, resume_with, lambda: self._status(graph, thread_id))
 
     # Read models
 

@@ -12,16 +12,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.risk.schemas import RiskScorer
 from agents.risk.store import load_risk_scorer
 from agents.scrub.facts import ClaimFacts
+from api.graph_runs import RunState, apply_decision, run_state, thread_config
 from api.storage.audit import AuditBatch, AuditLog
 from api.storage.checkpoints import make_checkpointer
 from api.storage.feedback import FeedbackLog
@@ -36,13 +36,8 @@ from tools.crystalpm import CrystalPM, NotFound, make_crystalpm
 
 log = logging.getLogger("fovea.claim_scrub")
 
-RunState = Literal["not_started", "pending_review", "interrupted", "done"]
 # A scan appends the audit records of this many passed claims in one transaction.
 SCAN_AUDIT_CLAIMS = 25
-
-
-class ReviewNotPending(Exception):
-    """The thread has no review waiting: never started, or stopped somewhere a decision cannot go."""
 
 
 class ScrubStatus(BaseModel):
@@ -126,20 +121,10 @@ class ClaimScrubRuntime:
 
     @staticmethod
     def _config(thread_id: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": thread_id}}
+        return thread_config(thread_id)
 
     def _status(self, graph: CompiledStateGraph, thread_id: str) -> ScrubStatus:
-        snapshot = graph.get_state(self._config(thread_id))
-        values = snapshot.values or {}
-        pending = [item.value for task in snapshot.tasks for item in task.interrupts]
-        if not values and not snapshot.next:
-            state: RunState = "not_started"
-        elif pending:
-            state = "pending_review"
-        elif snapshot.next:
-            state = "interrupted"
-        else:
-            state = "done"
+        state, pending, values, _ = run_state(graph, thread_id)
         return ScrubStatus(
             thread_id=thread_id,
             state=state,
@@ -275,13 +260,4 @@ class ClaimScrubRuntime:
         """Apply the queue's decision; after a crash finish what it started; a finished run is left alone."""
         resume_with = ScrubDecision.model_validate(decision).model_dump(mode="json")
         with self._graph(thread_id) as graph:
-            status = self._status(graph, thread_id)
-            if status.state == "interrupted":
-                graph.invoke(None, self._config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state == "pending_review":
-                graph.invoke(Command(resume=resume_with), self._config(thread_id))
-                status = self._status(graph, thread_id)
-            if status.state != "done":
-                raise ReviewNotPending(f"{thread_id} cannot take a decision (it is {status.state})")
-            return status
+            return apply_decision(graph, thread_id, resume_with, lambda: self._status(graph, thread_id))
