@@ -76,7 +76,11 @@ _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
         frozenset({"RLL", "LLL"}),
     ),
     (
-        re.compile(r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b", _FLAGS),
+        re.compile(
+            r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b"
+            r"|\beach\s+of\s+the\s+(?:4|four)\s+(?:puncta|lids)\b|\b(?:4|four)\s+puncta\b",
+            _FLAGS,
+        ),
         frozenset(LIDS),
     ),
 )

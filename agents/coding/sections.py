@@ -49,7 +49,8 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
         SectionKind.HISTORY,
     ),
     (
-        r"Objective|Exam(?:ination)?|Base\s+Eye\s+Exam|Slit\s+Lamp(?:\s+and\s+Fundus\s+Exam)?",
+        r"Objective|Exam(?:ination)?|Base\s+Eye\s+Exam|Slit\s+Lamp(?:\s+and\s+Fundus\s+Exam)?"
+        r"|Pre-?(?:procedure|op(?:erative)?)(?:\s+exam)?",
         SectionKind.EXAM,
     ),
     (
@@ -57,21 +58,36 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
         SectionKind.TESTS,
     ),
     (
-        r"A/P|A\s*&\s*P|(?:Assessment|Impressions?)(?:\s*(?:and|&|/)\s*Plan)?|Imp|Dx|Diagnos[ie]s"
+        r"A/P|A\s*&\s*P|(?:Assessment|Impressions?|Imp)(?:\s*(?:and|&|/)\s*Plan)?|Dx|Diagnos[ie]s"
         r"|Problems?(?:\s+list)?|Indications?",
         SectionKind.ASSESSMENT,
     ),
     (r"Plan|Recommendations?|Orders?", SectionKind.PLAN),
     (r"Proc(?:edure)?s?(?:\s+(?:visit|note|performed))?", SectionKind.PROCEDURE),
 )
+# EHR exports also put a header alone on its line, without a colon ("Assessment & Plan", "Slit Lamp (OD | OS)").
+_BARE_HEADERS: tuple[tuple[str, SectionKind], ...] = (
+    (r"Medical\s+(?:Hx|History)|Ocular\s+(?:Hx|History)|Family\s+(?:Hx|History)", SectionKind.HISTORY),
+    (
+        r"Entrance\s+(?:Testing|Tests)|Visual\s+Acuit(?:y|ies)|Tonometry|Pupils|Refraction|Slit\s+Lamp(?:\s+Exam)?"
+        r"|(?:Dilated\s+)?Fundus(?:\s+Exam)?|Posterior\s+Segment|Anterior\s+Segment|External|Findings",
+        SectionKind.EXAM,
+    ),
+    (r"(?:Special|Ancillary|Diagnostic)\s+Test(?:ing|s)", SectionKind.TESTS),
+)
 _HEADER = re.compile(
     r"(?:(?:^|\n)[ \t]*(?P<short>[SOAP])[ \t]*:)"
     r"|(?:(?:(?:^|\n)[ \t]*|(?<=\S)[ \t]{2,}|(?<=\S\.)[ \t])(?P<long>"
     + "|".join(f"(?:{p})" for p, _ in _LONG_HEADERS)
-    + r")[ \t]*:)",
+    + r")[ \t]*:)"
+    + r"|(?:(?:^|\n)[ \t]*(?P<bare>"
+    + "|".join(f"(?:{p})" for p, _ in (*_LONG_HEADERS, *_BARE_HEADERS))
+    + r")(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*:?[ \t]*(?=\n))",
     re.IGNORECASE,
 )
-_LONG_KINDS = tuple((re.compile(rf"^(?:{p})$", re.IGNORECASE), kind) for p, kind in _LONG_HEADERS)
+_LONG_KINDS = tuple(
+    (re.compile(rf"^(?:{p})$", re.IGNORECASE), kind) for p, kind in (*_LONG_HEADERS, *_BARE_HEADERS)
+)
 
 # Clause boundaries: line breaks, semicolons, sentence ends, and inline list numbers ("... OU 2. MGD ...").
 # Titles and common abbreviations ("Mr.", "Dr.", "vs.") end with a period but not a sentence.
@@ -94,7 +110,7 @@ _PLAN_BULLET = re.compile(r"[ \t]*[-•*·]")
 def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
     if match.group("short"):
         return _SHORT_HEADERS[match.group("short").upper()], match.group("short")
-    header = match.group("long")
+    header = match.group("long") or match.group("bare")
     for pattern, kind in _LONG_KINDS:
         if pattern.match(header.strip()):
             return kind, header
@@ -161,9 +177,14 @@ class ParsedNote:
 # An unchecked template box ("[ ] DFE performed") records something NOT done: its item is blanked (same
 # length, so offsets still index the note) before anything reads the note.
 _UNCHECKED = re.compile(r"\[ ?\][^\[\n]*?(?=[ \t]{2,}|\[|\n|$)")
+# A grid cell whose box follows its label ("RUL [ ]   RLL [x]"): the label is what is left unchecked.
+_UNCHECKED_AFTER_LABEL = re.compile(
+    r"(?:(?<=\n)|(?<=^)|(?<=[ \t]{2}))[ \t]*[^\[\]\n:]{1,25}?[ \t]*\[ ?\](?=[ \t]{2,}|\n|$)"
+)
 
 
 def mask_unchecked(note: str) -> str:
+    note = _UNCHECKED_AFTER_LABEL.sub(lambda m: " " * len(m.group()), note)
     return _UNCHECKED.sub(lambda m: " " * len(m.group()), note)
 
 

@@ -22,7 +22,7 @@ _SECOND_EYE = re.compile(
 )
 
 
-_LIST_ITEM = re.compile(r"[ \t]*(?:\[[xX✓]\]|[-•*]|\d{1,2}[.)])")
+_LIST_ITEM = re.compile(r"[ \t]*(?:\[[xX✓]\]|[-•*]|\d{1,2}[.)])|[^\n]*\[[xX✓]\]")
 
 
 @dataclass

@@ -29,7 +29,7 @@ _UNDILATED = re.compile(r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|no
 _ONE_EYE_DILATION = re.compile(r"\bDFE\s+(?:OD|OS)\b(?!\s*(?:\+|and|&|/)\s*O[DS])", _I)
 _COMPREHENSIVE_WORDS = re.compile(
     r"\bannual\b|\byearly\b|\broutine\b|comprehensive|complete\s+exam|full\s+exam|\bbaseline\b|\bscreening\b"
-    r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|\bdiabet|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
+    r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
     r"|first\s+eye\s+exam",
     _I,
 )
@@ -64,8 +64,15 @@ _NO_EXAM = re.compile(
     _I,
 )
 _PROGRESSION = re.compile(
-    r"progress|worse|worsening|unstable|above\s+target|not\s+at\s+target|uncontrolled|increas|side\s+effect"
+    r"progress|worse|worsening|unstable|above\s+target|not\s+at\s+target|uncontrolled|increas"
     r"|exacerbat|intoleran|new\s+defect",
+    _I,
+)
+# AMA: a side effect raises the problem only when the treatment needs attention (switched, stopped, added to).
+_SIDE_EFFECT = re.compile(r"side[- ]?effects?|adverse\s+(?:effect|reaction)", _I)
+_TREATMENT_CHANGE = re.compile(
+    r"\b(?:switch\w*|stop\w*|d/c\b|discontinu\w*|chang(?:e|ed|ing)\s+(?:to|from)|replac\w*|substitut\w*"
+    r"|hold\w*|add\w*|start\w*|reduc\w*|lower\w*\s+(?:the\s+)?dose)",
     _I,
 )
 # High MDM (AMA table): a threat to bodily function (vision) and a decision about urgent or emergency surgery.
@@ -203,6 +210,7 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
             for text in (assessed, plan)
             for m in _PROGRESSION.finditer(text)
         )
+        or _side_effect_treated(note)
         or any(d.condition and "unstable" in d.condition.id for g in chronic for d in g)
     )
     if progressing or len(chronic) >= 2:
@@ -213,6 +221,19 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
     if len(groups) - len(minor) >= 1 or len(minor) >= 2:
         return Level.LOW
     return Level.MINIMAL
+
+
+def _side_effect_treated(note: ParsedNote) -> bool:
+    """A side effect named in the assessment or plan, in a sentence that changes the treatment."""
+    for sentence in note.sentences:
+        if sentence.section not in (SectionKind.ASSESSMENT, SectionKind.PLAN):
+            continue
+        text = note.span(sentence)
+        if any(
+            not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text)
+        ) and _TREATMENT_CHANGE.search(text):
+            return True
+    return False
 
 
 def _data(note: ParsedNote) -> Level:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "evals" / "datasets" / "coding_dev.jsonl"
 TUNE2 = REPO / "evals" / "datasets" / "coding_tune2.jsonl"  # second tuning set, same rules
+TUNE3 = REPO / "evals" / "datasets" / "coding_tune3.jsonl"  # third set: tune3 rows and check3 rows
 README = REPO / "evals" / "datasets" / "README.md"
 
 FAMILIES = (
@@ -143,6 +144,11 @@ class Tune2Note(GoldNote):
     split: Literal["tune2"]
 
 
+class Tune3Note(GoldNote):
+    id: str = Field(pattern=r"^t3-\d{3}$")
+    split: Literal["tune3", "check3"]
+
+
 def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNote]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [model.model_validate_json(line) for line in lines if line.strip()]
@@ -150,12 +156,13 @@ def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNo
 
 ROWS = _load()
 TUNE2_ROWS = _load(TUNE2, Tune2Note)
+TUNE3_ROWS = _load(TUNE3, Tune3Note)
 
 
-@pytest.fixture(params=["dev", "tune2"])
+@pytest.fixture(params=["dev", "tune2", "tune3"])
 def rows(request: pytest.FixtureRequest) -> list[GoldNote]:
-    """Each coding-rule test runs on the dev gold set and on the second tuning set."""
-    return ROWS if request.param == "dev" else TUNE2_ROWS
+    """Each coding-rule test runs on the dev gold set and on the other two hand-written sets."""
+    return {"dev": ROWS, "tune2": TUNE2_ROWS, "tune3": TUNE3_ROWS}[request.param]
 
 
 @cache
@@ -356,22 +363,31 @@ def test_dataset_file_is_plain_jsonl() -> None:
         assert isinstance(json.loads(line), dict), number
 
 
-def test_tune2_set_is_separate_from_the_dev_set() -> None:
-    # The second tuning set judges the coder on notes it was never tuned on: no shared ids or notes.
-    assert len(TUNE2_ROWS) >= 80
-    ids = [row.id for row in TUNE2_ROWS]
-    assert len(ids) == len(set(ids))
-    notes = {row.note for row in TUNE2_ROWS}
-    assert len(notes) == len(TUNE2_ROWS), "two tune2 rows share a note"
-    assert not notes & {row.note for row in ROWS}
-    assert not set(ids) & {row.id for row in ROWS}
-    assert {row.family for row in TUNE2_ROWS} == set(FAMILIES)
-    styles = Counter(row.style for row in TUNE2_ROWS)
-    assert min(styles.values()) >= len(TUNE2_ROWS) // 5, styles
-    assert {trap for row in TUNE2_ROWS for trap in row.traps} <= TRAPS
-
-
 def test_tune2_file_is_plain_jsonl_and_documented() -> None:
     for number, line in enumerate(TUNE2.read_text(encoding="utf-8").splitlines(), 1):
         assert isinstance(json.loads(line), dict), number
     assert "coding_tune2.jsonl" in README.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("other", ["tune2", "tune3"])
+def test_other_sets_are_separate_from_the_dev_set(other: str) -> None:
+    # Each extra set judges the coder on notes it was not tuned on: no shared ids or notes with any other set.
+    extra = TUNE2_ROWS if other == "tune2" else TUNE3_ROWS
+    rest = [*ROWS, *(TUNE3_ROWS if other == "tune2" else TUNE2_ROWS)]
+    assert len(extra) >= 80
+    ids = [row.id for row in extra]
+    assert len(ids) == len(set(ids))
+    notes = {row.note for row in extra}
+    assert len(notes) == len(extra), f"two {other} rows share a note"
+    assert not notes & {row.note for row in rest}
+    assert not set(ids) & {row.id for row in rest}
+    assert {row.family for row in extra} == set(FAMILIES)
+    styles = Counter(row.style for row in extra)
+    assert min(styles.values()) >= len(extra) // 5, styles
+    assert {trap for row in extra for trap in row.traps} <= TRAPS
+
+
+def test_tune3_keeps_a_check_split() -> None:
+    splits = Counter(row.split for row in TUNE3_ROWS)
+    assert splits["check3"] >= 25 and splits["tune3"] >= 80, splits
+    assert "coding_tune3.jsonl" in README.read_text(encoding="utf-8")
