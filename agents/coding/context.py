@@ -72,6 +72,10 @@ class ContextReader:
         self._nlp = spacy.blank("en")
         self._context: Any = ConText(self._nlp, rules="default", prune_on_target_overlap=True)
         self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
+        # "PVD OD - r/o tear: none found": a backward negation stops at the rule-out it answers
+        for rule in self._context.rules:
+            if rule.category == "NEGATED_EXISTENCE" and rule.direction == "BACKWARD":
+                rule.terminated_by = {*(rule.terminated_by or ()), "POSSIBLE_EXISTENCE"}
         self._lock = threading.Lock()
 
     def assertions(self, text: str, spans: list[tuple[int, int]]) -> list[Assertion]:

@@ -43,11 +43,13 @@ _NEGATED_DRUG = re.compile(
 _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
 # Without an assessment header, a sentence that states the clinician's impression names the diagnosis; the
 # reason for referral ("sent for a glaucoma evaluation") does not.
+# Narrative notes state the assessment in a sentence: the explicit ones first, then the softer readings.
 _IMPRESSION = re.compile(
-    r"\b(?:my\s+|our\s+|the\s+)?(?:impression|assessment|diagnosis)\s+(?:is|was)\b|\bconsistent\s+with\b"
+    r"\b(?:my\s+|our\s+|the\s+)?(?:impression|assessment|diagnosis)\s+(?:is|was|today\s+is)\b"
     r"|\bI\s+(?:believe|think|diagnosed)\b|\bdiagnosed\s+(?:with|as)\b",
     re.IGNORECASE,
 )
+_SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
 _NUMBERED_LINE = re.compile(r"[ \t]*\d{1,2}[.)][ \t]+\S")
 _CONTROL_CODES = (("insulin", "Z79.4"), ("oral", "Z79.84"), ("injectable", "Z79.85"))
 
@@ -242,19 +244,40 @@ def _render_lid(template: str, chars: list[str]) -> list[str]:
     return codes
 
 
+# A foreign body named without its site ("FB R eye") takes the site the exam gives it.
+_FB_OBJECT = r"(?:\bFB\b|foreign\s+body|fragment|debris|particle|speck|chip)"
+_FB_IN_CONJUNCTIVA = re.compile(
+    _FB_OBJECT + r"[^.\n]{0,60}?\b(?:conj\w*|tarsal|fornix|fornices|bulbar|palpebral)\b", re.IGNORECASE
+)
+_FB_IN_CORNEA = re.compile(
+    _FB_OBJECT + r"[^.\n]{0,40}?\b(?:on|in|of|into)\s+(?:the\s+)?(?:\w+\s+){0,2}(?:cornea|K)\b"
+    r"|\b(?:corneal|K)\s+(?:FB|foreign\s+body)|rust\s+ring",
+    re.IGNORECASE,
+)
+
+
+def _site_of_foreign_body(note: ParsedNote) -> str:
+    if _FB_IN_CONJUNCTIVA.search(note.text) and not _FB_IN_CORNEA.search(note.text):
+        return "conjunctival"
+    return "corneal"
+
+
 def _codes_for(
     note: ParsedNote, mentions: list[_Mention], index: int, lexicon: Lexicon
 ) -> list[tuple[str, str, str]]:
     """(code, eye basis, stage basis) for one mention of a coded condition."""
     mention = mentions[index]
     condition = mention.condition
+    templates = condition.codes
+    if condition.id == "foreign_body" and _site_of_foreign_body(note) == "conjunctival":
+        templates = tuple(t.replace("T15.0", "T15.1") for t in templates)
     scale = lexicon.stages.get(condition.stage) if condition.stage else None
     reading = _reading(note, mentions, index, scale.level if scale else _no_stage)
     start, end = _scope(mentions, index)
     scope = note.text[start:end]
     encounter = "D" if _SUBSEQUENT.search(scope) else "A"
     out: list[tuple[str, str, str]] = []
-    for template in condition.codes:
+    for template in templates:
         stage_basis = "n/a"
         if "{lid}" in template:
             lids = lids_in(scope) or lids_in(note.text[mention.start : mention.clause.end])
@@ -437,6 +460,7 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
         return numbered, False
     sentences = [c for c in note.sentences if c.section in FALLBACK_SECTIONS]
     stated = [c for c in sentences if _IMPRESSION.search(note.span(c))]
+    stated += [c for c in sentences if c not in stated and _SOFT_IMPRESSION.search(note.span(c))]
     return stated + [c for c in sentences if c not in stated], True
 
 
@@ -510,6 +534,9 @@ def _merged(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
             other.code[:-1] == diagnosis.code[:-1] and other.code[-1] == "3" for other in merged
         ):
             merged.remove(diagnosis)
+    # "FB" said again after "conj FB OS" is the same foreign body, not a second one of unknown site
+    if any(d.condition and d.condition.id in ("corneal_fb", "conjunctival_fb") for d in merged):
+        merged = [d for d in merged if not (d.condition and d.condition.id == "foreign_body")]
     return merged
 
 

@@ -22,12 +22,18 @@ _EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     ),
     (re.compile(r"\bright\s+and\s+left\b|\bleft\s+and\s+right\b", _FLAGS), BOTH),
     (
-        re.compile(r"\bOD\b|\bright(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bR\.E\.", _FLAGS),
+        re.compile(
+            r"\bOD\b|\bright(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bR\.E\.|\b(?:R|rt)\.?\s+eye\b",
+            _FLAGS,
+        ),
         frozenset({RIGHT}),
     ),
     (re.compile(r"\bRE\b"), frozenset({RIGHT})),
     (
-        re.compile(r"\bOS\b|\bleft(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bL\.E\.", _FLAGS),
+        re.compile(
+            r"\bOS\b|\bleft(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bL\.E\.|\b(?:L|lt)\.?\s+eye\b",
+            _FLAGS,
+        ),
         frozenset({LEFT}),
     ),
     (re.compile(r"\bLE\b"), frozenset({LEFT})),

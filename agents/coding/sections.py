@@ -82,7 +82,9 @@ _HEADER = re.compile(
     + r")[ \t]*:)"
     + r"|(?:(?:^|\n)[ \t]*(?P<bare>"
     + "|".join(f"(?:{p})" for p, _ in (*_LONG_HEADERS, *_BARE_HEADERS))
-    + r")(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*:?[ \t]*(?=\n))",
+    + r")(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*:?[ \t]*(?=\n))"
+    # problem-oriented notes: "PROBLEM 2 - PRIMARY OPEN-ANGLE GLAUCOMA OU": the rest of the line is assessed
+    + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])",
     re.IGNORECASE,
 )
 _LONG_KINDS = tuple(
@@ -110,6 +112,8 @@ _PLAN_BULLET = re.compile(r"[ \t]*[-•*·]")
 def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
     if match.group("short"):
         return _SHORT_HEADERS[match.group("short").upper()], match.group("short")
+    if match.group("problem"):
+        return SectionKind.ASSESSMENT, match.group("problem")
     header = match.group("long") or match.group("bare")
     for pattern, kind in _LONG_KINDS:
         if pattern.match(header.strip()):

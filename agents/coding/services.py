@@ -208,6 +208,11 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
         if not (code.startswith(("T15.0", "T15.1")) and code.endswith("A")):
             continue
         site = "corneal" if code.startswith("T15.0") else "conjunctival"
+        # the variant: an embedded conjunctival FB (65210), a corneal one taken off without the slit lamp (65220)
+        if site == "conjunctival" and lexicon.fb_embedded.search(note.text):
+            site = "conjunctival_embedded"
+        elif site == "corneal" and lexicon.fb_no_slit_lamp.search(note.text):
+            site = "corneal_no_slit_lamp"
         eye = {"1": "right", "2": "left"}.get(code[5])
         modifiers = [EYE_MODIFIER[eye]] if eye else []
         if any(s.code == lexicon.fb_codes[site] and s.modifiers == modifiers for s in found):
@@ -219,7 +224,7 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
                 [*diagnosis.evidence[:1], removal],
                 (),
                 modifiers,
-                rationale=f"{site} foreign body removed",
+                rationale=f"{site.replace('_', ' ')} foreign body removed",
                 dx_codes=(code,),
             )
         )

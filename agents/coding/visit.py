@@ -194,6 +194,23 @@ def _opening(note: ParsedNote) -> str:
     return note.span(note.sentences[0]) if note.sentences else ""
 
 
+# "last examined in 2024 for a routine exam", "Hx: last exam 3/25 routine": an earlier visit, not today's
+_EARLIER_VISIT = re.compile(
+    r"\blast\s+(?:exam\w*|seen|visit|eye\s+exam)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b"
+    r"|\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d])",
+    _I,
+)
+
+
+def _comprehensive_words_today(note: ParsedNote) -> bool:
+    """A comprehensive-visit word in the note's opening lines, not in a sentence about an earlier visit."""
+    return any(
+        _COMPREHENSIVE_WORDS.search(note.span(s)) and not _EARLIER_VISIT.search(note.span(s))
+        for s in note.sentences
+        if s.start < 400
+    )
+
+
 def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
     groups: dict[str, list[FoundDiagnosis]] = {}
     for diagnosis in diagnoses:
@@ -342,7 +359,9 @@ def choose_visit(
         elements["fields"]
         or (_SENSORIMOTOR.search(note.text) and elements["slit_lamp"] and elements["acuity"])
     )
-    keyword = _COMPREHENSIVE_WORDS.search(opening) or _COMPREHENSIVE_WORDS.search(note.text[:400])
+    keyword = _COMPREHENSIVE_WORDS.search(opening) or (
+        not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note)
+    )
     comprehensive = dilated and (full or bool(keyword))
     if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
         code = (

@@ -93,6 +93,8 @@ class Lexicon:
     plug_links: tuple[str, ...]
     fb_done: re.Pattern[str]
     fb_codes: dict[str, str]
+    fb_embedded: re.Pattern[str]
+    fb_no_slit_lamp: re.Pattern[str]
     dx_procedures: tuple[DxProcedure, ...]
     cues: dict[str, re.Pattern[str]]
     diabetes_control: dict[str, re.Pattern[str]]
@@ -173,7 +175,11 @@ def load_lexicon() -> Lexicon:
         fb_codes={
             "corneal": str(procedures["foreign_body"]["corneal_code"]),
             "conjunctival": str(procedures["foreign_body"]["conjunctival_code"]),
+            "conjunctival_embedded": str(procedures["foreign_body"]["conjunctival_embedded_code"]),
+            "corneal_no_slit_lamp": str(procedures["foreign_body"]["corneal_no_slit_lamp_code"]),
         },
+        fb_embedded=re.compile(procedures["foreign_body"]["embedded"], FLAGS),
+        fb_no_slit_lamp=re.compile(procedures["foreign_body"]["no_slit_lamp"], FLAGS),
         dx_procedures=tuple(
             DxProcedure(
                 code=str(entry["code"]),
