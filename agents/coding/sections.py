@@ -109,9 +109,16 @@ _BULLET = re.compile(r"[ \t]*(?:[-•*·]|\d{1,2}[.)])?[ \t]*")
 _PLAN_BULLET = re.compile(r"[ \t]*[-•*·]")
 
 
+# "P: PERRL, no APD" is the pupils line of an exam, not a plan
+_PUPILS_LINE = re.compile(r"[ \t]*(?:PERRLA?|PERL|ERRL|pupils?|round|equal|no\s+(?:r?APD|MG))\b", re.IGNORECASE)
+
+
 def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
     if match.group("short"):
-        return _SHORT_HEADERS[match.group("short").upper()], match.group("short")
+        short = match.group("short").upper()
+        if short == "P" and _PUPILS_LINE.match(match.string, match.end()):
+            return SectionKind.EXAM, match.group("short")
+        return _SHORT_HEADERS[short], match.group("short")
     if match.group("problem"):
         return SectionKind.ASSESSMENT, match.group("problem")
     header = match.group("long") or match.group("bare")

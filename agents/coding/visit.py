@@ -64,7 +64,8 @@ _NO_EXAM = re.compile(
     _I,
 )
 _PROGRESSION = re.compile(
-    r"progress|worse|worsening|unstable|above\s+target|not\s+at\s+target|uncontrolled|increas"
+    r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
+    r"|\brising\b|\bhigher\b"
     r"|exacerbat|intoleran|new\s+defect",
     _I,
 )
@@ -282,7 +283,15 @@ def _risk(note: ParsedNote) -> Level:
     )
     if _SURGERY_DECISION.search(plan):
         return Level.MODERATE
-    return Level.LOW if lexicon.otc_products.search(note.text) else Level.MINIMAL
+    for match in lexicon.otc_products.finditer(note.text):
+        prefix = note.text[max(0, match.start() - 25) : match.start()]
+        suffix = note.text[match.end() : match.end() + 40]
+        if re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
+            continue
+        if re.search(r"^[^.;\n]*\bif\s+(?:sx|symptoms?|it|they|needed|irritation)\s+(?:return|recur|come)", suffix, _I):
+            continue  # only if symptoms come back: nothing is managed today
+        return Level.LOW
+    return Level.MINIMAL
 
 
 def _high_stakes(note: ParsedNote) -> bool:
