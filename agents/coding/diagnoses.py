@@ -354,8 +354,13 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> 
         scope = note.text[start:end]
         parts, free = _read_scope(scope, _dr_stage)
         per_eye = {next(iter(e)): s for e, s in parts if len(e) == 1 and s is not None}
-        eyes = frozenset(e for part_eyes, _ in parts for e in part_eyes) or eyes_in(
-            note.text[mention.end : mention.clause.end]
+        # the eyes said after the mention are its own ("..., and mild NPDR in the left eye"); the words before
+        # it may belong to the previous finding
+        after_parts, _ = _read_scope(note.text[mention.start : end], _dr_stage)
+        eyes = (
+            frozenset(e for part_eyes, _ in after_parts for e in part_eyes)
+            or frozenset(e for part_eyes, _ in parts for e in part_eyes)
+            or eyes_in(note.text[mention.end : mention.clause.end])
         )
         whole = _dr_stage(scope)
         evidence = [(mention.start, mention.end)]

@@ -323,8 +323,14 @@ def find_services(
         services.append(refraction)
     fit = _contact_lens_fit(note, lexicon)
     if fit is not None:
+        aphakic = [d for d in diagnoses if d.condition is not None and d.condition.id == "aphakia"]
         if "keratoconus" in groups:
             fit.code, fit.links = lexicon.cl_fit_keratoconus_code, ("keratoconus",)
+        elif aphakic:
+            # an aphakic lens is billed per eye with its side (the eye of the aphakia code)
+            side = {"1": ["RT"], "2": ["LT"]}.get(aphakic[0].code[-1], [])
+            fit.code, fit.links, fit.modifiers = lexicon.cl_fit_aphakia_code, (aphakic[0].group,), side
+            fit.rationale = "aphakic contact lens fitting"
         services.append(fit)
     services += _punctal_plugs(note, lexicon)
     services += _foreign_body(note, diagnoses, lexicon)

@@ -108,6 +108,14 @@ _FAILED_SCREENING = re.compile(
 )
 
 
+# A visit whose stated reason is only a contact lens fitting ("Reason for visit: aphakic contact lens fitting")
+_FIT_VISIT = re.compile(r"\b(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b", _I)
+_EXAM_WORDS = re.compile(
+    r"\bexam\w*|\bannual\b|\broutine\b|\bcheck\b|\bevaluation\b|\bcomprehensive\b|\bc/o\b|complain|\bpain|\bred\b|\bblur",
+    _I,
+)
+
+
 _NEW_PATIENT = re.compile(
     r"\bnew\s+(?:patient|pt)\b|\bNP\b|first\s+(?:visit|exam)|new\s+to\s+(?:our|the)", _I
 )
@@ -347,6 +355,17 @@ def choose_visit(
             [(no_exam.start(), no_exam.end())],
             "refraction only: no exam performed",
         )
+    opening = _opening(note)
+    fit_only = _FIT_VISIT.search(opening)
+    if fit_only and not _EXAM_WORDS.search(opening):
+        return VisitChoice(
+            None,
+            "none",
+            False,
+            established,
+            [(note.text.find(opening) + fit_only.start(), note.text.find(opening) + fit_only.end())],
+            "contact lens fitting visit: the fitting is the service, no exam was the reason",
+        )
     elements = exam_elements(note)
     evidence = [span for span in elements.values() if span]
     if request.payer_kind == "vision":
@@ -360,7 +379,6 @@ def choose_visit(
             evidence[:3],
             f"routine exam billed to the vision plan as {code}",
         )
-    opening = _opening(note)
     dilated = _dilated_both(note, elements)
     # the comprehensive elements: confrontation fields and motility, or (when fields are not gradable, as in a
     # young child) a full sensorimotor evaluation with the anterior segment and acuity

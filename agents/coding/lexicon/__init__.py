@@ -88,6 +88,7 @@ class Lexicon:
     cl_fit: re.Pattern[str]
     cl_fit_code: str
     cl_fit_keratoconus_code: str
+    cl_fit_aphakia_code: str
     plug: re.Pattern[str]
     plug_done: re.Pattern[str]
     plug_links: tuple[str, ...]
@@ -168,6 +169,7 @@ def load_lexicon() -> Lexicon:
         cl_fit=_union(services["contact_lens_fit"]["patterns"]),
         cl_fit_code=str(services["contact_lens_fit"]["code"]),
         cl_fit_keratoconus_code=str(services["contact_lens_fit"]["keratoconus_code"]),
+        cl_fit_aphakia_code=str(services["contact_lens_fit"]["aphakia_code"]),
         plug=_union(procedures["punctal_plug"]["patterns"]),
         plug_done=re.compile(procedures["punctal_plug"]["done"], FLAGS),
         plug_links=tuple(procedures["punctal_plug"]["links"]),
