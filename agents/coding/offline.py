@@ -22,7 +22,7 @@ from agents.coding.schemas import (
 )
 from agents.coding.sections import ParsedNote, SectionKind, parse_note
 from agents.coding.services import STATED_TODAY, FoundService, find_services
-from agents.coding.visit import VisitChoice, choose_visit, routine_diagnosis
+from agents.coding.visit import VisitChoice, choose_visit, failed_screening, routine_diagnosis
 from agents.coding.vote import Vote, adopted_lines, line_key, take_vote
 from billing.findings import Finding, Severity
 from knowledge.base import KnowledgeBase
@@ -144,7 +144,8 @@ class OfflineCoder:
         )
         if not diagnoses and not visit.routine:
             visit = VisitChoice(None, "none", False, visit.established, rationale="no codable diagnosis")
-        if visit.code and visit.routine:
+        if visit.code and (visit.routine or failed_screening(note)):
+            # a routine exam leads with Z01.0-; so does the exam after a failed vision screening (Z01.02-)
             code = routine_diagnosis(note, diagnoses, request)
             diagnoses.insert(0, FoundDiagnosis(code, None, visit.evidence[:1], -1, "routine"))
         lines = self._lines(request, visit, services, procedures, diagnoses) if diagnoses else []

@@ -206,7 +206,7 @@ def _opening(note: ParsedNote) -> str:
 # "last examined in 2024 for a routine exam", "Hx: last exam 3/25 routine": an earlier visit, not today's
 _EARLIER_VISIT = re.compile(
     r"\blast\s+(?:exam\w*|seen|visit|eye\s+exam)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b"
-    r"|\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d])",
+    r"|(?<![\d/.])\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d.])",
     _I,
 )
 
@@ -435,6 +435,10 @@ def choose_visit(
     return VisitChoice(
         code, "intermediate", False, established, evidence[:3], "intermediate exam: a new problem evaluated"
     )
+
+
+def failed_screening(note: ParsedNote) -> bool:
+    return bool(_FAILED_SCREENING.search(note.text))
 
 
 def routine_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], request: CodingRequest) -> str:
