@@ -433,12 +433,20 @@ def _control_codes(note: ParsedNote, position: int) -> list[FoundDiagnosis]:
     return found
 
 
+# A note-wide pattern can swallow its own negation ("Family Hx: no family history of glaucoma").
+_INNER_NEGATION = re.compile(r"\b(?:no|not|neg(?:ative)?|denies|without|w/o)\b", re.IGNORECASE)
+
+
 def _note_wide(note: ParsedNote, conditions: list[Condition]) -> list[tuple[Condition, _Mention]]:
     found = []
     for condition in conditions:
         for clause in note.sentences:
             hits = [
-                m for m in _mentions_in(note, clause, (condition,)) if m.condition is condition and _counts(m)
+                m
+                for m in _mentions_in(note, clause, (condition,))
+                if m.condition is condition
+                and _counts(m)
+                and not _INNER_NEGATION.search(note.text[m.start : m.end])
             ]
             if hits:
                 found.append((condition, hits[0]))

@@ -110,7 +110,9 @@ _PLAN_BULLET = re.compile(r"[ \t]*[-•*·]")
 
 
 # "P: PERRL, no APD" is the pupils line of an exam, not a plan
-_PUPILS_LINE = re.compile(r"[ \t]*(?:PERRLA?|PERL|ERRL|pupils?|round|equal|no\s+(?:r?APD|MG))\b", re.IGNORECASE)
+_PUPILS_LINE = re.compile(
+    r"[ \t]*(?:PERRLA?|PERL|ERRL|pupils?|round|equal|no\s+(?:r?APD|MG))\b", re.IGNORECASE
+)
 
 
 def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:

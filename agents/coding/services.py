@@ -108,7 +108,9 @@ def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
             basis = performed(note, clause, clause.start + match.start(), lexicon)
             # the values may sit past a parenthesis or semicolon that ends the clause: read to the line end
             line_end = note.text.find("\n", clause.start + match.start())
-            tail = note.text[clause.start + match.start() : line_end if line_end != -1 else len(note.text)][:160]
+            tail = note.text[clause.start + match.start() : line_end if line_end != -1 else len(note.text)][
+                :160
+            ]
             if basis is None and not _STRONG_TODAY.search(text):
                 continue
             if lexicon.refraction_values.search(tail) or re.search(

@@ -296,7 +296,9 @@ def _risk(note: ParsedNote) -> Level:
         suffix = note.text[match.end() : match.end() + 40]
         if re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
             continue
-        if re.search(r"^[^.;\n]*\bif\s+(?:sx|symptoms?|it|they|needed|irritation)\s+(?:return|recur|come)", suffix, _I):
+        if re.search(
+            r"^[^.;\n]*\bif\s+(?:sx|symptoms?|it|they|needed|irritation)\s+(?:return|recur|come)", suffix, _I
+        ):
             continue  # only if symptoms come back: nothing is managed today
         return Level.LOW
     return Level.MINIMAL
