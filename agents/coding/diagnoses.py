@@ -487,6 +487,14 @@ def _with_plan(note: ParsedNote, clause: Clause) -> bool:
     return header.upper() == "A" or bool(re.search(r"P\b|plan", header, re.IGNORECASE))
 
 
+def _last_paragraph(note: ParsedNote) -> list[Clause]:
+    """The sentences after the note's last blank line (none when the note is one paragraph)."""
+    cut = note.text.rstrip().rfind("\n\n")
+    if cut == -1:
+        return []
+    return [c for c in note.sentences if c.start > cut and c.section in FALLBACK_SECTIONS]
+
+
 def _first_indication(
     note: ParsedNote, items: list[Clause], conditions: tuple[Condition, ...]
 ) -> list[_Mention]:
@@ -506,6 +514,9 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
     item_conditions = tuple(c for c in lexicon.conditions if not c.note_wide)
     if fallback:
         mentions = _first_indication(note, items, item_conditions)
+        # a narrative note usually closes with its impression: the last paragraph's conditions count too
+        closing = [c for c in _last_paragraph(note) if not any(m.clause == c for m in mentions)]
+        mentions += [m for c in closing for m in _mentions_in(note, c, item_conditions)]
     else:
         mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]
     source = "fallback" if fallback else "assessment"

@@ -69,7 +69,7 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
 _BARE_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     (r"Medical\s+(?:Hx|History)|Ocular\s+(?:Hx|History)|Family\s+(?:Hx|History)", SectionKind.HISTORY),
     (
-        r"Entrance\s+(?:Testing|Tests)|Visual\s+Acuit(?:y|ies)|Tonometry|Pupils|Refraction|Slit\s+Lamp(?:\s+Exam)?"
+        r"Entrance\s+(?:Testing|Tests)|Visual\s+Acuit(?:y|ies)|Tonometry|Slit\s+Lamp(?:\s+Exam)?"
         r"|(?:Dilated\s+)?Fundus(?:\s+Exam)?|Posterior\s+Segment|Anterior\s+Segment|External|Findings",
         SectionKind.EXAM,
     ),
@@ -130,6 +130,9 @@ def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
     return SectionKind.BODY, header
 
 
+_NUMBERED_ITEM = re.compile(r"\n[ \t]*\d{1,2}[.)][ \t]+\S")
+
+
 def split_sections(note: str) -> list[Section]:
     """The note cut at its headers; text before the first header is BODY. Covers the whole note."""
     sections: list[Section] = []
@@ -139,7 +142,30 @@ def split_sections(note: str) -> list[Section]:
         kind, header = _kind_of(match)
         start = match.end()
     sections.append(Section(kind, header, start, len(note)))
-    return [s for s in sections if s.end > s.start or s.kind != SectionKind.BODY]
+    return _resume_problem_lists([s for s in sections if s.end > s.start or s.kind != SectionKind.BODY], note)
+
+
+def _resume_problem_lists(sections: list[Section], note: str) -> list[Section]:
+    """An indented "Plan:" under a numbered assessment item plans that item only: the next numbered item
+    ("3. Long term use of insulin") is the problem list again."""
+    out: list[Section] = []
+    for section in sections:
+        previous = out[-1] if out else None
+        line_start = note.rfind("\n", 0, section.start) + 1
+        indented = note[line_start : line_start + 1] in (" ", "\t")
+        item = _NUMBERED_ITEM.search(note, section.start, section.end)
+        if (
+            section.kind == SectionKind.PLAN
+            and previous is not None
+            and previous.kind == SectionKind.ASSESSMENT
+            and indented
+            and item is not None
+        ):
+            out.append(Section(SectionKind.PLAN, section.header, section.start, item.start()))
+            out.append(Section(SectionKind.ASSESSMENT, previous.header, item.start(), section.end))
+            continue
+        out.append(section)
+    return out
 
 
 def clauses(note: str, section: Section, *, cells: bool = True) -> list[Clause]:

@@ -22,6 +22,7 @@ _SECOND_EYE = re.compile(
 )
 
 
+_WIDE_GAP = re.compile(r"\S[ \t]{3,}\S")
 _LIST_ITEM = re.compile(r"[ \t]*(?:\[[xX✓]\]|[-•*]|\d{1,2}[.)])|[^\n]*\[[xX✓]\]")
 
 
@@ -43,6 +44,10 @@ class FoundService:
 def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lexicon) -> str | None:
     """How we know a service named in this clause was done today: "today", "result", or None (not today)."""
     text = note.span(clause)
+    if len(text) > 160 and _WIDE_GAP.search(text):
+        # an EHR export flattened into one long line: the cues that count are the mention's own cell's
+        clause = next((c for c in note.clauses if c.start <= mention_start < c.end), clause)
+        text = note.span(clause)
     before = note.text[max(clause.start, mention_start - 25) : mention_start]
     cues = lexicon.cues
     if cues["not_done"].search(text) or cues["before_mention_negation"].search(before):
@@ -102,28 +107,39 @@ def _oct_site(found: dict[str, FoundService], groups: set[str]) -> None:
 
 
 def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
+    """A manifest refraction done today with a result: values after it (on its line or the lines under a
+    "Manifest refraction" heading) or a final prescription stated anywhere in the note."""
+    final_rx = lexicon.refraction_final_rx.search(note.text)
     for clause in note.sentences:
         text = note.span(clause)
         for match in lexicon.refraction.finditer(text):
             basis = performed(note, clause, clause.start + match.start(), lexicon)
-            # the values may sit past a parenthesis or semicolon that ends the clause: read to the line end
-            line_end = note.text.find("\n", clause.start + match.start())
-            tail = note.text[clause.start + match.start() : line_end if line_end != -1 else len(note.text)][
-                :160
-            ]
-            if basis is None and not _STRONG_TODAY.search(text):
+            if basis is None and (lexicon.cues["not_done"].search(text) or not _STRONG_TODAY.search(text)):
                 continue
-            if lexicon.refraction_values.search(tail) or re.search(
+            start = clause.start + match.start()
+            if lexicon.refraction_values.search(_lines_after(note.text, start, 4)) or final_rx or re.search(
                 r"\bperformed\b|\bdone\b|final", text, re.I
             ):
                 return FoundService(
                     "92015",
                     "refraction",
-                    [(clause.start + match.start(), clause.start + match.end())],
+                    [(start, clause.start + match.end())],
                     basis="today",
                     rationale="manifest refraction with a final endpoint",
                 )
     return None
+
+
+def _lines_after(text: str, start: int, lines: int) -> str:
+    """From `start` to the end of its line and the next few lines, stopping at a blank line."""
+    end = start
+    for _ in range(lines):
+        end = text.find("\n", end + 1)
+        if end == -1:
+            return text[start:]
+        if text[end + 1 : end + 2] == "\n":
+            break
+    return text[start:end]
 
 
 def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:

@@ -85,6 +85,7 @@ class Lexicon:
     tests: tuple[TestEntry, ...]
     refraction: re.Pattern[str]
     refraction_values: re.Pattern[str]
+    refraction_final_rx: re.Pattern[str]
     cl_fit: re.Pattern[str]
     cl_fit_code: str
     cl_fit_keratoconus_code: str
@@ -166,6 +167,7 @@ def load_lexicon() -> Lexicon:
         tests=tests,
         refraction=_union(services["refraction"]["patterns"]),
         refraction_values=re.compile(services["refraction"]["values"], FLAGS),
+        refraction_final_rx=re.compile(services["refraction"]["final_rx"], FLAGS),
         cl_fit=_union(services["contact_lens_fit"]["patterns"]),
         cl_fit_code=str(services["contact_lens_fit"]["code"]),
         cl_fit_keratoconus_code=str(services["contact_lens_fit"]["keratoconus_code"]),
