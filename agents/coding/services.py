@@ -117,8 +117,10 @@ def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
             if basis is None and (lexicon.cues["not_done"].search(text) or not _STRONG_TODAY.search(text)):
                 continue
             start = clause.start + match.start()
-            if lexicon.refraction_values.search(_lines_after(note.text, start, 4)) or final_rx or re.search(
-                r"\bperformed\b|\bdone\b|final", text, re.I
+            if (
+                lexicon.refraction_values.search(_lines_after(note.text, start, 4))
+                or final_rx
+                or re.search(r"\bperformed\b|\bdone\b|final", text, re.I)
             ):
                 return FoundService(
                     "92015",

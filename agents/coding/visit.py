@@ -34,7 +34,8 @@ _COMPREHENSIVE_WORDS = re.compile(
     _I,
 )
 _FOLLOW_UP = re.compile(
-    r"\bf/u\b|follow[- ]?up|\bfollowed\b|re-?check|\bck\b|\bcheck\b|\breturns?\b|monitoring|\binterval\b"
+    r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))|re-?check|\bck\b|\bcheck\b"
+    r"|\breturns?\b|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
     r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
     r"|problem[- ](?:oriented|focused)|surgery\s+planning|pre-?op(?:erative)?\s+(?:visit|consult|evaluation)",
@@ -195,11 +196,91 @@ def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None])
     )
 
 
+# The reason for the visit can sit past a short first line ("44F est.", a clinic name, "Teague OD").
+_REASON_CHARS = 320
+_NEGATED_CUE = re.compile(
+    r"\b(?:no|denies|denied|without|w/o|not|nor|neg(?:ative)?\s+for)\b[^.;:!?]{0,60}$", _I
+)
+# a refractive complaint (blur with old glasses, weak readers) is not a new medical problem
+_GLASSES_CONTEXT = re.compile(
+    r"\b(?:glasses|specs|spectacles|readers|Rx|bifocals?|progressives?|contacts)\b", _I
+)
+_NEW_ONSET = re.compile(
+    r"\bnew\s+(?:complaint|c/o|problem|onset|symptoms?)\b|\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b"
+    r"|\bsudden\w*|\bwith\s+a\s+new\b",
+    _I,
+)
+_STATUS_ONLY = re.compile(
+    r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
+    r"|no\s+change|doing\s+well|progress\w*|worse\w*|not\s+at\s+(?:target|goal)|uncontrolled)\b",
+    _I,
+)
+
+
+def _reason_text(note: ParsedNote) -> str:
+    """The chief complaint and the note's first sentences, up to a few hundred characters."""
+    complaint = [note.span(c) for c in note.sentences if c.section == SectionKind.COMPLAINT]
+    head: list[str] = []
+    for sentence in note.sentences:
+        if sentence.section not in (SectionKind.BODY, SectionKind.HISTORY, SectionKind.COMPLAINT):
+            break
+        head.append(note.span(sentence))
+        if sum(len(h) for h in head) >= _REASON_CHARS:
+            break
+    return " ".join(dict.fromkeys([*complaint[:2], *head]))
+
+
+def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[re.Match[str]]:
+    """New-problem words that are not negated ("no new floaters") and not a glasses complaint."""
+    found = []
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            before = text[max(0, match.start() - 30) : match.start()]
+            around = text[max(0, match.start() - 40) : match.end() + 40]
+            if _NEGATED_CUE.search(before):
+                continue
+            if match.group().lower().startswith("blur") and _GLASSES_CONTEXT.search(around):
+                continue
+            if re.match(r"since\s+last\s+(?:visit|exam)", text[match.start() :], _I):
+                continue
+            found.append(match)
+    return found
+
+
+def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
+    """A known problem checked again: a follow-up cue in the visit's reason and no new problem there, or (no
+    cue either way) an assessment whose every item carries only a status (stable, improving, resolving ...)."""
+    reason, opening = _reason_text(note), _opening(note)
+    if _new_problem_cues(reason, (_NEW_ONSET,)):
+        return False  # "returns with a new complaint", "has become hazy over the past two months"
+    # the first line or chief complaint decides when it names a new symptom ("c/o red eye")
+    if _new_problem_cues(opening, (_NEW_PROBLEM,)):
+        return False
+    if _FOLLOW_UP.search(reason):
+        return True
+    if _new_problem_cues(reason, (_NEW_PROBLEM,)):
+        return False  # "red sticky eyes x 2d" a few lines down
+    items = [
+        note.span(c)
+        for c in note.clauses
+        if c.section == SectionKind.ASSESSMENT
+        and any(
+            not _CONTINGENT_CUE.search(note.span(c)[: m.start()][-16:])
+            for m in _STATUS_ONLY.finditer(note.span(c))
+        )
+    ]
+    return bool(assessed) and bool(items) and len(items) >= len({d.group for d in assessed})
+
+
 def _opening(note: ParsedNote) -> str:
     """The reason for the visit: the chief complaint, else the first sentence of the note."""
     complaint = [note.span(c) for c in note.sentences if c.section == SectionKind.COMPLAINT]
     if complaint:
         return complaint[0]
+    for sentence in note.sentences:
+        text = note.span(sentence)
+        if not re.match(r"\s*(?:Dear\b|Re:|RE:)", text):
+            return text
     return note.span(note.sentences[0]) if note.sentences else ""
 
 
@@ -388,7 +469,7 @@ def choose_visit(
         elements["fields"]
         or (_SENSORIMOTOR.search(note.text) and elements["slit_lamp"] and elements["acuity"])
     )
-    keyword = _COMPREHENSIVE_WORDS.search(opening) or (
+    keyword = (_COMPREHENSIVE_WORDS.search(opening) and not _EARLIER_VISIT.search(opening)) or (
         not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note)
     )
     comprehensive = dilated and (full or bool(keyword))
@@ -410,7 +491,7 @@ def choose_visit(
             "comprehensive exam: dilated fundus and the full set of exam elements",
             complete=full and bool(keyword),
         )
-    follow_up = _FOLLOW_UP.search(opening) and not _NEW_PROBLEM.search(opening)
+    follow_up = _is_follow_up(note, assessed)
     if assessed is not diagnoses and assessed:
         # a minor-procedure day: the separate problem decides, a known chronic one checked (E/M) or a new one
         follow_up = not _SEPARATE_NEW.search(note.text) and all(
@@ -419,8 +500,10 @@ def choose_visit(
     if follow_up:
         level, parts = mdm(assessed, note)
         code = em_code(level, established)
-        match = _FOLLOW_UP.search(opening)
-        start = note.text.find(opening)
+        reason = _reason_text(note)
+        match = _FOLLOW_UP.search(reason) or _STATUS_ONLY.search(reason)
+        start = note.text.find(match.group()) if match else -1
+        match = re.search(re.escape(match.group()), note.text[start:]) if match and start >= 0 else None
         span = [(start + match.start(), start + match.end())] if match and start >= 0 else []
         levels = sorted((Level[v.upper()] for v in parts.values()), reverse=True)
         return VisitChoice(
