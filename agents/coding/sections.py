@@ -54,7 +54,8 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
         SectionKind.EXAM,
     ),
     (
-        r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results)?|Imaging|Special\s+tests?",
+        r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results)?|Imaging|Special\s+tests?"
+        r"|Tests?\s+(?:performed|done|obtained)(?:\s+today)?",
         SectionKind.TESTS,
     ),
     (
@@ -62,7 +63,11 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
         r"|Problems?(?:\s+list)?|Indications?",
         SectionKind.ASSESSMENT,
     ),
-    (r"Plan|Recommendations?|Orders?", SectionKind.PLAN),
+    (
+        r"Plan|Recommendations?|Orders?|Orders?\s+placed(?:\s+this\s+encounter)?|Tests?\s+ordered(?:\s*/\s*next\s+visit)?"
+        r"|Next\s+visit|Ordered",
+        SectionKind.PLAN,
+    ),
     (r"Proc(?:edure)?s?(?:\s+(?:visit|note|performed))?", SectionKind.PROCEDURE),
 )
 # EHR exports also put a header alone on its line, without a colon ("Assessment & Plan", "Slit Lamp (OD | OS)").

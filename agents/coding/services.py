@@ -52,7 +52,8 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     cues = lexicon.cues
     if cues["not_done"].search(text) or cues["before_mention_negation"].search(before):
         return None
-    today = bool(_STRONG_TODAY.search(text))
+    # under a "Tests performed today:" heading, a later date is the comparison ("unchanged from 10/2024")
+    today = bool(_STRONG_TODAY.search(text)) or _under_today_heading(note, clause)
     if not today and (cues["past"].search(text) or cues["future"].search(text)):
         return None
     if today:
@@ -60,6 +61,18 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     if clause.section in (SectionKind.PLAN, SectionKind.ASSESSMENT):
         return "today" if cues["done_today"].search(text) else None
     return "today" if cues["done_today"].search(text) else "result"
+
+
+_TODAY_HEADING = re.compile(r"\b(?:today|performed|done)\b", re.IGNORECASE)
+
+
+def _under_today_heading(note: ParsedNote, clause: Clause) -> bool:
+    section = next((s for s in note.sections if s.start <= clause.start <= s.end), None)
+    return (
+        section is not None
+        and section.kind == SectionKind.TESTS
+        and bool(_TODAY_HEADING.search(section.header))
+    )
 
 
 def _tests(note: ParsedNote, lexicon: Lexicon) -> dict[str, FoundService]:
@@ -82,6 +95,8 @@ def _tests(note: ParsedNote, lexicon: Lexicon) -> dict[str, FoundService]:
             basis = performed(note, clause, clause.start + start, lexicon)
             if basis is None:
                 continue
+            if basis == "result" and not text[end:].strip(" \t:-|"):
+                continue  # a test's label with nothing after it ("OCT:  [ ] not done", masked): no result
             service = found.setdefault(
                 test.code, FoundService(test.code, "test", [], test.links, basis=basis, rationale=test.label)
             )
