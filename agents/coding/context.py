@@ -35,6 +35,8 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
         for target in ("prior", "last", "baseline", "previous")
     ),
     ("hx of", "HISTORICAL", "FORWARD"),
+    ("history only", "HISTORICAL", "BACKWARD"),
+    ("hx only", "HISTORICAL", "BACKWARD"),
     ("history of", "HISTORICAL", "FORWARD"),
     ("s/p", "HISTORICAL", "FORWARD"),
     ("status post", "HISTORICAL", "FORWARD"),

@@ -60,7 +60,8 @@ _NEW_PROBLEM = re.compile(
     _I,
 )
 _NO_EXAM = re.compile(
-    r"no\s+other\s+exam(?:ination)?\s+was\s+(?:performed|done)|\brefraction\s+only\b"
+    r"no\s+other\s+exam(?:ination)?\s+was\s+(?:performed|done)|\brefraction\s+only\b|\bno\s+exam(?:ination)?\s+today\b"
+    r"|\b(?:refraction|biometry)\s+(?:visit\s+)?only\b|\bno\s+exam\s*,\s*no\s+IOP\b"
     r"|only\s+(?:to\s+have|for)\s+(?:his|her|their|a)?\s*(?:glasses|spectacle|refraction|Rx)",
     _I,
 )
@@ -86,7 +87,9 @@ _HIGH_STAKES = re.compile(
 )
 _NOT_BEFORE = re.compile(r"\b(?:no|not|without|w/o|non)[- ]?\s*(?:\w+\s+)?$", _I)
 _SENSORIMOTOR = re.compile(r"\bsensorimotor\s+(?:exam\w*|evaluation|testing)\b", _I)
-_ROUTINE_ASSESSED = re.compile(r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b", _I)
+_ROUTINE_ASSESSED = re.compile(
+    r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b|encounter\s+for\s+(?:routine\s+)?exam\w*\s+of\s+eyes", _I
+)
 # "No progression", "monitor for progression" or "if worse" is a negation or contingency, not progression.
 _CONTINGENT_CUE = re.compile(r"\b(?:no|not|without|w/o|for|if|of|watch|monitor\w*|signs?|prn)\s*$", _I)
 _HISTORIAN = re.compile(
