@@ -36,6 +36,7 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ),
     ("hx of", "HISTORICAL", "FORWARD"),
     ("history only", "HISTORICAL", "BACKWARD"),
+    ("- resolved", "HISTORICAL", "BACKWARD"),
     ("hx only", "HISTORICAL", "BACKWARD"),
     ("history of", "HISTORICAL", "FORWARD"),
     ("s/p", "HISTORICAL", "FORWARD"),

@@ -50,7 +50,7 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     ),
     (
         r"Objective|Exam(?:ination)?|Base\s+Eye\s+Exam|Slit\s+Lamp(?:\s+and\s+Fundus\s+Exam)?"
-        r"|Pre-?(?:procedure|op(?:erative)?)(?:\s+exam)?",
+        r"|Pre-?(?:procedure|op(?:erative)?)(?:\s+(?:exam(?:ination)?|evaluation))?",
         SectionKind.EXAM,
     ),
     (
@@ -223,7 +223,7 @@ class ParsedNote:
 _UNCHECKED = re.compile(r"\[ ?\][^\[\n]*?(?=[ \t]{2,}|\[|\n|$)")
 # A grid cell whose box follows its label ("RUL [ ]   RLL [x]"): the label is what is left unchecked.
 _UNCHECKED_AFTER_LABEL = re.compile(
-    r"(?:(?<=\n)|(?<=^)|(?<=[ \t]{2}))[ \t]*[^\[\]\n:]{1,25}?[ \t]*\[ ?\](?=[ \t]{2,}|\n|$)"
+    r"(?:(?<=\n)|(?<=^)|(?<=[ \t]{2}))[ \t]*[^\[\]\n:]{1,12}?[ \t]{0,3}\[ ?\](?=[ \t]{2,}|\n|$)"
 )
 
 

@@ -195,7 +195,7 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             not _STRONG_TODAY.search(text) and (cues["past"].search(text) or cues["future"].search(text))
         ):
             continue
-        named = lids_in(text) or _listed_lids(note, clause)
+        named = lids_in(text) or _listed_lids(note, clause) or _grid_lids(note, clause)
         if named:
             lids |= named
             evidence.append((clause.start + match.start(), clause.start + match.end()))
@@ -223,6 +223,28 @@ def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
             break
         listed.append(line)
     return lids_in("\n".join(listed))
+
+
+_BOX = re.compile(r"\[[xX✓ ]?\]")
+
+
+def _grid_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
+    """The puncta checked in a grid row under a header row ("Right upper   Right lower ..." over "[ ]  [x] ..."):
+    each checked box takes the column heading above it."""
+    line_start = note.text.rfind("\n", 0, clause.start) + 1
+    line_end = note.text.find("\n", clause.start)
+    row = note.text[line_start : line_end if line_end != -1 else len(note.text)]
+    if line_start == 0 or not _BOX.search(row):
+        return frozenset()
+    above_start = note.text.rfind("\n", 0, line_start - 1) + 1
+    header = note.text[above_start : line_start - 1]
+    columns = [(m.start(), m.group()) for m in re.finditer(r"\S+(?: \S+)*", header)]
+    checked: list[str] = []
+    for box in re.finditer(r"\[[xX✓]\]", row):
+        before = [name for start, name in columns if start <= box.start() + 2]
+        if before:
+            checked.append(before[-1])
+    return lids_in("; ".join(checked))
 
 
 def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:

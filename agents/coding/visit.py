@@ -112,6 +112,11 @@ _FAILED_SCREENING = re.compile(
 )
 
 
+_LIMITED_EXAM = re.compile(
+    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+exam\w*"
+    r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b",
+    _I,
+)
 # A visit whose stated reason is only a contact lens fitting ("Reason for visit: aphakic contact lens fitting")
 _FIT_VISIT = re.compile(r"\b(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b", _I)
 _EXAM_WORDS = re.compile(
@@ -475,7 +480,8 @@ def choose_visit(
     keyword = (_COMPREHENSIVE_WORDS.search(opening) and not _EARLIER_VISIT.search(opening)) or (
         not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note)
     )
-    comprehensive = dilated and (full or bool(keyword))
+    # "Today I limited the examination to this problem": an intermediate exam, whatever else was looked at
+    comprehensive = dilated and (full or bool(keyword)) and not _LIMITED_EXAM.search(note.text)
     if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
         code = (
             ("92014" if established else "92004")
