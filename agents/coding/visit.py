@@ -67,7 +67,7 @@ _NO_EXAM = re.compile(
 )
 _PROGRESSION = re.compile(
     r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
-    r"|\brising\b|\bhigher\b"
+    r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
     r"|exacerbat|intoleran|new\s+defect",
     _I,
 )
@@ -94,7 +94,7 @@ _ROUTINE_ASSESSED = re.compile(
 _CONTINGENT_CUE = re.compile(r"\b(?:no|not|without|w/o|for|if|of|watch|monitor\w*|signs?|prn)\s*$", _I)
 _HISTORIAN = re.compile(
     r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
-    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)"
+    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)|did\s+most\s+of\s+the\s+talking"
     r"|(?:mother|father|parent|parents|caregiver|guardian|grandmother|grandfather|wife|husband|daughter|son)\s+"
     r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history",
     _I,
@@ -102,7 +102,8 @@ _HISTORIAN = re.compile(
 _EXTERNAL_DATA = re.compile(r"\b(?:note|notes|records?|report|letter|results?)\b", _I)
 _REVIEWED = re.compile(r"\breviewed\b", _I)
 _DISCUSSED = re.compile(
-    r"\b(?:discussed|spoke|talked|conferred)\b[^.;\n]{0,60}\bwith\s+(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
+    r"\b(?:called|phoned)\s+(?:Dr\.?\s|the\s+(?:retina|glaucoma|cornea)|her\s+(?:retina|glaucoma|PCP))"
+    r"|\b(?:discussed|spoke|talked|conferred|went\s+over)\b[^.;\n]{0,60}\bwith\s+(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
     r"(?:retina(?:l)?\s+(?:surgeon|specialist)|ophthalmologist|PCP|primary\s+care|endocrinologist|rheumatologist"
     r"|neuro-?ophthalmolog\w+|surgeon))",
     _I,
@@ -317,8 +318,8 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
             continue
         groups.setdefault(condition.group, []).append(diagnosis)
     chronic = [g for g in groups.values() if any(d.condition and d.condition.chronic for d in g)]
-    assessed = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT)
-    plan = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.PLAN)
+    assessed = _decision_text(note, (SectionKind.ASSESSMENT,))
+    plan = _decision_text(note, (SectionKind.PLAN,))
     progressing = bool(chronic) and (
         any(
             not _CONTINGENT_CUE.search(text[: m.start()][-16:])
@@ -367,12 +368,21 @@ def _data(note: ParsedNote) -> Level:
     return Level.LOW if items >= 2 or historian else Level.MINIMAL
 
 
+_NO_TREATMENT = re.compile(r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b", _I)
+
+
 def _risk(note: ParsedNote) -> Level:
     lexicon = load_lexicon()
+    no_treatment = _NO_TREATMENT.search(_decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN)))
     for match in lexicon.rx_drugs.finditer(note.text):
         prefix = note.text[max(0, match.start() - 25) : match.start()]
-        if not re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
-            return Level.MODERATE
+        suffix = note.text[match.end() : match.end() + 60]
+        if re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
+            continue
+        # a finished course, when the plan manages no drug today, is history
+        if no_treatment and re.search(r"^[^.\n]*\b(?:finished|completed|done|stopped)\b", suffix, _I):
+            continue
+        return Level.MODERATE
     if re.search(r"\bcont(?:inue)?\s+(?:current\s+|both\s+)?(?:gtts|drops|meds)\b", note.text, _I):
         return Level.MODERATE
     plan = " ".join(
@@ -393,11 +403,16 @@ def _risk(note: ParsedNote) -> Level:
     return Level.MINIMAL
 
 
+def _decision_text(note: ParsedNote, kinds: tuple[SectionKind, ...]) -> str:
+    """The clauses of these sections; a narrative note without assessment or plan headings decides in its body."""
+    if not (note.has(SectionKind.ASSESSMENT) or note.has(SectionKind.PLAN)):
+        kinds = (*kinds, SectionKind.BODY)
+    return " ".join(note.span(c) for c in note.clauses if c.section in kinds)
+
+
 def _high_stakes(note: ParsedNote) -> bool:
     """The assessment or plan states a threat to vision or decides on urgent surgery (not "no threat to ...")."""
-    text = " ".join(
-        note.span(c) for c in note.clauses if c.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)
-    )
+    text = _decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN))
     return any(
         not _NOT_BEFORE.search(text[max(0, m.start() - 20) : m.start()]) for m in _HIGH_STAKES.finditer(text)
     )
