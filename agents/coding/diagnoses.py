@@ -16,7 +16,8 @@ FALLBACK_SECTIONS = frozenset(
 # " / " between per-eye findings ("POAG OD severe / OS moderate") cuts like "and"; "w/" and "c/d" do not
 _SUBCLAUSE = re.compile(r",|;|\s/\s|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
 _SUBSEQUENT = re.compile(
-    r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv",
+    r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv"
+    r"|\bback\s+(?:\w+\s+){0,3}after\b|\bafter\s+(?:I|we)\s+(?:took|removed|got)\b",
     re.IGNORECASE,
 )
 _TYPE_1 = re.compile(

@@ -25,10 +25,17 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
     ),
     "dilated": re.compile(r"\bDFE\b|(?<!un)dilat(?:ed|ion)\b|mydria", _I),
 }
-_UNDILATED = re.compile(r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated", _I)
-_ONE_EYE_DILATION = re.compile(r"\bDFE\s+(?:OD|OS)\b(?!\s*(?:\+|and|&|/)\s*O[DS])", _I)
+_UNDILATED = re.compile(
+    r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated|\bdilat\w*\s*:?\s*(?:\[[xX]\]\s*)?no\b"
+    r"|\bno\s+dilation\b",
+    _I,
+)
+_ONE_EYE_DILATION = re.compile(
+    r"\bDFE\s+(?:OD|OS)\b(?!\s*(?:\+|and|&|/)\s*O[DS])|\bdilated\s+(?:the\s+)?(?:right|left|OD|OS)(?:\s+eye)?\s+only\b",
+    _I,
+)
 _COMPREHENSIVE_WORDS = re.compile(
-    r"\bannual\b|\byearly\b|\broutine\b|comprehensive|complete\s+exam|full\s+exam|\bbaseline\b|\bscreening\b"
+    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:\w+\s+)?(?:follow|f/u|check|recheck))|comprehensive|complete\s+exam|full\s+exam|\bbaseline\b|\bscreening\b"
     r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
     r"|first\s+eye\s+exam",
     _I,
