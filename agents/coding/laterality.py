@@ -69,14 +69,14 @@ _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     ),
     (
         re.compile(
-            r"\bboth\s+(?:upper|superior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)\b(?:upper|superior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b",
+            r"\bboth\s+(?:upper|superior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)(?<!right )(?<!left )\b(?:upper|superior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b",
             _FLAGS,
         ),
         frozenset({"RUL", "LUL"}),
     ),
     (
         re.compile(
-            r"\bboth\s+(?:lower|inferior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)\b(?:lower|inferior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b",
+            r"\bboth\s+(?:lower|inferior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)(?<!right )(?<!left )\b(?:lower|inferior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b",
             _FLAGS,
         ),
         frozenset({"RLL", "LLL"}),
