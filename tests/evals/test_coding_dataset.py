@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "evals" / "datasets" / "coding_dev.jsonl"
 TUNE2 = REPO / "evals" / "datasets" / "coding_tune2.jsonl"  # second tuning set, same rules
 TUNE3 = REPO / "evals" / "datasets" / "coding_tune3.jsonl"  # third set: tune3 rows and check3 rows
+TUNE4 = REPO / "evals" / "datasets" / "coding_tune4.jsonl"  # fourth set: tune4 rows and check4 rows
+TUNE5 = REPO / "evals" / "datasets" / "coding_tune5.jsonl"  # fifth set: tune5 rows and check5 rows
 README = REPO / "evals" / "datasets" / "README.md"
 
 FAMILIES = (
@@ -149,6 +151,16 @@ class Tune3Note(GoldNote):
     split: Literal["tune3", "check3"]
 
 
+class Tune4Note(GoldNote):
+    id: str = Field(pattern=r"^t4-\d{3}$")
+    split: Literal["tune4", "check4"]
+
+
+class Tune5Note(GoldNote):
+    id: str = Field(pattern=r"^t5-\d{3}$")
+    split: Literal["tune5", "check5"]
+
+
 def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNote]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [model.model_validate_json(line) for line in lines if line.strip()]
@@ -157,12 +169,15 @@ def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNo
 ROWS = _load()
 TUNE2_ROWS = _load(TUNE2, Tune2Note)
 TUNE3_ROWS = _load(TUNE3, Tune3Note)
+TUNE4_ROWS = _load(TUNE4, Tune4Note)
+TUNE5_ROWS = _load(TUNE5, Tune5Note)
+EXTRA_SETS = {"tune2": TUNE2_ROWS, "tune3": TUNE3_ROWS, "tune4": TUNE4_ROWS, "tune5": TUNE5_ROWS}
 
 
-@pytest.fixture(params=["dev", "tune2", "tune3"])
+@pytest.fixture(params=["dev", *EXTRA_SETS])
 def rows(request: pytest.FixtureRequest) -> list[GoldNote]:
-    """Each coding-rule test runs on the dev gold set and on the other two hand-written sets."""
-    return {"dev": ROWS, "tune2": TUNE2_ROWS, "tune3": TUNE3_ROWS}[request.param]
+    """Each coding-rule test runs on the dev gold set and on every other hand-written set."""
+    return ROWS if request.param == "dev" else EXTRA_SETS[request.param]
 
 
 @cache
@@ -369,11 +384,11 @@ def test_tune2_file_is_plain_jsonl_and_documented() -> None:
     assert "coding_tune2.jsonl" in README.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("other", ["tune2", "tune3"])
+@pytest.mark.parametrize("other", list(EXTRA_SETS))
 def test_other_sets_are_separate_from_the_dev_set(other: str) -> None:
     # Each extra set judges the coder on notes it was not tuned on: no shared ids or notes with any other set.
-    extra = TUNE2_ROWS if other == "tune2" else TUNE3_ROWS
-    rest = [*ROWS, *(TUNE3_ROWS if other == "tune2" else TUNE2_ROWS)]
+    extra = EXTRA_SETS[other]
+    rest = [*ROWS, *(row for name, rows in EXTRA_SETS.items() if name != other for row in rows)]
     assert len(extra) >= 80
     ids = [row.id for row in extra]
     assert len(ids) == len(set(ids))
@@ -387,7 +402,8 @@ def test_other_sets_are_separate_from_the_dev_set(other: str) -> None:
     assert {trap for row in extra for trap in row.traps} <= TRAPS
 
 
-def test_tune3_keeps_a_check_split() -> None:
-    splits = Counter(row.split for row in TUNE3_ROWS)
-    assert splits["check3"] >= 25 and splits["tune3"] >= 80, splits
-    assert "coding_tune3.jsonl" in README.read_text(encoding="utf-8")
+@pytest.mark.parametrize("number", [3, 4, 5])
+def test_later_sets_keep_a_check_split(number: int) -> None:
+    splits = Counter(row.split for row in EXTRA_SETS[f"tune{number}"])
+    assert splits[f"check{number}"] >= 25 and splits[f"tune{number}"] >= 80, splits
+    assert f"coding_tune{number}.jsonl" in README.read_text(encoding="utf-8")
