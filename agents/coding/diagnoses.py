@@ -462,6 +462,10 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
         for c in note.clauses
         if c.section == SectionKind.ASSESSMENT and not (_with_plan(note, c) and is_plan_bullet(note.text, c))
     ]
+    # a standing problem list is context when the note also has today's assessment
+    listed = [c for c in items if _PROBLEM_LIST.match(_header_of(note, c))]
+    if listed and len(listed) < len(items):
+        items = [c for c in items if c not in listed]
     if note.has(SectionKind.ASSESSMENT):
         return items, False
     numbered = [
@@ -476,6 +480,14 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     stated = [c for c in sentences if _IMPRESSION.search(note.span(c))]
     stated += [c for c in sentences if c not in stated and _SOFT_IMPRESSION.search(note.span(c))]
     return stated + [c for c in sentences if c not in stated], True
+
+
+_PROBLEM_LIST = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?(?:\s+list)?\b(?!\s*#?\d)", re.IGNORECASE)
+
+
+def _header_of(note: ParsedNote, clause: Clause) -> str:
+    section = next((s for s in note.sections if s.start <= clause.start <= s.end), None)
+    return section.header if section is not None else ""
 
 
 def _with_plan(note: ParsedNote, clause: Clause) -> bool:

@@ -45,7 +45,9 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     (r"CC|C/C|Chief\s+Complaints?|Reason\s+for\s+(?:visit|exam)|Encounter", SectionKind.COMPLAINT),
     (
         r"HPI|Hx|History(?:\s+of\s+Present\s+Illness)?|Subjective|Meds|Medications|PMH|POH|FHx?|SH|ROS(?:/neg)?"
-        r"|Pertinent\s+negatives|Allergies|Current\s+(?:Ocular\s+|Outpatient\s+)?Medications(?:\s*\([^)\n]*\))?",
+        r"|Pertinent\s+negatives|Allergies|Current\s+(?:Ocular\s+|Outpatient\s+)?Medications(?:\s*\([^)\n]*\))?"
+        r"|Family\s+(?:Hx|History)|Social(?:\s+(?:Hx|History))?|Past\s+(?:Ocular|Medical|Eye|Surgical)\s+(?:History|Hx)"
+        r"|(?:Ocular|Systemic|Eye|Home)\s+Medications|Interval\s+(?:History|Hx)",
         SectionKind.HISTORY,
     ),
     (
@@ -72,7 +74,12 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
 )
 # EHR exports also put a header alone on its line, without a colon ("Assessment & Plan", "Slit Lamp (OD | OS)").
 _BARE_HEADERS: tuple[tuple[str, SectionKind], ...] = (
-    (r"Medical\s+(?:Hx|History)|Ocular\s+(?:Hx|History)|Family\s+(?:Hx|History)", SectionKind.HISTORY),
+    (
+        r"Medical\s+(?:Hx|History)|Ocular\s+(?:Hx|History)|Family\s+(?:Hx|History)"
+        r"|Past\s+(?:Ocular|Medical|Eye|Surgical)\s+(?:History|Hx)|(?:Ocular|Systemic|Eye|Home|Oral)\s+Medications"
+        r"|Social(?:\s+(?:History|Hx))?|Review\s+of\s+Systems|Interval\s+(?:History|Hx)",
+        SectionKind.HISTORY,
+    ),
     (
         r"Entrance\s+(?:Testing|Tests)|Visual\s+Acuit(?:y|ies)|Tonometry|Slit\s+Lamp(?:\s+Exam)?"
         r"|(?:Dilated\s+)?Fundus(?:\s+Exam)?|Posterior\s+Segment|Anterior\s+Segment|External|Findings",
@@ -227,7 +234,12 @@ _UNCHECKED_AFTER_LABEL = re.compile(
 )
 
 
+# Text an EHR copied forward from an earlier visit ("[copied from 7/2025] IOP 15/16 ...") is not today's.
+_COPIED_FORWARD = re.compile(r"\[copied\s+(?:forward\s+)?from[^\]\n]*\][^\n]*", re.IGNORECASE)
+
+
 def mask_unchecked(note: str) -> str:
+    note = _COPIED_FORWARD.sub(lambda m: " " * len(m.group()), note)
     note = _UNCHECKED_AFTER_LABEL.sub(lambda m: " " * len(m.group()), note)
     return _UNCHECKED.sub(lambda m: " " * len(m.group()), note)
 
