@@ -217,6 +217,7 @@ class ParsedNote:
     sections: tuple[Section, ...]
     clauses: tuple[Clause, ...]
     sentences: tuple[Clause, ...]
+    original: str = ""  # the note as written (evidence quotes it); `text` is the cleaned, same-length reading
 
     def has(self, kind: SectionKind) -> bool:
         return any(section.kind == kind for section in self.sections)
@@ -244,10 +245,48 @@ def mask_unchecked(note: str) -> str:
     return _UNCHECKED.sub(lambda m: " " * len(m.group()), note)
 
 
-def parse_note(note: str) -> ParsedNote:
-    note = mask_unchecked(note)
+# Uncleaned speech recognition spells its punctuation ("... at bedtime period new paragraph best corrected ...").
+# Each spoken mark becomes the mark padded with spaces, so offsets still index the original note.
+_SPOKEN_MARKS = (
+    (re.compile(r"\s*\bnew\s+paragraph\b", re.IGNORECASE), "\n\n"),
+    (re.compile(r"\s*\bperiod\b(?!\s+of\b)", re.IGNORECASE), "."),
+    (re.compile(r"\s*\bsemicolon\b", re.IGNORECASE), ";"),
+    (re.compile(r"\s*\bcomma\b", re.IGNORECASE), ","),
+    (re.compile(r"\s*\bcolon\b", re.IGNORECASE), ":"),
+)
+_SPOKEN_WORDS = (
+    (re.compile(r"\boh\s([DSU])\b"), lambda m: f"O{m.group(1)}  "),
+    (re.compile(r"\bsick\s+lamp\b", re.IGNORECASE), lambda m: "slit lamp".ljust(len(m.group()))),
+)
+_PAD = "\u200b"
+_DICTATED = re.compile(r"\b(?:period|comma)\b", re.IGNORECASE)
+
+
+def unspoken(note: str) -> str:
+    """Spoken punctuation written out as marks, when the note is dictation (same length as the note)."""
+    if len(_DICTATED.findall(note)) < 3:
+        return note
+    for pattern, word in _SPOKEN_WORDS:
+        note = pattern.sub(word, note)
+    for pattern, mark in _SPOKEN_MARKS:
+        note = pattern.sub(lambda m, mark=mark: _spoken_mark(mark, len(m.group())), note)
+    return note
+
+
+def _spoken_mark(mark: str, width: int) -> str:
+    """The mark in `width` characters. A paragraph break ends the padding, so the next line starts clean (a
+    heading can follow); other marks are padded with zero-width spaces after a space, since a run of spaces
+    would read as a table gap."""
+    if mark.startswith("\n"):
+        return " " * (width - len(mark)) + mark
+    return mark + " " + _PAD * (width - len(mark) - 1)
+
+
+def parse_note(original: str) -> ParsedNote:
+    note = mask_unchecked(unspoken(original))
     sections = split_sections(note)
     return ParsedNote(
+        original=original,
         text=note,
         sections=tuple(sections),
         clauses=tuple(c for s in sections for c in clauses(note, s)),
