@@ -17,7 +17,7 @@ FALLBACK_SECTIONS = frozenset(
 _SUBCLAUSE = re.compile(r",|;|\s/\s|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
 _SUBSEQUENT = re.compile(
     r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv"
-    r"|\bback\s+(?:\w+\s+){0,3}after\b|\bafter\s+(?:I|we)\s+(?:took|removed|got)\b",
+    r"|\bback\s+(?:\w+\s+){0,3}after\b|\bafter\s+(?:I|we)\s+(?:took|removed|got)\b|\b(?:status\s+post|s/p)\s+removal\b",
     re.IGNORECASE,
 )
 _TYPE_1 = re.compile(

@@ -256,6 +256,10 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             for m in [lexicon.fb_done.search(note.span(c))]
             if m is not None
             and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
+            # "status post removal 03/10": removed at an earlier visit
+            and not re.search(
+                r"\b(?:status\s+post|s/p)\s+(?:\w+\s+)?$", note.span(c)[: m.start()][-30:], re.I
+            )
         ),
         None,
     )

@@ -67,7 +67,8 @@ _NEW_PROBLEM = re.compile(
     _I,
 )
 _NO_EXAM = re.compile(
-    r"no\s+other\s+exam(?:ination)?\s+was\s+(?:performed|done)|\brefraction\s+only\b|\bno\s+exam(?:ination)?\s+today\b"
+    r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done)|\brefraction\s+only\b|\bno\s+exam(?:ination)?\s+today\b"
+    r"|\btesting[- ]only\s+visit\b"
     r"|\b(?:refraction|biometry)\s+(?:visit\s+)?only\b|\bno\s+exam\s*,\s*no\s+IOP\b"
     r"|only\s+(?:to\s+have|for)\s+(?:his|her|their|a)?\s*(?:glasses|spectacle|refraction|Rx)",
     _I,
