@@ -1,10 +1,13 @@
 """The approved-encounter vote and the validation of a suggestion against the knowledge layer."""
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
+import yaml
 
-from agents.coding.confidence import fit_calibration, load_calibration
+from agents.coding.confidence import CALIBRATION_FILE, fit_calibration, load_calibration
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import (
     AUTO_DRAFT_THRESHOLD,
@@ -18,6 +21,8 @@ from agents.coding.schemas import (
 from agents.coding.validate import validate_suggestion
 from billing.settings import Settings
 from knowledge.base import KnowledgeBase, load_knowledge
+
+REPO = Path(__file__).resolve().parents[2]
 
 NOTE = """ERM OD f/u. No change in distortion. Not interested in surgery.
 VA cc 20/30 OD, 20/20 OS. Amsler: mild waviness OD, unchanged.
@@ -138,8 +143,18 @@ def test_the_fallback_map_is_monotone_and_never_reaches_auto_draft() -> None:
     assert by_score[0.9] < 0.95  # three right answers are not proof
 
 
-def test_the_stored_calibration_was_fitted_out_of_sample() -> None:
+def test_the_stored_calibration_is_gated_on_untuned_runs_of_tuning_rows_only() -> None:
     stored = load_calibration()
-    assert stored.fitted_on.startswith("out of sample")
     assert any(value >= AUTO_DRAFT_THRESHOLD for value in stored.buckets.values())
     assert any(value < AUTO_DRAFT_THRESHOLD for value in stored.buckets.values())
+    sources = yaml.safe_load(CALIBRATION_FILE.read_text(encoding="utf-8"))["sources"]
+    untuned = [Path(REPO, path) for path in sources["hand"] if "calibration_samples/untuned_" in path]
+    assert len(untuned) == 3 and all(path.is_file() for path in untuned)
+    # the out-of-sample evidence comes from tuning rows; holdout and check rows never feed the fit
+    splits = {
+        row["id"]: row["split"]
+        for name in ("coding_tune3", "coding_tune4", "coding_tune5")
+        for row in map(json.loads, (REPO / "evals" / "datasets" / f"{name}.jsonl").read_text().splitlines())
+    }
+    ids = {json.loads(line)["id"] for path in untuned for line in path.read_text().splitlines()}
+    assert ids and {splits[i] for i in ids} <= {"tune3", "tune4", "tune5"}
