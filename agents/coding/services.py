@@ -217,11 +217,18 @@ def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
     """The puncta of a procedure whose sites are listed under it ("Puncta occluded:" then checked boxes or
     bullets, one site list line after another)."""
     line_end = note.text.find("\n", clause.end)
+    if line_end == -1:
+        return frozenset()
+    heading = note.text[clause.start : line_end].rstrip().endswith(":")
     listed: list[str] = []
-    for line in note.text[line_end + 1 :].split("\n") if line_end != -1 else []:
+    for line in note.text[line_end + 1 :].split("\n"):
         if not _LIST_ITEM.match(line):
             break
         listed.append(line)
+    # a heading line ("Puncta occluded today:") introduces its sites; otherwise only checked boxes do (a numbered
+    # assessment after "plugs placed as above" is another problem, not a list of puncta)
+    if not heading:
+        listed = [line for line in listed if re.search(r"\[[xX✓]\]", line)]
     return lids_in("\n".join(listed))
 
 

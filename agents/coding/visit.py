@@ -124,7 +124,7 @@ _FAILED_SCREENING = re.compile(
 
 
 _LIMITED_EXAM = re.compile(
-    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+exam\w*"
+    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?exam\w*"
     r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b",
     _I,
 )
