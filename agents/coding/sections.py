@@ -142,6 +142,7 @@ def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
     return SectionKind.BODY, header
 
 
+_INLINE_LIST_HEADER = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?\s+list\b", re.IGNORECASE)
 _NUMBERED_ITEM = re.compile(r"\n[ \t]*\d{1,2}[.)][ \t]+\S")
 
 
@@ -162,6 +163,17 @@ def _resume_problem_lists(sections: list[Section], note: str) -> list[Section]:
     ("3. Long term use of insulin") is the problem list again."""
     out: list[Section] = []
     for section in sections:
+        # "Problem list: ADHD / acne" holds its line; what follows until the next heading is not the assessment
+        line_end = note.find("\n", section.start, section.end)
+        if (
+            section.kind == SectionKind.ASSESSMENT
+            and _INLINE_LIST_HEADER.match(section.header)
+            and line_end != -1
+            and note[section.start : line_end].strip()
+        ):
+            out.append(Section(section.kind, section.header, section.start, line_end))
+            out.append(Section(SectionKind.BODY, "", line_end, section.end))
+            continue
         previous = out[-1] if out else None
         line_start = note.rfind("\n", 0, section.start) + 1
         indented = note[line_start : line_start + 1] in (" ", "\t")
