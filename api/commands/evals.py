@@ -16,6 +16,15 @@ app = typer.Typer(help="Evaluation suites: metrics per engine, reports.", no_arg
 class Split(StrEnum):
     holdout = "holdout"
     tune = "tune"
+    tune2 = "tune2"
+    tune3 = "tune3"
+    tune4 = "tune4"
+    tune5 = "tune5"
+    tune6 = "tune6"
+    check3 = "check3"
+    check4 = "check4"
+    check5 = "check5"
+    check6 = "check6"
     all = "all"
 
 

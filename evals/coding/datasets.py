@@ -8,7 +8,22 @@ from pydantic import BaseModel, Field
 from agents.coding.batch import NoteRecord
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "datasets" / "coding_dev.jsonl"
-Split = Literal["holdout", "tune", "all"]
+Split = Literal[
+    "holdout",
+    "tune",
+    "tune2",
+    "tune3",
+    "tune4",
+    "tune5",
+    "tune6",
+    "check3",
+    "check4",
+    "check5",
+    "check6",
+    "all",
+]
+# Rows nobody tuning the coder may read: the dev holdout and the later sets' check splits (aggregates only).
+BLIND_SPLITS = frozenset({"holdout", "check3", "check4", "check5", "check6"})
 
 
 class GoldLine(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.coding.schemas import AUTO_DRAFT_THRESHOLD
-from evals.coding.datasets import GoldRow
+from evals.coding.datasets import BLIND_SPLITS, GoldRow
 from knowledge.codes.icd10 import icd10_billable, icd10_laterality, normalize_icd10
 from knowledge.codes.procedures import get_procedure, normalize_procedure
 
@@ -255,8 +255,12 @@ class CodingMetrics(BaseModel):
     per_code: dict[str, PRF] = Field(description="CPT/HCPCS code alone")
     per_icd_category: dict[str, PRF] = Field(description="ICD-10-CM 3-character category, exact codes")
     calibration: list[CalibrationBin]
-    confusion: list[ConfusionEntry] = Field(description="Wrong codes, from rows outside the holdout only")
-    note_errors: list[NoteErrors] = Field(description="Per-note diffs, from rows outside the holdout only")
+    confusion: list[ConfusionEntry] = Field(
+        description="Wrong codes, from rows outside the blind splits only"
+    )
+    note_errors: list[NoteErrors] = Field(
+        description="Per-note diffs, from rows outside the blind splits only"
+    )
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -312,7 +316,7 @@ def _per_code(scores: list[NoteScore]) -> tuple[dict[str, PRF], dict[str, PRF]]:
 
 
 def summarize(scores: list[NoteScore], latencies_ms: Sequence[float] = ()) -> CodingMetrics:
-    """Aggregate note scores; per-note diffs and the wrong-code confusion leave holdout rows out."""
+    """Aggregate note scores; per-note diffs and the wrong-code confusion leave blind rows (holdout, checks) out."""
     scored = [item for score in scores for item in score.scored]
     drafted = [item for item in scored if item.confidence >= AUTO_DRAFT_THRESHOLD]
     modifier_pairs = sum(s.modifier_pairs for s in scores)
@@ -321,7 +325,7 @@ def summarize(scores: list[NoteScore], latencies_ms: Sequence[float] = ()) -> Co
     families: dict[str, list[NoteScore]] = defaultdict(list)
     for score in scores:
         families[score.family].append(score)
-    visible = [s for s in scores if s.split != "holdout"]
+    visible = [s for s in scores if s.split not in BLIND_SPLITS]
     confusion = Counter(pair for s in visible for pair in s.confusion)
     per_code, per_icd = _per_code(scores)
     return CodingMetrics(
