@@ -18,6 +18,7 @@ TUNE2 = REPO / "evals" / "datasets" / "coding_tune2.jsonl"  # second tuning set,
 TUNE3 = REPO / "evals" / "datasets" / "coding_tune3.jsonl"  # third set: tune3 rows and check3 rows
 TUNE4 = REPO / "evals" / "datasets" / "coding_tune4.jsonl"  # fourth set: tune4 rows and check4 rows
 TUNE5 = REPO / "evals" / "datasets" / "coding_tune5.jsonl"  # fifth set: tune5 rows and check5 rows
+TUNE6 = REPO / "evals" / "datasets" / "coding_tune6.jsonl"  # sixth set: tune6 rows and check6 rows
 README = REPO / "evals" / "datasets" / "README.md"
 
 FAMILIES = (
@@ -161,6 +162,11 @@ class Tune5Note(GoldNote):
     split: Literal["tune5", "check5"]
 
 
+class Tune6Note(GoldNote):
+    id: str = Field(pattern=r"^t6-\d{3}$")
+    split: Literal["tune6", "check6"]
+
+
 def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNote]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [model.model_validate_json(line) for line in lines if line.strip()]
@@ -171,7 +177,14 @@ TUNE2_ROWS = _load(TUNE2, Tune2Note)
 TUNE3_ROWS = _load(TUNE3, Tune3Note)
 TUNE4_ROWS = _load(TUNE4, Tune4Note)
 TUNE5_ROWS = _load(TUNE5, Tune5Note)
-EXTRA_SETS = {"tune2": TUNE2_ROWS, "tune3": TUNE3_ROWS, "tune4": TUNE4_ROWS, "tune5": TUNE5_ROWS}
+TUNE6_ROWS = _load(TUNE6, Tune6Note)
+EXTRA_SETS = {
+    "tune2": TUNE2_ROWS,
+    "tune3": TUNE3_ROWS,
+    "tune4": TUNE4_ROWS,
+    "tune5": TUNE5_ROWS,
+    "tune6": TUNE6_ROWS,
+}
 
 
 @pytest.fixture(params=["dev", *EXTRA_SETS])
@@ -402,7 +415,7 @@ def test_other_sets_are_separate_from_the_dev_set(other: str) -> None:
     assert {trap for row in extra for trap in row.traps} <= TRAPS
 
 
-@pytest.mark.parametrize("number", [3, 4, 5])
+@pytest.mark.parametrize("number", [3, 4, 5, 6])
 def test_later_sets_keep_a_check_split(number: int) -> None:
     splits = Counter(row.split for row in EXTRA_SETS[f"tune{number}"])
     assert splits[f"check{number}"] >= 25 and splits[f"tune{number}"] >= 80, splits
