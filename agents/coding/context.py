@@ -34,6 +34,8 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
         for vs in ("vs", "vs.", "versus")
         for target in ("prior", "last", "baseline", "previous")
     ),
+    # "preservative-free tears": a product, not a finding that is absent ("pain free")
+    *((f"preservative{sep}free", "NEGATED_EXISTENCE", "PSEUDO") for sep in ("-", " ")),
     ("hx of", "HISTORICAL", "FORWARD"),
     ("history only", "HISTORICAL", "BACKWARD"),
     ("- resolved", "HISTORICAL", "BACKWARD"),

@@ -9,7 +9,10 @@ from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind
 
-_STRONG_TODAY = re.compile(r"(?<!not )\btoday\b|\bthis\s+(?:morning|afternoon|visit)\b", re.IGNORECASE)
+_STRONG_TODAY = re.compile(
+    r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )\btoday\b|\bthis\s+(?:morning|afternoon|visit)\b",
+    re.IGNORECASE,
+)
 # a test's own line saying it was done today ("OCT mac (today)", "HVF performed", "[x] Fundus photos")
 STATED_TODAY = re.compile(
     r"(?<!not )\btoday\b|\bperformed\b|\bobtained\b|\bacquired\b|\[[xX✓]\]", re.IGNORECASE
@@ -220,10 +223,17 @@ def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
     if line_end == -1:
         return frozenset()
     heading = note.text[clause.start : line_end].rstrip().endswith(":")
+    original = note.original or note.text
     listed: list[str] = []
-    for line in note.text[line_end + 1 :].split("\n"):
-        if not _LIST_ITEM.match(line):
+    cursor = line_end + 1
+    for line in note.text[cursor:].split("\n"):
+        written = original[cursor : cursor + len(line)]
+        cursor += len(line) + 1
+        # list items and table rows ("RLL   silicone, 0.5 mm   [x]") continue the list; a blank line ends it
+        if not (_LIST_ITEM.match(line) or (_WIDE_GAP.search(line) and _BOX.search(written))):
             break
+        if _BOX.search(written) and not re.search(r"\[[xX✓]\]", written):
+            continue  # an unchecked row is a site not done
         listed.append(line)
     # a heading line ("Puncta occluded today:") introduces its sites; otherwise only checked boxes do (a numbered
     # assessment after "plugs placed as above" is another problem, not a list of puncta)
