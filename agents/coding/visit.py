@@ -62,7 +62,7 @@ _SURGERY_DECISION = re.compile(
     _I,
 )
 _NEW_PROBLEM = re.compile(
-    r"\bc/o\b|complain|\bnew\s+(?!patient|pt\b|glasses|specs|spectacle|Rx\b|progressive|readers|lenses|contacts)|sudden|\bcalled\b"
+    r"\bc/o\b|complain|\bnew\s+(?!patient|pt\b|glasses|specs|spectacle|Rx\b|progressive|readers|lenses|contacts|to\b|to\s+(?:our|the|this))|sudden|\bcalled\b"
     r"|noticed|developed|since\s+(?:yesterday|this|last)|painful|\bred\b|\bblur",
     _I,
 )
@@ -225,9 +225,13 @@ _GLASSES_CONTEXT = re.compile(
     r"\b(?:glasses|specs|spectacles|readers|Rx|bifocals?|progressives?|contacts)\b", _I
 )
 _NEW_ONSET = re.compile(
-    r"\bnew\s+(?:complaint|c/o|problem|onset|symptoms?)\b|\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b"
-    r"|\bsudden\w*|\bwith\s+a\s+new\b",
-    _I,
+    r"\bnew\s+(?:complaint|c/o|problem|onset|symptoms?)\b|\bsudden\w*|\bwith\s+a\s+new\b", _I
+)
+# a symptom that has developed: new, unless the visit opens as the follow-up of a known problem
+_DEVELOPED = re.compile(r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b", _I)
+# an explicit follow-up in the opening ("6 wk f/u SCH OS", "DRY EYE FOLLOW-UP"), stronger than "returns because ..."
+_STRONG_FOLLOW_UP = re.compile(
+    r"\bf/u\b|follow[- ]?up|re-?check|\b(?:is|are)\s+(?:here|seen)\s+for\s+(?:a\s+|her\s+|his\s+)?check", _I
 )
 _STATUS_ONLY = re.compile(
     r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
@@ -271,10 +275,15 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     cue either way) an assessment whose every item carries only a status (stable, improving, resolving ...)."""
     reason, opening = _reason_text(note), _opening(note)
     if _new_problem_cues(reason, (_NEW_ONSET,)):
-        return False  # "returns with a new complaint", "has become hazy over the past two months"
-    # the first line or chief complaint decides when it names a new symptom ("c/o red eye")
-    if _new_problem_cues(opening, (_NEW_PROBLEM,)):
-        return False
+        return False  # "returns with a new complaint", "sudden floaters"
+    # the first line or chief complaint decides: an explicit follow-up named before any new symptom
+    # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
+    stated = _STRONG_FOLLOW_UP.search(opening)
+    symptoms = _new_problem_cues(opening, (_NEW_PROBLEM,))
+    if stated and (not symptoms or stated.start() < symptoms[0].start()):
+        return True
+    if symptoms or _new_problem_cues(reason, (_DEVELOPED,)):
+        return False  # "returns because the vision has become hazy over the past two months"
     if _FOLLOW_UP.search(reason):
         return True
     if _new_problem_cues(reason, (_NEW_PROBLEM,)):
