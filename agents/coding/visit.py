@@ -78,6 +78,7 @@ _NO_EXAM = re.compile(
 _PROGRESSION = re.compile(
     r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
     r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
+    r"|not\s+tolerated|not\s+improv\w*|no\s+better\b"
     r"|exacerbat|intoleran|new\s+defect",
     _I,
 )
@@ -112,7 +113,7 @@ _HISTORIAN = re.compile(
 _EXTERNAL_DATA = re.compile(r"\b(?:note|notes|records?|report|letter|results?)\b", _I)
 _REVIEWED = re.compile(r"\breviewed\b", _I)
 _DISCUSSED = re.compile(
-    r"\b(?:called|phoned)\s+(?:Dr\.?\s|the\s+(?:retina|glaucoma|cornea)|her\s+(?:retina|glaucoma|PCP))"
+    r"\b(?:called|phoned|telephoned)\s+(?:Dr\.?\s|the\s+(?:retina|glaucoma|cornea)|her\s+(?:retina|glaucoma|PCP))"
     r"|\b(?:discussed|spoke|talked|conferred|went\s+over)\b[^.;\n]{0,60}\bwith\s+(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
     r"(?:retina(?:l)?\s+(?:surgeon|specialist)|ophthalmologist|PCP|primary\s+care|endocrinologist|rheumatologist"
     r"|neuro-?ophthalmolog\w+|surgeon))",
