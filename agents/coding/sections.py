@@ -62,6 +62,7 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     ),
     (
         r"A/P|A\s*&\s*P|(?:Assessment|Impressions?|Imp)(?:\s*(?:and|&|/)\s*Plan)?|Dx|Diagnos[ie]s"
+        r"|(?:Order\s+)?Diagnos[ie]s(?:\s+on\s+(?:the\s+)?order)?"
         r"|Problems?(?:\s+list)?|Indications?",
         SectionKind.ASSESSMENT,
     ),

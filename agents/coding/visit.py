@@ -68,7 +68,8 @@ _NEW_PROBLEM = re.compile(
 )
 _NO_EXAM = re.compile(
     r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done)|\brefraction\s+only\b|\bno\s+exam(?:ination)?\s+today\b"
-    r"|\btesting[- ]only\s+visit\b|\bno\s+(?:provider\s+|eye\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
+    r"|\btesting[- ]only\s+visit\b|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
+    r"|(?m:^\s*tech(?:nician)?\s+visit\b)|\btech(?:nician)?\s+visit\s*[-,:]"
     r"|\bno\s+exam\s+and\s+no\s+refraction\b|\b(?:biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+visit\s+only\b"
     r"|\b(?:encounter|visit)\s+type\s*:\s*tech(?:nician)?\s+visit\b"
     r"|\b(?:refraction|biometry)\s+(?:visit\s+)?only\b|\bno\s+exam\s*,\s*no\s+IOP\b"
