@@ -192,13 +192,29 @@ def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
     return "92004", "92014"
 
 
+_ELEMENT_NOT_DONE = re.compile(
+    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b", _I
+)
+
+
+def _element_not_done(note: ParsedNote, position: int) -> bool:
+    """ "Confrontation fields and motility were not tested": the element is named but was not examined."""
+    sentence = next((s for s in note.sentences if s.start <= position < s.end), None)
+    return sentence is not None and bool(_ELEMENT_NOT_DONE.search(note.span(sentence)))
+
+
 def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
     found: dict[str, tuple[int, int] | None] = {}
     # the plan says what comes next ("RTC 4 mo with dilated exam"), not what was examined today
     plan = [(s.start, s.end) for s in note.sections if s.kind == SectionKind.PLAN]
     for name, pattern in ELEMENTS.items():
         match = next(
-            (m for m in pattern.finditer(note.text) if not any(a <= m.start() < b for a, b in plan)), None
+            (
+                m
+                for m in pattern.finditer(note.text)
+                if not any(a <= m.start() < b for a, b in plan) and not _element_not_done(note, m.start())
+            ),
+            None,
         )
         found[name] = (match.start(), match.end()) if match else None
     if found["dilated"] and (
@@ -228,6 +244,11 @@ _GLASSES_CONTEXT = re.compile(
 )
 _NEW_ONSET = re.compile(
     r"\bnew\s+(?:complaint|c/o|problem|onset|symptoms?)\b|\bsudden\w*|\bwith\s+a\s+new\b", _I
+)
+# a complaint that makes the visit a problem visit even when it was booked as a routine or annual exam
+_NEW_COMPLAINT = re.compile(
+    r"\bc/o\b|\bcomplain\w*|\bnew\s+(?:floaters|flashes|spots?|pain|redness)\b|converted\s+to\s+(?:a\s+)?medical",
+    _I,
 )
 # a symptom that has developed: new, unless the visit opens as the follow-up of a known problem
 _DEVELOPED = re.compile(r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b", _I)
@@ -316,7 +337,7 @@ def _opening(note: ParsedNote) -> str:
 
 # "last examined in 2024 for a routine exam", "Hx: last exam 3/25 routine": an earlier visit, not today's
 _EARLIER_VISIT = re.compile(
-    r"\blast\s+(?:exam\w*|seen|visit|eye\s+exam)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b"
+    r"\blast\s+(?:exam\w*|seen|visit|eye\s+exam|here|in)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b|\bago\b"
     r"|(?<![\d/.])\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d.])",
     _I,
 )
@@ -513,8 +534,11 @@ def choose_visit(
         elements["fields"]
         or (_SENSORIMOTOR.search(note.text) and elements["slit_lamp"] and elements["acuity"])
     )
-    keyword = (_COMPREHENSIVE_WORDS.search(opening) and not _EARLIER_VISIT.search(opening)) or (
-        not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note)
+    # "Sched as routine exam -> converted to medical visit. c/o new floaters": the complaint decides, not the word
+    new_in_opening = bool(_new_problem_cues(opening, (_NEW_COMPLAINT, _NEW_ONSET)))
+    keyword = not new_in_opening and bool(
+        (_COMPREHENSIVE_WORDS.search(opening) and not _EARLIER_VISIT.search(opening))
+        or (not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note))
     )
     # "Today I limited the examination to this problem": an intermediate exam, whatever else was looked at
     comprehensive = dilated and (full or bool(keyword)) and not _LIMITED_EXAM.search(note.text)

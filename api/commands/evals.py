@@ -21,10 +21,12 @@ class Split(StrEnum):
     tune4 = "tune4"
     tune5 = "tune5"
     tune6 = "tune6"
+    tune7 = "tune7"
     check3 = "check3"
     check4 = "check4"
     check5 = "check5"
     check6 = "check6"
+    check7 = "check7"
     all = "all"
 
 
