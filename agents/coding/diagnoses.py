@@ -486,14 +486,14 @@ _PROBLEM_LIST = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?(?:\s+list)?\b
 
 
 def _header_of(note: ParsedNote, clause: Clause) -> str:
-    section = next((s for s in note.sections if s.start <= clause.start <= s.end), None)
+    section = note.section_of(clause)
     return section.header if section is not None else ""
 
 
 def _with_plan(note: ParsedNote, clause: Clause) -> bool:
     """Whether the clause sits under a combined assessment-and-plan header (A/P, A&P, Assessment and Plan),
     where "- " bullets are plan steps; under a bare "Assessment:" they are the diagnoses."""
-    section = next((s for s in note.sections if s.start <= clause.start <= s.end), None)
+    section = note.section_of(clause)
     if section is None:
         return True
     header = section.header.strip()

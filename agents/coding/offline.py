@@ -71,7 +71,7 @@ def _evidence(note: ParsedNote, spans: list[tuple[int, int]]) -> list[Evidence]:
         if (start, end) in seen or not 0 <= start < end <= len(note.text):
             continue
         seen.add((start, end))
-        found.append(Evidence(text=(note.original or note.text)[start:end], start=start, end=end))
+        found.append(Evidence(text=note.original[start:end], start=start, end=end))
     return found
 
 

@@ -156,15 +156,14 @@ def split_sections(note: str) -> list[Section]:
         kind, header = _kind_of(match)
         start = match.end()
     sections.append(Section(kind, header, start, len(note)))
-    return _resume_problem_lists([s for s in sections if s.end > s.start or s.kind != SectionKind.BODY], note)
+    return _bound_problem_lists([s for s in sections if s.end > s.start or s.kind != SectionKind.BODY], note)
 
 
-def _resume_problem_lists(sections: list[Section], note: str) -> list[Section]:
-    """An indented "Plan:" under a numbered assessment item plans that item only: the next numbered item
-    ("3. Long term use of insulin") is the problem list again."""
+def _bound_problem_lists(sections: list[Section], note: str) -> list[Section]:
+    """Where a problem list ends: "Problem list: ADHD / acne" holds only its line, and an indented "Plan:" under
+    a numbered assessment item plans that item only (the next numbered item is the problem list again)."""
     out: list[Section] = []
     for section in sections:
-        # "Problem list: ADHD / acne" holds its line; what follows until the next heading is not the assessment
         line_end = note.find("\n", section.start, section.end)
         if (
             section.kind == SectionKind.ASSESSMENT
@@ -230,10 +229,14 @@ class ParsedNote:
     sections: tuple[Section, ...]
     clauses: tuple[Clause, ...]
     sentences: tuple[Clause, ...]
-    original: str = ""  # the note as written (evidence quotes it); `text` is the cleaned, same-length reading
+    original: str  # the note as written (evidence quotes it); `text` is the cleaned, same-length reading
 
     def has(self, kind: SectionKind) -> bool:
         return any(section.kind == kind for section in self.sections)
+
+    def section_of(self, clause: Clause) -> Section | None:
+        """The section a clause sits in."""
+        return next((s for s in self.sections if s.start <= clause.start <= s.end), None)
 
     def span(self, clause: Clause) -> str:
         return self.text[clause.start : clause.end]

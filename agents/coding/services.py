@@ -70,7 +70,7 @@ _TODAY_HEADING = re.compile(r"\b(?:today|performed|done)\b", re.IGNORECASE)
 
 
 def _under_today_heading(note: ParsedNote, clause: Clause) -> bool:
-    section = next((s for s in note.sections if s.start <= clause.start <= s.end), None)
+    section = note.section_of(clause)
     return (
         section is not None
         and section.kind == SectionKind.TESTS
@@ -223,11 +223,10 @@ def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
     if line_end == -1:
         return frozenset()
     heading = note.text[clause.start : line_end].rstrip().endswith(":")
-    original = note.original or note.text
     listed: list[str] = []
     cursor = line_end + 1
     for line in note.text[cursor:].split("\n"):
-        written = original[cursor : cursor + len(line)]
+        written = note.original[cursor : cursor + len(line)]
         cursor += len(line) + 1
         # list items and table rows ("RLL   silicone, 0.5 mm   [x]") continue the list; a blank line ends it
         if not (_LIST_ITEM.match(line) or (_WIDE_GAP.search(line) and _BOX.search(written))):

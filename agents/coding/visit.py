@@ -67,12 +67,11 @@ _NEW_PROBLEM = re.compile(
     _I,
 )
 _NO_EXAM = re.compile(
-    r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done)|\brefraction\s+only\b|\bno\s+exam(?:ination)?\s+today\b"
-    r"|\btesting[- ]only\s+visit\b|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
-    r"|(?m:^\s*tech(?:nician)?\s+visit\b)|\btech(?:nician)?\s+visit\s*[-,:]"
-    r"|\bno\s+exam\s+and\s+no\s+refraction\b|\b(?:biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+visit\s+only\b"
-    r"|\b(?:encounter|visit)\s+type\s*:\s*tech(?:nician)?\s+visit\b"
-    r"|\b(?:refraction|biometry)\s+(?:visit\s+)?only\b|\bno\s+exam\s*,\s*no\s+IOP\b"
+    r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done)"
+    r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
+    r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
+    r"|\b(?:refraction|biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+(?:visit\s+)?only\b"
+    r"|(?m:^\s*tech(?:nician)?\s+visit\b)|\btech(?:nician)?\s+visit\s*[-,:]|\b(?:encounter|visit)\s+type\s*:\s*tech"
     r"|only\s+(?:to\s+have|for)\s+(?:his|her|their|a)?\s*(?:glasses|spectacle|refraction|Rx)",
     _I,
 )
@@ -410,6 +409,8 @@ def _data(note: ParsedNote) -> Level:
     return Level.LOW if items >= 2 or historian else Level.MINIMAL
 
 
+# "not on timolol", "stopped the tears": a product named but not managed today
+_STOPPED_BEFORE = re.compile(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", _I)
 _NO_TREATMENT = re.compile(r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b", _I)
 
 
@@ -419,7 +420,7 @@ def _risk(note: ParsedNote) -> Level:
     for match in lexicon.rx_drugs.finditer(note.text):
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 60]
-        if re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
+        if _STOPPED_BEFORE.search(prefix):
             continue
         # a finished course, when the plan manages no drug today, is history
         if no_treatment and re.search(r"^[^.\n]*\b(?:finished|completed|done|stopped)\b", suffix, _I):
@@ -435,7 +436,7 @@ def _risk(note: ParsedNote) -> Level:
     for match in lexicon.otc_products.finditer(note.text):
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 40]
-        if re.search(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", prefix, _I):
+        if _STOPPED_BEFORE.search(prefix):
             continue
         if re.search(
             r"^[^.;\n]*\bif\s+(?:sx|symptoms?|it|they|needed|irritation)\s+(?:return|recur|come)", suffix, _I
@@ -572,8 +573,7 @@ def choose_visit(
         reason = _reason_text(note)
         match = _FOLLOW_UP.search(reason) or _STATUS_ONLY.search(reason)
         start = note.text.find(match.group()) if match else -1
-        match = re.search(re.escape(match.group()), note.text[start:]) if match and start >= 0 else None
-        span = [(start + match.start(), start + match.end())] if match and start >= 0 else []
+        span = [(start, start + len(match.group()))] if match and start >= 0 else []
         levels = sorted((Level[v.upper()] for v in parts.values()), reverse=True)
         return VisitChoice(
             code,

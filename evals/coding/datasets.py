@@ -1,29 +1,14 @@
 """The charge-coding gold set: rows of coding_dev.jsonl (and generated sets of the same shape)."""
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from agents.coding.batch import NoteRecord
+from evals.coding.splits import SPLITS
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent / "datasets" / "coding_dev.jsonl"
-Split = Literal[
-    "holdout",
-    "tune",
-    "tune2",
-    "tune3",
-    "tune4",
-    "tune5",
-    "tune6",
-    "check3",
-    "check4",
-    "check5",
-    "check6",
-    "all",
-]
-# Rows nobody tuning the coder may read: the dev holdout and the later sets' check splits (aggregates only).
-BLIND_SPLITS = frozenset({"holdout", "check3", "check4", "check5", "check6", "check7"})
+Split = str  # one of evals.coding.splits.SPLITS
 
 
 class GoldLine(BaseModel):
@@ -51,6 +36,8 @@ class GoldRow(NoteRecord):
 
 def load_rows(path: Path = DEFAULT_DATASET, split: Split = "holdout") -> list[GoldRow]:
     """The rows of one split ("all": every row, whatever its split), in file order."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
     rows = [
         GoldRow.model_validate_json(line)
         for line in path.read_text(encoding="utf-8").splitlines()

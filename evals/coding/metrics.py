@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.coding.schemas import AUTO_DRAFT_THRESHOLD
-from evals.coding.datasets import BLIND_SPLITS, GoldRow
+from evals.coding.datasets import GoldRow
+from evals.coding.splits import BLIND_SPLITS
 from knowledge.codes.icd10 import icd10_billable, icd10_laterality, normalize_icd10
 from knowledge.codes.procedures import get_procedure, normalize_procedure
 
