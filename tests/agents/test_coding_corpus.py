@@ -6,18 +6,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from agents.coding.lexicon import load_lexicon
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import CodeSuggestion, CodingRequest, PriorVisit
 from knowledge.codes.icd10 import icd10_billable
 from knowledge.codes.procedures import is_known_procedure
-
-
-@pytest.fixture(scope="module")
-def coder() -> OfflineCoder:
-    return OfflineCoder()
 
 
 def _public_notes(folder: Path) -> list[str]:

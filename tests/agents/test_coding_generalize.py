@@ -1,35 +1,14 @@
 """General reading rules of the offline coder (titles, checkboxes, problem lists, list sites, fitting phrasing,
 outside discussion) and its out-of-sample bucket calibration."""
 
-from datetime import date
-
-import pytest
-
 from agents.coding.confidence import AUTO_DRAFT, CodeFeatures, Sample, fit_buckets, wilson_lower
 from agents.coding.laterality import lids_in
 from agents.coding.offline import OfflineCoder
-from agents.coding.schemas import CodeSuggestion, CodingRequest, PriorVisit
+from agents.coding.schemas import CodeSuggestion
 from agents.coding.sections import SectionKind, mask_unchecked, parse_note
+from tests.support.coding_requests import coding_request
 
-DOS = date(2026, 3, 10)
-ESTABLISHED = [PriorVisit(date=date(2025, 3, 11), codes=["92014"])]
-
-
-@pytest.fixture(scope="module")
-def coder() -> OfflineCoder:
-    return OfflineCoder()
-
-
-def _request(note: str, **overrides) -> CodingRequest:
-    fields = {
-        "note": note,
-        "patient_age": 66,
-        "payer_name": "Aetna",
-        "payer_kind": "commercial",
-        "date_of_service": DOS,
-        "history": ESTABLISHED,
-    }
-    return CodingRequest(**{**fields, **overrides})
+_request = coding_request
 
 
 def _codes(suggestion: CodeSuggestion) -> set[tuple[str, tuple[str, ...]]]:

@@ -7,9 +7,7 @@ import pytest
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import CodeSuggestion, CodingRequest, PriorVisit
 from knowledge.codes.icd10 import icd10_billable
-
-DOS = date(2026, 3, 10)
-ESTABLISHED = [PriorVisit(date=date(2025, 3, 11), codes=["92014"])]
+from tests.support.coding_requests import coding_request
 
 GLAUCOMA_NOTE = """S: 70 y/o F, annual glaucoma exam. Latanoprost qhs OU. Denies flashes or floaters.
 O: VA cc 20/25 OD, 20/20 OS. PERRL. CF full OU. EOM full. IOP 17/15.
@@ -20,22 +18,8 @@ A: 1. POAG, right eye moderate stage, left eye mild stage.
 P: cont latanoprost. RTC 4 mo."""
 
 
-@pytest.fixture(scope="module")
-def coder() -> OfflineCoder:
-    return OfflineCoder()
-
-
 def _request(note: str, **overrides) -> CodingRequest:
-    fields = {
-        "note": note,
-        "patient_age": 70,
-        "patient_sex": "F",
-        "payer_name": "Aetna",
-        "payer_kind": "commercial",
-        "date_of_service": DOS,
-        "history": ESTABLISHED,
-    }
-    return CodingRequest(**{**fields, **overrides})
+    return coding_request(note, **{"patient_age": 70, "patient_sex": "F", **overrides})
 
 
 def _lines(suggestion: CodeSuggestion) -> set[tuple[str, tuple[str, ...], int]]:

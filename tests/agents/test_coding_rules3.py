@@ -2,35 +2,16 @@
 type, resolved DME, history-only findings, high MDM, procedures sided by their diagnosis, tests ordered vs done)
 and the sharper confidence buckets."""
 
-from datetime import date
-
 import pytest
 
 from agents.coding.confidence import CodeFeatures, diagnosis_features, line_features
 from agents.coding.context import context_reader
 from agents.coding.laterality import lids_in
 from agents.coding.offline import OfflineCoder
-from agents.coding.schemas import CodeSuggestion, CodingRequest, PriorVisit
+from agents.coding.schemas import CodeSuggestion
+from tests.support.coding_requests import coding_request
 
-DOS = date(2026, 3, 10)
-ESTABLISHED = [PriorVisit(date=date(2025, 3, 11), codes=["92014"])]
-
-
-@pytest.fixture(scope="module")
-def coder() -> OfflineCoder:
-    return OfflineCoder()
-
-
-def _request(note: str, **overrides) -> CodingRequest:
-    fields = {
-        "note": note,
-        "patient_age": 66,
-        "payer_name": "Aetna",
-        "payer_kind": "commercial",
-        "date_of_service": DOS,
-        "history": ESTABLISHED,
-    }
-    return CodingRequest(**{**fields, **overrides})
+_request = coding_request
 
 
 def _dx(suggestion: CodeSuggestion) -> set[str]:

@@ -3,8 +3,6 @@ of follow-ups, surgery decisions and plan-stated progression; and the hand-writt
 
 from datetime import date
 
-import pytest
-
 from agents.coding.confidence import AUTO_DRAFT, CodeFeatures, Sample, fit_buckets
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import CodeSuggestion, CodingRequest, PriorVisit
@@ -12,11 +10,6 @@ from agents.coding.schemas import CodeSuggestion, CodingRequest, PriorVisit
 DOS = date(2026, 3, 10)
 ESTABLISHED = [PriorVisit(date=date(2025, 3, 11), codes=["92014"])]
 VISIT_CODES = {"92002", "92004", "92012", "92014", "99212", "99213", "99214", "99215"}
-
-
-@pytest.fixture(scope="module")
-def coder() -> OfflineCoder:
-    return OfflineCoder()
 
 
 def _visit(

@@ -31,11 +31,6 @@ A: ERM OD, stable.
 P: observe. RTC 1 yr."""
 
 
-@pytest.fixture(scope="module")
-def coder() -> OfflineCoder:
-    return OfflineCoder()
-
-
 @pytest.fixture
 def kb(settings: Settings) -> KnowledgeBase:
     return load_knowledge(settings)
