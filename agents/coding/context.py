@@ -13,6 +13,7 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("not assessed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not evaluated", "NEGATED_EXISTENCE", "BACKWARD"),
     ("ruled out", "NEGATED_EXISTENCE", "BACKWARD"),
+    *((f"{verb}not suspected", "NEGATED_EXISTENCE", "BACKWARD") for verb in ("", "is ", "are ", "was ")),
     ("vs", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
     ("vs.", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
     ("versus", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
@@ -23,6 +24,14 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("concern for", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("cannot exclude", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("?", "POSSIBLE_EXISTENCE", "FORWARD"),
+    *((f"checking {who} for", "POSSIBLE_EXISTENCE", "FORWARD") for who in ("her", "him", "them", "pt")),
+    ("checking for", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("being evaluated for", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("workup for", "POSSIBLE_EXISTENCE", "FORWARD"),
+    ("work-up for", "POSSIBLE_EXISTENCE", "FORWARD"),
+    # "warning signs of a retinal tear", "RD precautions": what to watch for, not what was found
+    ("warning signs of", "HYPOTHETICAL", "FORWARD"),
+    ("signs and symptoms of", "HYPOTHETICAL", "FORWARD"),
     # "stable vs 10/2025", "improved vs prior": a comparison over time, not a differential diagnosis
     *(
         (f"{word} {vs}", "POSSIBLE_EXISTENCE", "PSEUDO")
@@ -38,7 +47,8 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     *((f"preservative{sep}free", "NEGATED_EXISTENCE", "PSEUDO") for sep in ("-", " ")),
     ("hx of", "HISTORICAL", "FORWARD"),
     ("history only", "HISTORICAL", "BACKWARD"),
-    ("- resolved", "HISTORICAL", "BACKWARD"),
+    # negated, not historical: a same-category "s/p" between them would otherwise cut its scope
+    ("- resolved", "NEGATED_EXISTENCE", "BACKWARD"),
     ("hx only", "HISTORICAL", "BACKWARD"),
     ("history of", "HISTORICAL", "FORWARD"),
     ("s/p", "HISTORICAL", "FORWARD"),
@@ -77,6 +87,8 @@ class ContextReader:
         self._nlp = spacy.blank("en")
         self._context: Any = ConText(self._nlp, rules="default", prune_on_target_overlap=True)
         self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
+        # "RD precautions": only the words just before it, never the PVD earlier in the clause
+        self._context.add([ConTextRule("precautions", "HYPOTHETICAL", direction="BACKWARD", max_scope=2)])
         # "PVD OD - r/o tear: none found": a backward negation stops at the rule-out it answers
         for rule in self._context.rules:
             if rule.category == "NEGATED_EXISTENCE" and rule.direction == "BACKWARD":

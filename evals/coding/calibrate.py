@@ -15,14 +15,18 @@ from agents.coding.confidence import CALIBRATION_FILE, CodeFeatures, Sample, fit
 from agents.coding.offline import OfflineCoder
 from evals.coding.datasets import load_rows
 from evals.coding.metrics import IGNORED_CODES, line_key
+from evals.coding.splits import BLIND_SPLITS
 from knowledge.codes.icd10 import normalize_icd10
 
 
 def collect(dataset: Path, coder: OfflineCoder) -> list[dict[str, Any]]:
-    """One record per predicted code of every row (split "all"): the row id, code, features, and correctness
-    judged the way the eval judges it (ICD code in the gold; line matched on code, modifiers and units)."""
+    """One record per predicted code of every row a tuner may read (never a holdout or check row): the row id,
+    code, features, and correctness judged the way the eval judges it (ICD code in the gold; line matched on
+    code, modifiers and units)."""
     records = []
     for row in load_rows(dataset, "all"):
+        if row.split in BLIND_SPLITS:
+            continue
         suggestion, features = coder.explain(row.to_request())
         gold_dx = {normalize_icd10(c) for c in row.gold.diagnoses}
         gold_lines = Counter(line_key(g.code, g.modifiers, g.units) for g in row.gold.lines)
