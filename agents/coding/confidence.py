@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.codes.icd10 import icd10_description
+
 CALIBRATION_FILE = Path(__file__).resolve().parent / "lexicon" / "calibration.yaml"
 AUTO_DRAFT = 0.9
 BELOW_AUTO_DRAFT = 0.89  # the ceiling of a code whose bucket has not earned auto-drafting
@@ -91,8 +93,22 @@ class CodeFeatures:
         )
 
 
+def unspecified_eye_code(code: str) -> bool:
+    """An eye-chapter code whose title leaves the type, eye or stage unspecified: out of sample these were
+    wrong more often than right (the note usually said more than the coder read), so they go to review."""
+    if not code.upper().startswith("H"):
+        return False
+    return "unspecified" in (icd10_description(code) or "").lower()
+
+
 def diagnosis_features(
-    source: str, eye_basis: str, stage_basis: str, condition_id: str | None, group: str, structured: bool
+    source: str,
+    eye_basis: str,
+    stage_basis: str,
+    condition_id: str | None,
+    group: str,
+    structured: bool,
+    code: str = "",
 ) -> CodeFeatures:
     # stated in the assessment with its eye and its stage or type: the strongest a diagnosis gets
     stated = source == "assessment" and eye_basis == "explicit" and stage_basis == "explicit"
@@ -101,7 +117,7 @@ def diagnosis_features(
         source,
         eye_basis,
         stage_basis,
-        condition_id in OPEN_CONDITIONS,
+        condition_id in OPEN_CONDITIONS or unspecified_eye_code(code),
         False,
         structured,
         group,

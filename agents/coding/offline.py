@@ -237,6 +237,7 @@ class OfflineCoder:
                 d.condition.id if d.condition else None,
                 d.group if d.condition else d.source,
                 structured,
+                d.code,
             )
             features.append((d.code, found))
             suggested_dx.append(

@@ -4,14 +4,21 @@ import argparse
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from agents.coding.confidence import CALIBRATION_FILE, CodeFeatures, Sample, fit_buckets, fit_calibration
+from agents.coding.confidence import (
+    CALIBRATION_FILE,
+    CodeFeatures,
+    Sample,
+    fit_buckets,
+    fit_calibration,
+    unspecified_eye_code,
+)
 from agents.coding.offline import OfflineCoder
 from evals.coding.datasets import load_rows
 from evals.coding.metrics import IGNORED_CODES, line_key
@@ -51,9 +58,18 @@ def _record(row_id: str, kind: str, code: str, found: CodeFeatures, correct: boo
 
 def _samples(path: Path, *, weight: float, unseen: bool, hand: bool = False) -> list[Sample]:
     return [
-        Sample(CodeFeatures(**record["features"]), bool(record["correct"]), weight, unseen, hand)
+        Sample(_features(record), bool(record["correct"]), weight, unseen, hand)
         for record in map(json.loads, path.read_text(encoding="utf-8").splitlines())
     ]
+
+
+def _features(record: dict[str, Any]) -> CodeFeatures:
+    """A sample's features as the coder computes them now: samples kept from an earlier coder (the untuned runs)
+    predate the unspecified-code flag, which depends on the code alone."""
+    features = CodeFeatures(**record["features"])
+    if features.kind == "diagnosis" and unspecified_eye_code(record["code"]):
+        return replace(features, open_condition=True)
+    return features
 
 
 def _weighted(spec: str, default: float) -> tuple[Path, float]:
