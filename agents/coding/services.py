@@ -53,10 +53,17 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         text = note.span(clause)
     before = note.text[max(clause.start, mention_start - 25) : mention_start]
     cues = lexicon.cues
-    if cues["not_done"].search(text) or cues["before_mention_negation"].search(before):
+    if (
+        cues["not_done"].search(text)
+        or cues["before_mention_negation"].search(before)
+        or cues["before_mention_past"].search(before)
+    ):
         return None
     # under a "Tests performed today:" heading, a later date is the comparison ("unchanged from 10/2024")
-    today = bool(_STRONG_TODAY.search(text)) or _under_today_heading(note, clause)
+    strong = bool(_STRONG_TODAY.search(text))
+    if not strong and cues["reviewed_only"].search(text) and not cues["done_today"].search(text):
+        return None
+    today = strong or _under_today_heading(note, clause)
     if not today and (cues["past"].search(text) or cues["future"].search(text)):
         return None
     if today:
@@ -106,7 +113,35 @@ def _tests(note: ParsedNote, lexicon: Lexicon) -> dict[str, FoundService]:
             service.evidence.append((clause.start + start, clause.start + end))
             if basis == "today":
                 service.basis = "today"
-    return found
+    return {code: s for code, s in found.items() if not _declined_later(note, lexicon, code, s)}
+
+
+_REFUSED = re.compile(
+    r"\b(?:declined|refused|cancel+ed|not\s+obtained|no\s+(?:\w+\s+)?obtained|unable\s+to\s+(?:obtain|complete|"
+    r"perform)|could\s+not\s+be\s+(?:obtained|completed|performed))\b",
+    re.IGNORECASE,
+)
+
+
+_PLAIN_NAMES = {
+    "92083": re.compile(r"\b(?:visual\s+)?fields?\b", re.IGNORECASE),
+    "92250": re.compile(r"\b(?:photos?|photographs?|imaging)\b", re.IGNORECASE),
+}
+
+
+def _declined_later(note: ParsedNote, lexicon: Lexicon, code: str, service: FoundService) -> bool:
+    """An addendum or later line saying the test was declined or never obtained: the final record wins over
+    the plan or order that named it for today."""
+    last = max(end for _, end in service.evidence)
+    patterns = [p for test in lexicon.tests if test.code == code for p in test.patterns]
+    if code in _PLAIN_NAMES:  # "declined visual field today": the plain name a refusal uses
+        patterns.append(_PLAIN_NAMES[code])
+    return any(
+        _REFUSED.search(text) and any(p.search(text) for p in patterns)
+        for clause in note.sentences
+        if clause.start >= last
+        for text in (note.span(clause),)
+    )
 
 
 def _oct_site(found: dict[str, FoundService], groups: set[str]) -> None:
@@ -163,6 +198,10 @@ def _lines_after(text: str, start: int, lines: int) -> str:
 
 
 def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
+    """The fitting done today; a fit of one eye only (every fitting line that names an eye names the same one)
+    takes modifier 52."""
+    found: FoundService | None = None
+    eyes: set[str] = set()
     for clause in note.sentences:
         text = note.span(clause)
         match = lexicon.cl_fit.search(text)
@@ -171,18 +210,19 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
         basis = performed(note, clause, clause.start + match.start(), lexicon)
         if basis is None:
             continue
-        eyes = eyes_in(text)
-        modifiers = ["52"] if len(eyes) == 1 else []
-        return FoundService(
-            lexicon.cl_fit_code,
-            "contact_lens",
-            [(clause.start + match.start(), clause.start + match.end())],
-            ("refractive",),
-            modifiers,
-            basis=basis,
-            rationale="contact lens fitting done today",
-        )
-    return None
+        eyes |= eyes_in(text)
+        if found is None:
+            found = FoundService(
+                lexicon.cl_fit_code,
+                "contact_lens",
+                [(clause.start + match.start(), clause.start + match.end())],
+                ("refractive",),
+                basis=basis,
+                rationale="contact lens fitting done today",
+            )
+    if found is not None and len(eyes) == 1:
+        found.modifiers = ["52"]
+    return found
 
 
 def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
