@@ -249,6 +249,14 @@ _NEW_COMPLAINT = re.compile(
     r"\bc/o\b|\bcomplain\w*|\bnew\s+(?:floaters|flashes|spots?|pain|redness)\b|converted\s+to\s+(?:a\s+)?medical",
     _I,
 )
+# a symptom's onset, in the opening: "urgent same-day visit", "wavy lines x 5 days", "since Sunday"
+_ACUTE = re.compile(
+    r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:days?|hrs?|hours?)\b|"
+    + r"\bsince\s+(?:monday|tuesday|wednesday"
+    r"|thursday|friday|saturday|sunday|yesterday|this\s+morning|last\s+night)\b|\b(?:one|two|three|four|five|six"
+    r"|\d+)\s+days?\s+ago\b",
+    _I,
+)
 # a symptom that has developed: new, unless the visit opens as the follow-up of a known problem
 _DEVELOPED = re.compile(r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b", _I)
 # an explicit follow-up in the opening ("6 wk f/u SCH OS", "DRY EYE FOLLOW-UP"), stronger than "returns because ..."
@@ -301,7 +309,7 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     # the first line or chief complaint decides: an explicit follow-up named before any new symptom
     # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
     stated = _STRONG_FOLLOW_UP.search(opening)
-    symptoms = _new_problem_cues(opening, (_NEW_PROBLEM,))
+    symptoms = sorted(_new_problem_cues(opening, (_NEW_PROBLEM, _ACUTE)), key=lambda m: m.start())
     if stated and (not symptoms or stated.start() < symptoms[0].start()):
         return True
     if symptoms or _new_problem_cues(reason, (_DEVELOPED,)):
