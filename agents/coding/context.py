@@ -12,7 +12,6 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("not addressed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not assessed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not evaluated", "NEGATED_EXISTENCE", "BACKWARD"),
-    ("ruled out", "NEGATED_EXISTENCE", "BACKWARD"),
     *((f"{verb}not suspected", "NEGATED_EXISTENCE", "BACKWARD") for verb in ("", "is ", "are ", "was ")),
     ("vs", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
     ("vs.", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
@@ -89,6 +88,17 @@ class ContextReader:
         self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
         # "RD precautions": only the words just before it, never the PVD earlier in the clause
         self._context.add([ConTextRule("precautions", "HYPOTHETICAL", direction="BACKWARD", max_scope=2)])
+        # "the old stye has resolved": a resolved problem, the few words before it only
+        self._context.add(
+            [
+                ConTextRule(f"{verb} resolved", "NEGATED_EXISTENCE", direction="BACKWARD", max_scope=5)
+                for verb in ("has", "have", "had")
+            ]
+        )
+        # "tear ruled out" as well as "ruled out tear", but never the PVD earlier in "PVD OS, tear ruled out"
+        for rule in self._context.rules:
+            if rule.literal == "ruled out" and rule.direction == "FORWARD":
+                rule.direction, rule.max_scope = "BIDIRECTIONAL", 3
         # "PVD OD - r/o tear: none found": a backward negation stops at the rule-out it answers
         for rule in self._context.rules:
             if rule.category == "NEGATED_EXISTENCE" and rule.direction == "BACKWARD":

@@ -582,12 +582,15 @@ def _billable(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
 
 
 def _suppressed(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
+    """Drop a code made redundant by a sharper one; a code of the sharper kind itself (a staged keratoconus
+    code beside the other eye's) always stays."""
     codes = [d.code for d in found]
     return [
         d
         for d in found
         if not (
             d.condition
+            and not d.code.startswith(d.condition.suppressed_by or ("\0",))
             and any(c.startswith(p) and c != d.code for p in d.condition.suppressed_by for c in codes)
         )
     ]

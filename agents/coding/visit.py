@@ -42,7 +42,7 @@ _COMPREHENSIVE_WORDS = re.compile(
 )
 _FOLLOW_UP = re.compile(
     r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))|re-?check|\bck\b|\bcheck\b"
-    r"|\breturns?\b|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
+    r"|\breturns?\b(?!\s+(?:to\s+(?:the|our|this)\s+(?:practice|clinic|office)\s+)?(?:for\s+the\s+first\s+time|after\s+(?:\w+\s+)?years))|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
     r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
     r"|problem[- ](?:oriented|focused)|surgery\s+planning|pre-?op(?:erative)?\s+(?:visit|consult|evaluation)",
@@ -100,6 +100,9 @@ _NOT_BEFORE = re.compile(r"\b(?:no|not|without|w/o|non)[- ]?\s*(?:\w+\s+)?$", _I
 _SENSORIMOTOR = re.compile(r"\bsensorimotor\s+(?:exam\w*|evaluation|testing)\b", _I)
 _ROUTINE_ASSESSED = re.compile(
     r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b|encounter\s+for\s+(?:routine\s+)?exam\w*\s+of\s+eyes", _I
+)
+_LATER_VISIT = re.compile(
+    r"\b(?:will|schedul\w*|separately|another\s+(?:time|day|visit)|next\s+(?:visit|time)|book\w*)\b", _I
 )
 # "No progression", "monitor for progression" or "if worse" is a negation or contingency, not progression.
 _CONTINGENT_CUE = re.compile(r"\b(?:no|not|without|w/o|for|if|of|watch|monitor\w*|signs?|prn)\s*$", _I)
@@ -498,8 +501,14 @@ def choose_visit(
         for d in diagnoses
         if d.condition is not None and not d.condition.refractive and not d.condition.status
     ]
-    assessment = " ".join(note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT)
-    routine = request.payer_kind == "vision" or not medical or bool(_ROUTINE_ASSESSED.search(assessment))
+    # "she will schedule her routine exam separately": a later visit, not this one
+    routine_today = any(
+        _ROUTINE_ASSESSED.search(text) and not _LATER_VISIT.search(text)
+        for c in note.clauses
+        if c.section == SectionKind.ASSESSMENT
+        for text in (note.span(c),)
+    )
+    routine = request.payer_kind == "vision" or not medical or routine_today
     if procedure_only:
         return VisitChoice(None, "none", False, established, rationale="minor procedure only: exam included")
     no_exam = _NO_EXAM.search(note.text)
