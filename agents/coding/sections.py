@@ -245,9 +245,10 @@ class ParsedNote:
 # An unchecked template box ("[ ] DFE performed") records something NOT done: its item is blanked (same
 # length, so offsets still index the note) before anything reads the note.
 _UNCHECKED = re.compile(r"\[ ?\][^\[\n]*?(?=[ \t]{2,}|\[|\n|$)")
-# A grid cell whose box follows its label ("RUL [ ]   RLL [x]"): the label is what is left unchecked.
+# A grid cell whose box follows its label ("RUL [ ]   RLL [x]", "| RUL [ ] | RLL [x] |"): the label is what is
+# left unchecked.
 _UNCHECKED_AFTER_LABEL = re.compile(
-    r"(?:(?<=\n)|(?<=^)|(?<=[ \t]{2}))[ \t]*[^\[\]\n:]{1,12}?[ \t]{0,3}\[ ?\](?=[ \t]{2,}|\n|$)"
+    r"(?:(?<=\n)|(?<=^)|(?<=[ \t]{2})|(?<=\|))[ \t]*[^\[\]\n:|]{1,12}?[ \t]{0,3}\[ ?\](?=[ \t]{2,}|[ \t]*\||\n|$)"
 )
 
 
