@@ -31,7 +31,7 @@ _UNDILATED = re.compile(
     _I,
 )
 _ONE_EYE_DILATION = re.compile(
-    r"\bDFE\s+(?:OD|OS)\b(?!\s*(?:\+|and|&|/)\s*O[DS])|\bdilated\s+(?:the\s+)?(?:right|left|OD|OS)(?:\s+eye)?\s+only\b",
+    r"\bDFE[ \t]+(?:OD|OS)\b(?!\s*(?:\+|and|&|/)\s*O[DS])|\bdilated\s+(?:the\s+)?(?:right|left|OD|OS)(?:\s+eye)?\s+only\b",
     _I,
 )
 _COMPREHENSIVE_WORDS = re.compile(
@@ -392,14 +392,14 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
 
 
 def _side_effect_treated(note: ParsedNote) -> bool:
-    """A side effect named in the assessment or plan, in a sentence that changes the treatment."""
-    for sentence in note.sentences:
-        if sentence.section not in (SectionKind.ASSESSMENT, SectionKind.PLAN):
-            continue
+    """A side effect named in the assessment or plan, in a sentence that changes the treatment or followed by
+    one (the problem's plan bullets: "#1 MGD - GI side effects from doxycycline" then "- d/c doxycycline")."""
+    decisions = [s for s in note.sentences if s.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)]
+    for index, sentence in enumerate(decisions):
         text = note.span(sentence)
-        if any(
-            not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text)
-        ) and _TREATMENT_CHANGE.search(text):
+        if not any(not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text)):
+            continue
+        if any(_TREATMENT_CHANGE.search(note.span(s)) for s in decisions[index : index + 3]):
             return True
     return False
 
