@@ -123,6 +123,29 @@ def _scope(mentions: list[_Mention], index: int) -> tuple[int, int]:
     return start, end
 
 
+_LEADING_EYE = re.compile(
+    r"\s*(?:OD|OS|RE|LE|right\s+eye|left\s+eye|(?:the\s+)?(?:right|left)\b)", re.IGNORECASE
+)
+
+
+def _other_eye_clause(note: ParsedNote, mentions: list[_Mention], index: int) -> str:
+    """ "Dry AMD - OD intermediate stage; OS advanced atrophic": the next clause of the item, when it opens with
+    an eye and names no condition of its own, still describes this mention's condition."""
+    mention = mentions[index]
+    if index + 1 < len(mentions) and mentions[index + 1].clause == mention.clause:
+        return ""
+    following = next((c for c in note.clauses if c.start >= mention.clause.end), None)
+    if (
+        following is None
+        or following.section != mention.clause.section
+        or "\n" in note.text[mention.clause.end : following.start]
+        or any(following.start <= m.start < following.end for m in mentions)
+        or not _LEADING_EYE.match(note.span(following))
+    ):
+        return ""
+    return note.span(following)
+
+
 @dataclass(frozen=True)
 class _Reading:
     """Eyes and stage read from a mention's scope; per_eye holds eye -> stage when the eyes differ."""
@@ -157,7 +180,7 @@ def _reading(
     mention = mentions[index]
     start, end = _scope(mentions, index)
     after, before = note.text[mention.start : end], note.text[start : mention.start]
-    for text in (after, before + after):
+    for text in (after, before + after, after + "; " + _other_eye_clause(note, mentions, index)):
         parts, _ = _read_scope(text, stage_of)
         per_eye: dict[str, str | None] = {}
         for eyes, stage in parts:
