@@ -1,0 +1,178 @@
+"""Round-4 reading rules of the offline coder: resolved and ruled-out findings, combined cataracts, glaucoma
+suspect risk, tests declined in an addendum or left N/A, one-eye fits, acute visits, later routine exams,
+pipe-table boxes, tabled dilation, side effects in plan bullets, the other eye's stage in the next clause, and
+the unspecified-code calibration flag."""
+
+import pytest
+
+from agents.coding.confidence import diagnosis_features, unspecified_eye_code
+from agents.coding.context import context_reader
+from agents.coding.offline import OfflineCoder
+from agents.coding.schemas import CodeSuggestion
+from tests.support.coding_requests import coding_request
+
+
+def _dx(suggestion: CodeSuggestion) -> set[str]:
+    return {d.code for d in suggestion.diagnoses}
+
+
+def _lines(suggestion: CodeSuggestion) -> set[tuple[str, tuple[str, ...]]]:
+    return {(line.code, tuple(line.modifiers)) for line in suggestion.lines}
+
+
+def _codes(suggestion: CodeSuggestion) -> set[str]:
+    return {line.code for line in suggestion.lines}
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "affirmed"),
+    [
+        ("3. Lattice tear OS, s/p laser retinopexy 2019 - resolved", "tear", False),
+        ("Retinal tear and detachment ruled out on depressed exam", "Retinal tear", False),
+        ("PVD OS, tear ruled out", "PVD", True),
+        ("ruled out retinal tear", "retinal tear", False),
+        ("The old right lower lid stye has resolved", "stye", False),
+        ("Chalazion LUL, the old stye has resolved", "Chalazion", True),
+        ("Sjogren syndrome is not suspected at this time", "Sjogren syndrome", False),
+        ("her internist is checking her for Sjogren syndrome", "Sjogren syndrome", False),
+        ("Reviewed the warning signs of a retinal detachment", "retinal detachment", False),
+        ("PVD OS - RD precautions given", "PVD", True),
+        ("PVD OS - RD precautions given", "RD", False),
+    ],
+)
+def test_context_cues_of_round_four(text: str, target: str, affirmed: bool) -> None:
+    start = text.index(target)
+    (assertion,) = context_reader().assertions(text, [(start, start + len(target))])
+    assert assertion.affirmed is affirmed
+
+
+def test_cataract_named_then_typed_is_combined_and_unspecified_never_beside_a_type(
+    coder: OfflineCoder,
+) -> None:
+    note = (
+        "CC: glare at night.\nSLE: 2+ NS, 2+ cortical spokes OU.\n"
+        "Assessment: 1. Age-related cataract, combined nuclear and cortical, both eyes - visually significant.\n"
+        "Plan: refer for cataract evaluation."
+    )
+    assert _dx(coder.suggest(coding_request(note))) == {"H25.813"}
+    typed = (
+        "A: 1. nuclear sclerotic cataract OU.\n2. cataract - discussed the cataract surgery consult later."
+    )
+    assert "H25.9" not in _dx(coder.suggest(coding_request(f"CC: blur.\n{typed}")))
+
+
+@pytest.mark.parametrize(
+    ("item", "code"),
+    [
+        ("Glaucoma suspect OU -- open angles with borderline findings, high risk (IOP 26/27)", "H40.023"),
+        ("Glaucoma suspect both eyes based on cupping and family history, overall low risk", "H40.013"),
+    ],
+)
+def test_glaucoma_suspect_risk_may_close_the_sentence(coder: OfflineCoder, item: str, code: str) -> None:
+    note = f"CC: glaucoma eval.\nIOP 22/23. C/D 0.6/0.65.\nAssessment: {item}.\nPlan: RTC 6 mo."
+    assert code in _dx(coder.suggest(coding_request(note)))
+
+
+def test_a_test_declined_in_a_later_addendum_is_not_billed(coder: OfflineCoder) -> None:
+    base = (
+        "CC: POAG check.\nIOP 19/18. ONH 0.7/0.6.\nOCT RNFL OU performed today: stable.\n"
+        "Assessment: 1. POAG OU, moderate stage, stable.\nPlan: cont latanoprost. HVF 24-2 today.\n"
+    )
+    done = coder.suggest(coding_request(base))
+    declined = coder.suggest(
+        coding_request(base + "ADDENDUM 10:40: patient declined visual field today, no field obtained.")
+    )
+    assert "92083" in _codes(done)
+    assert "92083" not in _codes(declined) and "92133" in _codes(declined)
+
+
+def test_na_cells_outside_tests_and_reviewed_tests_are_not_billed(coder: OfflineCoder) -> None:
+    note = (
+        "CC: dry AMD f/u.\nOCT macula: N/A\nFundus photos: N/A\n"
+        "Testing today: the macular OCT from 11/2025 was reviewed, stable.\n"
+        "Exam: drusen OU, no heme.\n"
+        "Assessment: dry AMD OU, intermediate stage, stable, with a normal outside OCT today.\nPlan: AREDS2."
+    )
+    codes = _codes(coder.suggest(coding_request(note)))
+    assert not codes & {"92134", "92250"}
+
+
+def test_a_one_eye_contact_lens_fit_reads_every_fitting_line(coder: OfflineCoder) -> None:
+    note = (
+        "Annual exam + CL fit\nMRx: OD plano 20/20, OS -3.75 DS 20/20. Spectacle Rx released.\n"
+        "DFE OU: C/D .3/.3, maculae and periphery normal. CF full, EOM full, pupils PERRL, IOP 15/15.\n"
+        "Assessment: 1. Myopia OS, anisometropia.\n- CL fit OS only today (daily soft lens)."
+    )
+    request = coding_request(note, payer_kind="vision", payer_name="VSP")
+    assert ("92310", ("52",)) in _lines(coder.suggest(request))
+
+
+def test_a_symptom_onset_in_the_opening_makes_a_new_problem_visit(coder: OfflineCoder) -> None:
+    note = (
+        "Urgent same-day visit.\nTech: known dry AMD OU; straight lines wavy OS since Sunday. VA 20/30, 20/80.\n"
+        "Dilated exam: OS new subretinal heme. OCT mac today: SRF OS.\n"
+        "Assessment: 1. Exudative AMD, left eye, with active CNV - new conversion. Refer retina today.\n"
+        "2. Nonexudative AMD, right eye, intermediate dry stage - stable."
+    )
+    codes = _codes(coder.suggest(coding_request(note, payer_kind="medicare_advantage")))
+    assert "92012" in codes and not any(code.startswith("992") for code in codes)
+
+
+def test_a_routine_exam_booked_for_later_does_not_make_today_routine(coder: OfflineCoder) -> None:
+    note = (
+        "Red eye visit.\nTech: red watery left eye x 3 days. VA 20/20, 20/25.\n"
+        "SLE: follicles OS, preauricular node, cornea clear.\n"
+        "Assessment and plan: Viral conjunctivitis, left eye. Cool compresses. "
+        "She will schedule her routine exam separately for the glasses question."
+    )
+    suggestion = coder.suggest(coding_request(note))
+    assert "Z01.01" not in _dx(suggestion) and "B30.9" in _dx(suggestion)
+
+
+def test_pipe_table_puncta_boxes_take_only_the_checked_ones(coder: OfflineCoder) -> None:
+    note = (
+        "PROCEDURE VISIT - punctal occlusion\nIndication: dry eye syndrome OU, moderate.\nPunctum plugged:\n"
+        "| RUL [ ] | RLL [x] |\n| LUL [ ] | LLL [x] |\n"
+        "Assessment: Dry eye syndrome of both eyes, moderate - plugs placed today.\nPlan: RTC 6 wks."
+    )
+    plugs = {modifiers for code, modifiers in _lines(coder.suggest(coding_request(note))) if code == "68761"}
+    assert plugs == {("E2",), ("E4",)}
+
+
+def test_dfe_over_an_eye_table_is_a_dilation_of_both_eyes(coder: OfflineCoder) -> None:
+    note = (
+        "Annual comprehensive exam, keratoconus\nCC: annual KCN exam.\nVA 20/25, 20/50. Pupils PERRL.\n"
+        "CF / EOM  FTFC OU / full\nSLE / DFE\nOD: K clear. OS: Vogt striae.\n"
+        "IOP 13/12. DFE: C/D .3/.3, mac + periph WNL OU.\n"
+        "Assessment: 1. Keratoconus OS - progressing. 2. Keratoconus OD - stable."
+    )
+    assert "92014" in _codes(coder.suggest(coding_request(note)))
+
+
+def test_a_side_effect_on_the_problem_line_with_a_stop_in_its_bullets_is_moderate(
+    coder: OfflineCoder,
+) -> None:
+    note = (
+        "Follow-up\nHPI: returns 10 weeks after starting doxycycline for MGD; nausea after doses.\n"
+        "Exam: meibum turbid all 4 lids.\n"
+        "A/P\n#1 MGD OU (upper + lower lids), partially improved - GI side effects from oral doxycycline\n"
+        "   - d/c doxycycline\n   - start azithromycin 1% to lid margins qhs\n   - RTC 6 wks"
+    )
+    assert "99214" in _codes(coder.suggest(coding_request(note)))
+
+
+def test_the_other_eyes_stage_in_the_next_clause_gives_per_eye_codes(coder: OfflineCoder) -> None:
+    note = (
+        "6-mo AMD f/u. VA 20/40, 20/100.\nDFE OU: OD large drusen, OS central GA.\n"
+        "A/P: Dry AMD - OD intermediate stage; OS advanced atrophic w/ subfoveal involvement. Cont AREDS2."
+    )
+    assert {"H35.3112", "H35.3124"} <= _dx(coder.suggest(coding_request(note)))
+
+
+def test_unspecified_eye_codes_are_open_in_the_calibration_features() -> None:
+    assert unspecified_eye_code("H25.9") and unspecified_eye_code("H40.1130")
+    assert not unspecified_eye_code("H40.1131") and not unspecified_eye_code("M32.9")
+    loose = diagnosis_features("assessment", "explicit", "explicit", "cataract_x", "cataract", True, "H25.9")
+    sharp = diagnosis_features("assessment", "explicit", "explicit", "cataract_x", "cataract", True, "H25.13")
+    assert loose.open_condition and not sharp.open_condition
+    assert loose.score() < sharp.score()
