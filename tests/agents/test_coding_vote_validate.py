@@ -148,8 +148,8 @@ def test_the_stored_calibration_is_gated_on_untuned_runs_of_tuning_rows_only() -
     # the out-of-sample evidence comes from tuning rows; holdout and check rows never feed the fit
     splits = {
         row["id"]: row["split"]
-        for name in ("coding_tune3", "coding_tune4", "coding_tune5", "coding_tune6", "coding_tune7")
+        for name in (f"coding_tune{number}" for number in range(3, 9))
         for row in map(json.loads, (REPO / "evals" / "datasets" / f"{name}.jsonl").read_text().splitlines())
     }
     ids = {json.loads(line)["id"] for path in untuned for line in path.read_text().splitlines()}
-    assert ids and {splits[i] for i in ids} <= {"tune3", "tune4", "tune5", "tune6", "tune7"}
+    assert ids and {splits[i] for i in ids} <= {f"tune{number}" for number in range(3, 9)}

@@ -20,6 +20,7 @@ TUNE4 = REPO / "evals" / "datasets" / "coding_tune4.jsonl"  # fourth set: tune4 
 TUNE5 = REPO / "evals" / "datasets" / "coding_tune5.jsonl"  # fifth set: tune5 rows and check5 rows
 TUNE6 = REPO / "evals" / "datasets" / "coding_tune6.jsonl"  # sixth set: tune6 rows and check6 rows
 TUNE7 = REPO / "evals" / "datasets" / "coding_tune7.jsonl"  # seventh set (dev-set voices): tune7 and check7
+TUNE8 = REPO / "evals" / "datasets" / "coding_tune8.jsonl"  # eighth set: tune8 and check8
 README = REPO / "evals" / "datasets" / "README.md"
 
 FAMILIES = (
@@ -173,6 +174,11 @@ class Tune7Note(GoldNote):
     split: Literal["tune7", "check7"]
 
 
+class Tune8Note(GoldNote):
+    id: str = Field(pattern=r"^t8-\d{3}$")
+    split: Literal["tune8", "check8"]
+
+
 def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNote]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [model.model_validate_json(line) for line in lines if line.strip()]
@@ -185,6 +191,7 @@ TUNE4_ROWS = _load(TUNE4, Tune4Note)
 TUNE5_ROWS = _load(TUNE5, Tune5Note)
 TUNE6_ROWS = _load(TUNE6, Tune6Note)
 TUNE7_ROWS = _load(TUNE7, Tune7Note)
+TUNE8_ROWS = _load(TUNE8, Tune8Note)
 EXTRA_SETS = {
     "tune2": TUNE2_ROWS,
     "tune3": TUNE3_ROWS,
@@ -192,6 +199,7 @@ EXTRA_SETS = {
     "tune5": TUNE5_ROWS,
     "tune6": TUNE6_ROWS,
     "tune7": TUNE7_ROWS,
+    "tune8": TUNE8_ROWS,
 }
 
 
@@ -423,7 +431,7 @@ def test_other_sets_are_separate_from_the_dev_set(other: str) -> None:
     assert {trap for row in extra for trap in row.traps} <= TRAPS
 
 
-@pytest.mark.parametrize("number", [3, 4, 5, 6, 7])
+@pytest.mark.parametrize("number", [3, 4, 5, 6, 7, 8])
 def test_later_sets_keep_a_check_split(number: int) -> None:
     splits = Counter(row.split for row in EXTRA_SETS[f"tune{number}"])
     assert splits[f"check{number}"] >= 20 and splits[f"tune{number}"] >= 40, splits
