@@ -347,7 +347,7 @@ def _opening(note: ParsedNote) -> str:
 
 # "last examined in 2024 for a routine exam", "Hx: last exam 3/25 routine": an earlier visit, not today's
 _EARLIER_VISIT = re.compile(
-    r"\blast\s+(?:exam\w*|seen|visit|eye\s+exam|here|in)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b|\bago\b"
+    r"\blast\s+(?:exam\w*|seen|visit|eye\s+(?:exam|visit)|here|in|annual)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b|\bago\b"
     r"|(?<![\d/.])\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d.])",
     _I,
 )
