@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from agents.coding.context import Assertion, context_reader
 from agents.coding.laterality import BOTH, LEFT, RIGHT, eyes_in, lids_in
 from agents.coding.lexicon import Condition, Lexicon, load_lexicon
-from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet
+from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet, picked_titles
 from knowledge.codes.icd10 import icd10_billable, icd10_description
 
 FALLBACK_SECTIONS = frozenset(
@@ -555,6 +555,7 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
         mentions += [m for c in closing for m in _mentions_in(note, c, item_conditions)]
     else:
         mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]
+    mentions = _without_overruled_picks(note, mentions)
     source = "fallback" if fallback else "assessment"
     found: list[FoundDiagnosis] = []
     for index, mention in enumerate(mentions):
@@ -574,6 +575,31 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
         for code in condition.codes:
             found.append(FoundDiagnosis(code, condition, [(mention.start, mention.end)], anchor, "note_wide"))
     return _ordered(_suppressed(_billable(_merged(found))))
+
+
+def _without_overruled_picks(note: ParsedNote, mentions: list[_Mention]) -> list[_Mention]:
+    """An EHR-picked code's title next to the doctor's own words about the same condition ("H40.1130 ... stage
+    unspecified -- POAG OD severe, OS moderate", "H10.32 Unspecified acute conjunctivitis -- iritis; NOT
+    conjunctivitis"): the doctor's words are the documentation, so the title's mention goes."""
+    picks = picked_titles(note.text)
+    if not picks:
+        return mentions
+
+    def overruled(mention: _Mention) -> bool:
+        if mention.condition.kind == "diabetes":
+            return False  # the title carries the diabetes type the doctor's "mild NPDR OD" leaves out
+        for start, end, line_end in picks:
+            if start <= mention.start and mention.end <= end:
+                # the doctor's words name it (or deny it); "s/p FB removal, healing" still leaves the pick's
+                return any(
+                    end <= other.start < line_end
+                    and other.condition.group == mention.condition.group
+                    and (_counts(other) or other.assertion.negated)
+                    for other in mentions
+                )
+        return False
+
+    return [m for m in mentions if not overruled(m)]
 
 
 def _merged(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
