@@ -21,6 +21,7 @@ _EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
         BOTH,
     ),
     (re.compile(r"\bright\s+and\s+left\b|\bleft\s+and\s+right\b", _FLAGS), BOTH),
+    (re.compile(r"\bBE\b|\bB\.E\."), BOTH),  # "both eyes" in British notes (case-sensitive: not the verb)
     (
         re.compile(
             r"\bOD\b|\bright(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bR\.E\.|\b(?:R|rt)\.?\s+eye\b",
