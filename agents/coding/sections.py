@@ -58,7 +58,7 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
         SectionKind.EXAM,
     ),
     (
-        r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results)?|Imaging|Special\s+tests?"
+        r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results|\s+today)?|Imaging|Special\s+tests?"
         r"|Tests?\s+(?:performed|done|obtained)(?:\s+today)?",
         SectionKind.TESTS,
     ),
@@ -97,7 +97,8 @@ _HEADER = re.compile(
     + r")[ \t]*:)"
     + r"|(?:(?:^|\n)[ \t]*(?P<bare>"
     + "|".join(f"(?:{p})" for p, _ in (*_LONG_HEADERS, *_BARE_HEADERS))
-    + r")(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*:?[ \t]*(?=\n))"
+    # a bare header may head its own OD/OS table ("EXAM        OD        OS")
+    + r")(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*:?[ \t]*(?=\n|[ \t]{2,}OD\b[^\n]*\bOS\b))"
     # problem-oriented notes: "PROBLEM 2 - PRIMARY OPEN-ANGLE GLAUCOMA OU": the rest of the line is assessed
     + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])",
     re.IGNORECASE,
@@ -258,8 +259,44 @@ _UNCHECKED_AFTER_LABEL = re.compile(
 _COPIED_FORWARD = re.compile(r"\[copied\s+(?:forward\s+)?from[^\]\n]*\][^\n]*", re.IGNORECASE)
 
 
-def mask_unchecked(note: str) -> str:
+# A label that marks an earlier visit's text pasted into today's note: "Prior A/P (copied 07/2025)",
+# "Last visit summary (copied ...):", "copied from the record of 08/2022". What follows it on its line (or, under a
+# label that ends its line, the lines up to the next blank line or heading) is not today's.
+_COPIED_LABEL = re.compile(
+    r"\((?:copied|carried\s+forward)\b[^)\n]*\)|\bcopied\s+from\b|\blast\s+visit\s+summary\b", re.IGNORECASE
+)
+_BLOCK_END = re.compile(r"[ \t]*$|[ \t]*[A-Z][A-Z0-9 /&()+-]{3,}:?[ \t]*$|[ \t]*[A-Z][A-Za-z /&-]{2,30}:")
+
+
+def mask_copied_forward(note: str) -> str:
+    """Blank text copied forward from an earlier visit (same length, so offsets still index the note)."""
     note = _COPIED_FORWARD.sub(lambda m: " " * len(m.group()), note)
+    chars = list(note)
+    for label in _COPIED_LABEL.finditer(note):
+        line_end = note.find("\n", label.end())
+        line_end = len(note) if line_end == -1 else line_end
+        end = line_end
+        rest = note[label.end() : line_end]
+        if not rest.strip(" \t:"):  # a heading: its block runs to a blank line or the next heading
+            cursor = line_end + 1
+            while cursor < len(note):
+                next_end = note.find("\n", cursor)
+                next_end = len(note) if next_end == -1 else next_end
+                if _BLOCK_END.fullmatch(note[cursor:next_end]) or _BLOCK_END.match(note[cursor:next_end]):
+                    break
+                end, cursor = next_end, next_end + 1
+        elif rest.lstrip(" \t:").startswith('"'):  # a quoted paste may run over several lines
+            opening = note.find('"', label.end())
+            closing = note.find('"', opening + 1)
+            end = max(end, closing + 1) if closing != -1 else end
+        for index in range(label.end(), end):
+            if chars[index] != "\n":
+                chars[index] = " "
+    return "".join(chars)
+
+
+def mask_unchecked(note: str) -> str:
+    note = mask_copied_forward(note)
     note = _UNCHECKED_AFTER_LABEL.sub(lambda m: " " * len(m.group()), note)
     return _UNCHECKED.sub(lambda m: " " * len(m.group()), note)
 
