@@ -176,3 +176,42 @@ def test_unspecified_eye_codes_are_open_in_the_calibration_features() -> None:
     sharp = diagnosis_features("assessment", "explicit", "explicit", "cataract_x", "cataract", True, "H25.13")
     assert loose.open_condition and not sharp.open_condition
     assert loose.score() < sharp.score()
+
+
+def test_a_picked_code_title_gives_way_to_the_doctors_words(coder: OfflineCoder) -> None:
+    note = (
+        "CC: glaucoma check.\nIOP 22/15.\nAssessment:\n"
+        "  1. H40.1130 Primary open-angle glaucoma, bilateral, stage unspecified -- POAG OD severe, OS moderate.\n"
+        "  2. H10.32 Unspecified acute conjunctivitis, left eye -- acute iritis OS; NOT conjunctivitis.\n"
+        "  3. H52.4 Presbyopia\n"
+    )
+    found = _dx(coder.suggest(coding_request(note)))
+    assert {"H40.1113", "H40.1122", "H52.4"} <= found
+    assert not found & {"H40.1130", "H10.32"}
+
+
+def test_a_picked_title_with_only_a_status_after_it_still_counts(coder: OfflineCoder) -> None:
+    note = (
+        "CC: f/u.\nAssessment:\n 1. H40.1131 Primary open-angle glaucoma, bilateral, mild stage -- stable.\n"
+    )
+    assert "H40.1131" in _dx(coder.suggest(coding_request(note)))
+
+
+def test_be_means_both_eyes(coder: OfflineCoder) -> None:
+    note = "Review 6/12.\nIOPs 16/17.\nImpression: POAG BE mild - stable, IOP at target. Dry eye BE - stable."
+    assert {"H40.1131", "H04.123"} <= _dx(coder.suggest(coding_request(note)))
+
+
+def test_text_copied_from_an_earlier_visit_is_not_today(coder: OfflineCoder) -> None:
+    note = (
+        "Annual HCQ screening.\n\n"
+        'Prior A/P (copied 03/12/2025): "1. HCQ for RA. OCT macula and HVF 10-2 today normal OU."\n\n'
+        "PRIOR A/P (copied 07/2025)\n1. Pinguecula OD - AT prn.\n2. Topography today stable.\n\n"
+        "EXAM                OD                 OS\nVA cc               20/25              20/25\n\n"
+        "TESTS TODAY\n[x] OCT macula OU - normal, no toxicity.\n\n"
+        "Assessment: 1. Long-term hydroxychloroquine for rheumatoid arthritis - no toxicity."
+    )
+    suggestion = coder.suggest(coding_request(note))
+    assert "92134" in _codes(suggestion)
+    assert not _codes(suggestion) & {"92083", "92025"}
+    assert not any(code.startswith("H11.1") for code in _dx(suggestion))
