@@ -83,6 +83,7 @@ class _Mention:
     end: int
     clause: Clause
     assertion: Assertion
+    clause_text: str = ""
 
 
 def _mentions_in(note: ParsedNote, clause: Clause, conditions: tuple[Condition, ...]) -> list[_Mention]:
@@ -100,7 +101,7 @@ def _mentions_in(note: ParsedNote, clause: Clause, conditions: tuple[Condition, 
     kept.sort(key=lambda r: r[0])
     assertions = context_reader().assertions(text, [(s, e) for s, e, _ in kept])
     return [
-        _Mention(condition, clause.start + s, clause.start + e, clause, assertion)
+        _Mention(condition, clause.start + s, clause.start + e, clause, assertion, text)
         for (s, e, condition), assertion in zip(kept, assertions, strict=True)
     ]
 
@@ -111,6 +112,9 @@ def _counts(mention: _Mention) -> bool:
         return False
     if a.family and mention.condition.id != "family_history_glaucoma":
         return False
+    if a.historical and "{encounter}" in "".join(mention.condition.codes):
+        # "s/p FB removal OD, healing well": the injury is still being cared for (a subsequent encounter)
+        return bool(_SUBSEQUENT.search(mention.clause_text))
     return not (a.historical and not mention.condition.status)
 
 
