@@ -84,7 +84,7 @@ _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     ),
     (
         re.compile(
-            r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b"
+            r"\ball\s+(?:4|four)\s+(?:lids|eyelids|puncta)\b|\ball\s+(?:4|four)\b|\bplugs?\s*x\s*4\b"
             r"|\beach\s+of\s+the\s+(?:4|four)\s+(?:puncta|lids)\b|\b(?:4|four)\s+puncta\b",
             _FLAGS,
         ),
