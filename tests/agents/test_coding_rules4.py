@@ -215,3 +215,46 @@ def test_text_copied_from_an_earlier_visit_is_not_today(coder: OfflineCoder) -> 
     assert "92134" in _codes(suggestion)
     assert not _codes(suggestion) & {"92083", "92025"}
     assert not any(code.startswith("H11.1") for code in _dx(suggestion))
+
+
+def test_graded_staining_beside_dry_eye_is_a_sign_and_a_bare_item_still_counts(coder: OfflineCoder) -> None:
+    sign = "Indication: dry eye syndrome OU, moderate; 2+ inferior SPK OU despite tears.\nA: Dry eye OU - plugs placed."
+    assert not any(
+        code.startswith("H16.14") for code in _dx(coder.suggest(coding_request(f"CC: dry.\n{sign}")))
+    )
+    item = "A: 1. Dry eye syndrome OU.\n2. Punctate keratitis, right eye."
+    assert "H16.141" in _dx(coder.suggest(coding_request(f"CC: burning.\nSLE: SPK OD.\n{item}")))
+
+
+def test_a_removed_foreign_body_healing_is_a_subsequent_encounter(coder: OfflineCoder) -> None:
+    note = (
+        "CC: 2-day f/u corneal FB OD, removed here 06/09.\nSLE OD: small epi defect, healing.\n"
+        "Assessment & Plan\n  1. s/p corneal FB removal OD, healing well, epithelium nearly closed. Continue moxifloxacin."
+    )
+    suggestion = coder.suggest(coding_request(note))
+    assert "T15.01XD" in _dx(suggestion) and "65222" not in _codes(suggestion)
+
+
+def test_plugs_x4_are_four_puncta(coder: OfflineCoder) -> None:
+    note = "PROCEDURE: punctal plugs\nAssessment: 1. Dry eye syndrome OU - plugs x4 placed today."
+    plugs = {modifiers for code, modifiers in _lines(coder.suggest(coding_request(note))) if code == "68761"}
+    assert plugs == {("E1",), ("E2",), ("E3",), ("E4",)}
+
+
+def test_an_unfilled_placeholder_is_a_test_not_done(coder: OfflineCoder) -> None:
+    note = "CC: POAG f/u.\nIOP 15/16.\nGonioscopy: [***]\nAssessment: POAG OU, mild stage, stable. Continue drops."
+    assert "92020" not in _codes(coder.suggest(coding_request(note)))
+
+
+def test_a_doctors_title_is_not_diabetic_retinopathy_and_metric_acuity_is_not_a_date(
+    coder: OfflineCoder,
+) -> None:
+    note = (
+        "Gradual blur BE over the past year; not diabetic.\n"
+        "Manifest refraction: RE +1.25 DS, LE +1.00 DS, add +2.50 BE, giving 6/12 RE and 6/9 LE. New Rx issued.\n"
+        "Impression: age-related nuclear cataract BE, visually significant. Hypermetropia and presbyopia.\n"
+        "Management: referred to Dr Lindqvist for cataract surgery."
+    )
+    suggestion = coder.suggest(coding_request(note, payer_kind="medicare", payer_name="Medicare"))
+    assert not any(code.startswith(("E10", "E11")) for code in _dx(suggestion))
+    assert ("92015", ("GY",)) in _lines(suggestion)
