@@ -624,10 +624,18 @@ def _merged(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
             other.code[:-1] == diagnosis.code[:-1] and other.code[-1] == "3" for other in merged
         ):
             merged.remove(diagnosis)
+    # "KCN progression" in the plan after "Keratoconus OD, unstable": the condition's unspecified code is the
+    # vaguer mention of a condition already coded with its eye or type
+    specific = {d.condition.id for d in merged if d.condition and not _unspecified(d.code)}
+    merged = [d for d in merged if not (d.condition and d.condition.id in specific and _unspecified(d.code))]
     # "FB" said again after "conj FB OS" is the same foreign body, not a second one of unknown site
     if any(d.condition and d.condition.id in ("corneal_fb", "conjunctival_fb") for d in merged):
         merged = [d for d in merged if not (d.condition and d.condition.id == "foreign_body")]
     return merged
+
+
+def _unspecified(code: str) -> bool:
+    return "unspecified" in (icd10_description(code) or "").lower()
 
 
 def _billable(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
