@@ -59,6 +59,10 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or cues["before_mention_past"].search(before)
     ):
         return None
+    # "Manifest refraction was performed: ...": the service's own verb, unless a date follows it
+    own = _OWN_DONE.match(note.text, mention_start)
+    if own and not cues["past"].search(note.text[own.end() : own.end() + 30]):
+        return "today"
     # under a "Tests performed today:" heading, a later date is the comparison ("unchanged from 10/2024")
     strong = bool(_STRONG_TODAY.search(text))
     if not strong and cues["reviewed_only"].search(text) and not cues["done_today"].search(text):
@@ -73,6 +77,9 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     return "today" if cues["done_today"].search(text) else "result"
 
 
+_OWN_DONE = re.compile(
+    r"[^\n.;:]{0,40}?\b(?:was|were)\s+(?:performed|done|completed|obtained)\b", re.IGNORECASE
+)
 _TODAY_HEADING = re.compile(r"\b(?:today|performed|done)\b", re.IGNORECASE)
 
 
