@@ -20,6 +20,7 @@ from agents.coding.schemas import (
 )
 from agents.coding.validate import validate_suggestion
 from billing.settings import Settings
+from evals.coding.splits import SPLITS
 from knowledge.base import KnowledgeBase, load_knowledge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -148,8 +149,8 @@ def test_the_stored_calibration_is_gated_on_untuned_runs_of_tuning_rows_only() -
     # the out-of-sample evidence comes from tuning rows; holdout and check rows never feed the fit
     splits = {
         row["id"]: row["split"]
-        for name in (f"coding_tune{number}" for number in range(3, 9))
-        for row in map(json.loads, (REPO / "evals" / "datasets" / f"{name}.jsonl").read_text().splitlines())
+        for path in sorted((REPO / "evals" / "datasets").glob("coding_tune*.jsonl"))
+        for row in map(json.loads, path.read_text().splitlines())
     }
     ids = {json.loads(line)["id"] for path in untuned for line in path.read_text().splitlines()}
-    assert ids and {splits[i] for i in ids} <= {f"tune{number}" for number in range(3, 9)}
+    assert ids and {splits[i] for i in ids} <= {name for name in SPLITS if name.startswith("tune")}
