@@ -89,6 +89,10 @@ class ContextReader:
         self._nlp = spacy.blank("en")
         self._context: Any = ConText(self._nlp, rules="default", prune_on_target_overlap=True)
         self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
+        # "without diabetic retinopathy in either eye, and myopia OU": ", and" starts a new finding
+        self._context.add(
+            [ConTextRule(", and", "TERMINATE", direction="TERMINATE", pattern=[{"TEXT": ","}, {"LOWER": "and"}])]
+        )
         # "RD precautions": only the words just before it, never the PVD earlier in the clause
         self._context.add([ConTextRule("precautions", "HYPOTHETICAL", direction="BACKWARD", max_scope=2)])
         # "the old stye has resolved": a resolved problem, the few words before it only
