@@ -100,7 +100,9 @@ _HEADER = re.compile(
     # a bare header may head its own OD/OS table ("EXAM        OD        OS")
     + r")(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*:?[ \t]*(?=\n|[ \t]{2,}OD\b[^\n]*\bOS\b))"
     # problem-oriented notes: "PROBLEM 2 - PRIMARY OPEN-ANGLE GLAUCOMA OU": the rest of the line is assessed
-    + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])",
+    + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])"
+    # a scribe's prose: "Dr. Beaulieu's impression is open angle with borderline findings, ..."
+    + r"|(?P<said>(?<=['’]s\s)(?:impression|assessment)\s+(?:is|was)\b|\b(?:my|our)\s+impression\s+(?:is|was)\b)",
     re.IGNORECASE,
 )
 _LONG_KINDS = tuple(
@@ -139,6 +141,8 @@ def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
         return _SHORT_HEADERS[short], match.group("short")
     if match.group("problem"):
         return SectionKind.ASSESSMENT, match.group("problem")
+    if match.group("said"):
+        return SectionKind.ASSESSMENT, match.group("said")
     header = match.group("long") or match.group("bare")
     for pattern, kind in _LONG_KINDS:
         if pattern.match(header.strip()):
