@@ -91,7 +91,10 @@ class ContextReader:
         self._context.add([ConTextRule(lit, cat, direction=d) for lit, cat, d in EYE_CLINIC_RULES])
         # "without diabetic retinopathy in either eye, and myopia OU": ", and" starts a new finding
         self._context.add(
-            [ConTextRule(", and", "TERMINATE", direction="TERMINATE", pattern=[{"TEXT": ","}, {"LOWER": "and"}])]
+            [
+                ConTextRule(", and", "TERMINATE", direction="TERMINATE", pattern=[{"TEXT": ","}, {"LOWER": "and"}]),
+                *(ConTextRule(w, "TERMINATE", direction="TERMINATE") for w in ("together with", "along with")),
+            ]
         )
         # "RD precautions": only the words just before it, never the PVD earlier in the clause
         self._context.add([ConTextRule("precautions", "HYPOTHETICAL", direction="BACKWARD", max_scope=2)])
