@@ -92,8 +92,13 @@ class ContextReader:
         # "without diabetic retinopathy in either eye, and myopia OU": ", and" starts a new finding
         self._context.add(
             [
-                ConTextRule(", and", "TERMINATE", direction="TERMINATE", pattern=[{"TEXT": ","}, {"LOWER": "and"}]),
-                *(ConTextRule(w, "TERMINATE", direction="TERMINATE") for w in ("together with", "along with")),
+                ConTextRule(
+                    ", and", "TERMINATE", direction="TERMINATE", pattern=[{"TEXT": ","}, {"LOWER": "and"}]
+                ),
+                *(
+                    ConTextRule(w, "TERMINATE", direction="TERMINATE")
+                    for w in ("together with", "along with")
+                ),
             ]
         )
         # "RD precautions": only the words just before it, never the PVD earlier in the clause

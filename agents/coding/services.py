@@ -61,8 +61,15 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         return None
     # "Manifest refraction was performed: ...": the service's own verb, unless a date follows it
     own = _OWN_DONE.match(note.text, mention_start)
-    if own and not cues["past"].search(note.text[own.end() : own.end() + 30]):
+    if own and not cues["past"].search(note.text[clause.start : own.end() + 30]):
         return "today"
+    # "recommends completing the baseline 10-2 field next week, ... today's findings": the words around the
+    # mention say when, not a "today" elsewhere in the sentence
+    near = _words_around(
+        note.text, max(clause.start, mention_start - 40), min(clause.end, mention_start + 60)
+    )
+    if cues["future"].search(near) and not _STRONG_TODAY.search(near):
+        return None
     # under a "Tests performed today:" heading, a later date is the comparison ("unchanged from 10/2024")
     strong = bool(_STRONG_TODAY.search(text))
     if not strong and cues["reviewed_only"].search(text) and not cues["done_today"].search(text):
@@ -75,6 +82,15 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     if clause.section in (SectionKind.PLAN, SectionKind.ASSESSMENT):
         return "today" if cues["done_today"].search(text) else None
     return "today" if cues["done_today"].search(text) else "result"
+
+
+def _words_around(text: str, start: int, end: int) -> str:
+    """text[start:end] widened to whole words (a cut "plano" must not read as "plan")."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
 
 
 _OWN_DONE = re.compile(
