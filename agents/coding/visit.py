@@ -42,7 +42,7 @@ _COMPREHENSIVE_WORDS = re.compile(
 )
 _FOLLOW_UP = re.compile(
     r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))|re-?check|\bck\b|\bcheck\b"
-    r"|\breturns?\b(?!\s+(?:to\s+(?:the|our|this)\s+(?:practice|clinic|office)\s+)?(?:for\s+the\s+first\s+time|after\s+(?:\w+\s+)?years))|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
+    r"|\breturn(?:s|ed)?\b(?!\s+(?:to\s+(?:the|our|this)\s+(?:practice|clinic|office)\s+)?(?:for\s+the\s+first\s+time|after\s+(?:\w+\s+)?years))|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
     r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
     r"|problem[- ](?:oriented|focused)|surgery\s+planning|pre-?op(?:erative)?\s+(?:visit|consult|evaluation)",
@@ -291,7 +291,7 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
     found = []
     for pattern in patterns:
         for match in pattern.finditer(text):
-            before = text[max(0, match.start() - 30) : match.start()]
+            before = text[max(0, match.start() - 60) : match.start()]
             around = text[max(0, match.start() - 40) : match.end() + 40]
             if _NEGATED_CUE.search(before):
                 continue
