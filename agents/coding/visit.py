@@ -264,7 +264,10 @@ _ACUTE = re.compile(
 _DEVELOPED = re.compile(r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b", _I)
 # an explicit follow-up in the opening ("6 wk f/u SCH OS", "DRY EYE FOLLOW-UP"), stronger than "returns because ..."
 _STRONG_FOLLOW_UP = re.compile(
-    r"\bf/u\b|follow[- ]?up|re-?check|\b(?:is|are)\s+(?:here|seen)\s+for\s+(?:a\s+|her\s+|his\s+)?check", _I
+    r"\bf/u\b|follow[- ]?up|re-?check|\b(?:is|are)\s+(?:here|seen)\s+for\s+(?:a\s+|her\s+|his\s+)?check"
+    # "with keratoconus ... who is followed every six months", "Walk-in, known keratoconus": a known problem
+    r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+",
+    _I,
 )
 _STATUS_ONLY = re.compile(
     r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
