@@ -10,17 +10,17 @@ from typing import Literal
 
 import pytest
 import simple_icd_10_cm as icd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "evals" / "datasets" / "coding_dev.jsonl"
 TUNE2 = REPO / "evals" / "datasets" / "coding_tune2.jsonl"  # second tuning set, same rules
-TUNE3 = REPO / "evals" / "datasets" / "coding_tune3.jsonl"  # third set: tune3 rows and check3 rows
-TUNE4 = REPO / "evals" / "datasets" / "coding_tune4.jsonl"  # fourth set: tune4 rows and check4 rows
-TUNE5 = REPO / "evals" / "datasets" / "coding_tune5.jsonl"  # fifth set: tune5 rows and check5 rows
-TUNE6 = REPO / "evals" / "datasets" / "coding_tune6.jsonl"  # sixth set: tune6 rows and check6 rows
-TUNE7 = REPO / "evals" / "datasets" / "coding_tune7.jsonl"  # seventh set (dev-set voices): tune7 and check7
-TUNE8 = REPO / "evals" / "datasets" / "coding_tune8.jsonl"  # eighth set: tune8 and check8
+# Later sets, each by new authors, with a tuneN split and a blind checkN split: coding_tune3.jsonl, ...
+LATER = {
+    int(path.stem.removeprefix("coding_tune")): path
+    for path in (REPO / "evals" / "datasets").glob("coding_tune*.jsonl")
+    if path.stem != "coding_tune2"
+}
 README = REPO / "evals" / "datasets" / "README.md"
 
 FAMILIES = (
@@ -149,34 +149,14 @@ class Tune2Note(GoldNote):
     split: Literal["tune2"]
 
 
-class Tune3Note(GoldNote):
-    id: str = Field(pattern=r"^t3-\d{3}$")
-    split: Literal["tune3", "check3"]
-
-
-class Tune4Note(GoldNote):
-    id: str = Field(pattern=r"^t4-\d{3}$")
-    split: Literal["tune4", "check4"]
-
-
-class Tune5Note(GoldNote):
-    id: str = Field(pattern=r"^t5-\d{3}$")
-    split: Literal["tune5", "check5"]
-
-
-class Tune6Note(GoldNote):
-    id: str = Field(pattern=r"^t6-\d{3}$")
-    split: Literal["tune6", "check6"]
-
-
-class Tune7Note(GoldNote):
-    id: str = Field(pattern=r"^t7-\d{3}$")
-    split: Literal["tune7", "check7"]
-
-
-class Tune8Note(GoldNote):
-    id: str = Field(pattern=r"^t8-\d{3}$")
-    split: Literal["tune8", "check8"]
+def _later_model(number: int) -> type[GoldNote]:
+    """Row model of a later set: ids tN-NNN, splits tuneN and checkN."""
+    return create_model(
+        f"Tune{number}Note",
+        __base__=GoldNote,
+        id=(str, Field(pattern=rf"^t{number}-\d{{3}}$")),
+        split=(Literal[f"tune{number}", f"check{number}"], ...),
+    )
 
 
 def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNote]:
@@ -186,20 +166,9 @@ def _load(path: Path = DATASET, model: type[GoldNote] = GoldNote) -> list[GoldNo
 
 ROWS = _load()
 TUNE2_ROWS = _load(TUNE2, Tune2Note)
-TUNE3_ROWS = _load(TUNE3, Tune3Note)
-TUNE4_ROWS = _load(TUNE4, Tune4Note)
-TUNE5_ROWS = _load(TUNE5, Tune5Note)
-TUNE6_ROWS = _load(TUNE6, Tune6Note)
-TUNE7_ROWS = _load(TUNE7, Tune7Note)
-TUNE8_ROWS = _load(TUNE8, Tune8Note)
 EXTRA_SETS = {
     "tune2": TUNE2_ROWS,
-    "tune3": TUNE3_ROWS,
-    "tune4": TUNE4_ROWS,
-    "tune5": TUNE5_ROWS,
-    "tune6": TUNE6_ROWS,
-    "tune7": TUNE7_ROWS,
-    "tune8": TUNE8_ROWS,
+    **{f"tune{number}": _load(path, _later_model(number)) for number, path in sorted(LATER.items())},
 }
 
 
@@ -431,7 +400,7 @@ def test_other_sets_are_separate_from_the_dev_set(other: str) -> None:
     assert {trap for row in extra for trap in row.traps} <= TRAPS
 
 
-@pytest.mark.parametrize("number", [3, 4, 5, 6, 7, 8])
+@pytest.mark.parametrize("number", sorted(LATER))
 def test_later_sets_keep_a_check_split(number: int) -> None:
     splits = Counter(row.split for row in EXTRA_SETS[f"tune{number}"])
     assert splits[f"check{number}"] >= 20 and splits[f"tune{number}"] >= 40, splits
