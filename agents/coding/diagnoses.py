@@ -39,8 +39,14 @@ _PDR_STABLE = re.compile(r"stable|regress|quiescent|inactive|involut", re.IGNORE
 _TRACTION = re.compile(r"traction(?:al)?\s+(?:retinal\s+)?detachment|\bTRD\b", re.IGNORECASE)
 _NOT_MACULA = re.compile(r"not\s+involving\s+(?:the\s+)?macula|macula[- ]sparing|extramacular", re.IGNORECASE)
 _NEGATED_DRUG = re.compile(
-    r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never)\W+(?:\w+\W+){0,2}$", re.I
+    r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never|\bwas\s+on|previously\s+on|formerly\s+on)"
+    r"\W+(?:\w+\W+){0,2}$"
+    # someone else's drug: "her husband is on insulin"
+    r"|\b(?:husband|wife|partner|spouse|mother|father|son|daughter|brother|sister)(?:['’]s)?\b[^.;\n]{0,25}$",
+    re.I,
 )
+# "Metformin - discontinued 2023", "metformin 2016-2023; stopped by PCP": the drug named, then stopped
+_STOPPED_AFTER = re.compile(r"[^.;\n]{0,25}?\b(?:stopped|discontinued|d/c['’]?d|held|no\s+longer)\b", re.I)
 _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
 # Without an assessment header, a sentence that states the clinician's impression names the diagnosis; the
 # reason for referral ("sent for a glaucoma evaluation") does not.
@@ -454,7 +460,9 @@ def _control_codes(note: ParsedNote, position: int) -> list[FoundDiagnosis]:
     found = []
     for name, code in _CONTROL_CODES:
         for match in lexicon.diabetes_control[name].finditer(note.text):
-            if _NEGATED_DRUG.search(note.text[max(0, match.start() - 30) : match.start()]):
+            if _NEGATED_DRUG.search(
+                note.text[max(0, match.start() - 30) : match.start()]
+            ) or _STOPPED_AFTER.match(note.text, match.end()):
                 continue
             found.append(FoundDiagnosis(code, None, [(match.start(), match.end())], position, "derived"))
             break

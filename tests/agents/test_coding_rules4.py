@@ -258,3 +258,23 @@ def test_a_doctors_title_is_not_diabetic_retinopathy_and_metric_acuity_is_not_a_
     suggestion = coder.suggest(coding_request(note, payer_kind="medicare", payer_name="Medicare"))
     assert not any(code.startswith(("E10", "E11")) for code in _dx(suggestion))
     assert ("92015", ("GY",)) in _lines(suggestion)
+
+
+def test_a_stopped_or_someone_elses_diabetes_drug_is_no_control_code(coder: OfflineCoder) -> None:
+    note = (
+        "CC: annual diabetic eye exam.\nHPI: T2DM, was on metformin 2016-2023; stopped by PCP, now diet only. "
+        "Her husband is on insulin and she helps with his pens.\nMEDS: amlodipine. (Metformin - discontinued 2023.)\n"
+        "DFE OU: no retinopathy.\nASSESSMENT\n1. Type 2 diabetes mellitus without retinopathy OU, diet-controlled."
+    )
+    found = _dx(coder.suggest(coding_request(note)))
+    assert "E11.9" in found and not found & {"Z79.4", "Z79.84"}
+
+
+def test_a_scribes_impression_sentence_is_the_assessment(coder: OfflineCoder) -> None:
+    note = (
+        "Pt is a 28 y/o F with T1DM here for her annual diabetic eye exam. Manifest refraction w/ final Rx: "
+        "OD -2.50 sph, OS -2.75 sph; Rx released. DFE: no hemorrhages OU. Dr. Beaulieu's impression is type 1 "
+        "diabetes without diabetic retinopathy in either eye, and myopia OU, together with presbyopia."
+    )
+    suggestion = coder.suggest(coding_request(note))
+    assert {"E10.9", "H52.13", "H52.4"} <= _dx(suggestion) and "92015" in _codes(suggestion)
