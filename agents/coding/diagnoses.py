@@ -133,6 +133,7 @@ def _scope(mentions: list[_Mention], index: int) -> tuple[int, int]:
     return start, end
 
 
+_DENIAL = re.compile(r"\b(?:without|w/o|no)\b", re.IGNORECASE)
 _LEADING_EYE = re.compile(
     r"\s*(?:OD|OS|RE|LE|right\s+eye|left\s+eye|(?:the\s+)?(?:right|left)\b)", re.IGNORECASE
 )
@@ -190,6 +191,11 @@ def _reading(
     mention = mentions[index]
     start, end = _scope(mentions, index)
     after, before = note.text[mention.start : end], note.text[start : mention.start]
+    # "moderate NPDR of the left eye, without macular edema in either eye": the eyes of what is denied after it
+    # are not this finding's
+    denied = _DENIAL.search(after, mention.end - mention.start)
+    if denied and eyes_in(after[: denied.start()]):
+        after = after[: denied.start()]
     for text in (after, before + after, after + "; " + _other_eye_clause(note, mentions, index)):
         parts, _ = _read_scope(text, stage_of)
         per_eye: dict[str, str | None] = {}
@@ -390,7 +396,11 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> 
         per_eye = {next(iter(e)): s for e, s in parts if len(e) == 1 and s is not None}
         # the eyes said after the mention are its own ("..., and mild NPDR in the left eye"); the words before
         # it may belong to the previous finding
-        after_parts, _ = _read_scope(note.text[mention.start : end], _dr_stage)
+        after_text = note.text[mention.start : end]
+        denied = _DENIAL.search(after_text, mention.end - mention.start)
+        if denied and eyes_in(after_text[: denied.start()]):
+            after_text = after_text[: denied.start()]  # "..., without macular edema in either eye"
+        after_parts, _ = _read_scope(after_text, _dr_stage)
         eyes = (
             frozenset(e for part_eyes, _ in after_parts for e in part_eyes)
             or frozenset(e for part_eyes, _ in parts for e in part_eyes)

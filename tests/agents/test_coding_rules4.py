@@ -278,3 +278,12 @@ def test_a_scribes_impression_sentence_is_the_assessment(coder: OfflineCoder) ->
     )
     suggestion = coder.suggest(coding_request(note))
     assert {"E10.9", "H52.13", "H52.4"} <= _dx(suggestion) and "92015" in _codes(suggestion)
+
+
+def test_the_eyes_of_a_denied_finding_are_not_the_retinopathys(coder: OfflineCoder) -> None:
+    note = (
+        "CC: diabetic eye exam. T2DM on diet only.\nImpression: type 2 diabetes with mild nonproliferative diabetic "
+        "retinopathy of the right eye and moderate nonproliferative diabetic retinopathy of the left eye, without "
+        "macular edema in either eye."
+    )
+    assert {"E11.3291", "E11.3392"} <= _dx(coder.suggest(coding_request(note)))
