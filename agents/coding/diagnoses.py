@@ -134,6 +134,20 @@ def _scope(mentions: list[_Mention], index: int) -> tuple[int, int]:
 
 
 _DENIAL = re.compile(r"\b(?:without|w/o|no)\b", re.IGNORECASE)
+# a per-eye assessment block: "OD: Age-related nuclear cataract, ...", "Both eyes: ..."
+_EYE_LABEL = re.compile(
+    r"[ \t]*(?:[-•*]|\d{1,2}[.)])?[ \t]*(OD|OS|OU|RE|LE|BE|right\s+eye|left\s+eye|both\s+eyes)[ \t]*[:–-]",
+    re.IGNORECASE,
+)
+
+
+def _labelled_eyes(note: ParsedNote, position: int) -> frozenset[str]:
+    """The eye a line's label gives every finding on it ("OS: mild NPDR, no macular edema")."""
+    line_start = note.text.rfind("\n", 0, position) + 1
+    label = _EYE_LABEL.match(note.text, line_start)
+    return eyes_in(label.group(1)) if label and label.end() <= position else frozenset()
+
+
 _LEADING_EYE = re.compile(
     r"\s*(?:OD|OS|RE|LE|right\s+eye|left\s+eye|(?:the\s+)?(?:right|left)\b)", re.IGNORECASE
 )
@@ -207,7 +221,7 @@ def _reading(
     stage = stage_of(after)
     if stage is None:
         stage = stage_of(before)
-    eyes = eyes_in(after) or eyes_in(before)
+    eyes = eyes_in(after) or eyes_in(before) or _labelled_eyes(note, mention.start)
     if eyes:
         return _Reading(eyes, "explicit", stage, {})
     # "hyperopia and presbyopia, both eyes": an eye stated later in the same clause is shared
@@ -404,6 +418,7 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> 
         eyes = (
             frozenset(e for part_eyes, _ in after_parts for e in part_eyes)
             or frozenset(e for part_eyes, _ in parts for e in part_eyes)
+            or _labelled_eyes(note, mention.start)
             or eyes_in(note.text[mention.end : mention.clause.end])
         )
         whole = _dr_stage(scope)
@@ -635,7 +650,7 @@ def _merged(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
         kept.evidence += [e for e in diagnosis.evidence if e not in kept.evidence]
         if kept.eye_basis != "explicit" and diagnosis.eye_basis == "explicit":
             kept.eye_basis = "explicit"
-    merged = list(by_code.values())
+    merged = _bilateral_pairs(list(by_code.values()))
     # a bilateral code and a one-eye code of the same family: the one-eye code came from a vaguer mention
     for diagnosis in list(merged):
         if diagnosis.code[-1] in "12" and any(
@@ -650,6 +665,35 @@ def _merged(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
     if any(d.condition and d.condition.id in ("corneal_fb", "conjunctival_fb") for d in merged):
         merged = [d for d in merged if not (d.condition and d.condition.id == "foreign_body")]
     return merged
+
+
+def _bilateral_pairs(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
+    """Per-eye blocks naming the same condition and stage in each eye ("OD: nuclear cataract ... OS: nuclear
+    cataract ...") take the bilateral code where one exists; codes that differ in more than the eye stay apart."""
+    out = list(found)
+    for right in found:
+        for at, char in enumerate(right.code):
+            if char != "1":
+                continue
+            left_code = right.code[:at] + "2" + right.code[at + 1 :]
+            both_code = right.code[:at] + "3" + right.code[at + 1 :]
+            left = next((d for d in out if d.code == left_code and d.condition == right.condition), None)
+            if left is None or right not in out or not icd10_billable(both_code):
+                continue
+            if "right" not in (icd10_description(right.code) or "").lower():
+                continue  # the "1" was not the eye
+            out.remove(left)
+            out[out.index(right)] = FoundDiagnosis(
+                both_code,
+                right.condition,
+                right.evidence + left.evidence,
+                min(right.position, left.position),
+                right.source,
+                "explicit",
+                right.stage_basis,
+            )
+            break
+    return out
 
 
 def _unspecified(code: str) -> bool:
