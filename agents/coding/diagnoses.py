@@ -205,11 +205,10 @@ def _reading(
     mention = mentions[index]
     start, end = _scope(mentions, index)
     after, before = note.text[mention.start : end], note.text[start : mention.start]
-    # "moderate NPDR of the left eye, without macular edema in either eye": the eyes of what is denied after it
-    # are not this finding's
+    # "dry AMD of the left eye, without macular edema in either eye": the eyes of what is denied after it are
+    # not this finding's (its stage may still follow: "with no further progression")
     denied = _DENIAL.search(after, mention.end - mention.start)
-    if denied and eyes_in(after[: denied.start()]):
-        after = after[: denied.start()]
+    own_eyes = after[: denied.start()] if denied and eyes_in(after[: denied.start()]) else after
     for text in (after, before + after, after + "; " + _other_eye_clause(note, mentions, index)):
         parts, _ = _read_scope(text, stage_of)
         per_eye: dict[str, str | None] = {}
@@ -221,7 +220,7 @@ def _reading(
     stage = stage_of(after)
     if stage is None:
         stage = stage_of(before)
-    eyes = eyes_in(after) or eyes_in(before) or _labelled_eyes(note, mention.start)
+    eyes = eyes_in(own_eyes) or eyes_in(before) or _labelled_eyes(note, mention.start)
     if eyes:
         return _Reading(eyes, "explicit", stage, {})
     # "hyperopia and presbyopia, both eyes": an eye stated later in the same clause is shared
