@@ -148,14 +148,10 @@ def _labelled_eyes(note: ParsedNote, position: int) -> frozenset[str]:
     return eyes_in(label.group(1)) if label and label.end() <= position else frozenset()
 
 
-_LEADING_EYE = re.compile(
-    r"\s*(?:OD|OS|RE|LE|right\s+eye|left\s+eye|(?:the\s+)?(?:right|left)\b)", re.IGNORECASE
-)
-
-
 def _other_eye_clause(note: ParsedNote, mentions: list[_Mention], index: int) -> str:
-    """ "Dry AMD - OD intermediate stage; OS advanced atrophic": the next clause of the item, when it opens with
-    an eye and names no condition of its own, still describes this mention's condition."""
+    """ "Dry AMD - OD intermediate stage; OS advanced atrophic", "POAG OU, stable. Stage confirmed by today's
+    field: OD moderate, OS mild": the next clause on the item's line, when it names no condition of its own, still
+    describes this mention's condition (read only for per-eye stages that differ)."""
     mention = mentions[index]
     if index + 1 < len(mentions) and mentions[index + 1].clause == mention.clause:
         return ""
@@ -165,7 +161,6 @@ def _other_eye_clause(note: ParsedNote, mentions: list[_Mention], index: int) ->
         or following.section != mention.clause.section
         or "\n" in note.text[mention.clause.end : following.start]
         or any(following.start <= m.start < following.end for m in mentions)
-        or not _LEADING_EYE.match(note.span(following))
     ):
         return ""
     return note.span(following)

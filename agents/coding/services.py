@@ -10,7 +10,8 @@ from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind
 
 _STRONG_TODAY = re.compile(
-    r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )\btoday\b|\bthis\s+(?:morning|afternoon|visit)\b",
+    r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )\btoday\b"
+    r"|\bthis\s+(?:morning|afternoon|visit)\b",
     re.IGNORECASE,
 )
 # a test's own line saying it was done today ("OCT mac (today)", "HVF performed", "[x] Fundus photos")
