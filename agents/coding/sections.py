@@ -102,7 +102,8 @@ _HEADER = re.compile(
     # problem-oriented notes: "PROBLEM 2 - PRIMARY OPEN-ANGLE GLAUCOMA OU": the rest of the line is assessed
     + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])"
     # a scribe's prose: "Dr. Beaulieu's impression is open angle with borderline findings, ..."
-    + r"|(?P<said>(?<=['’]s\s)(?:impression|assessment)\s+(?:is|was)\b|\b(?:my|our)\s+impression\s+(?:is|was)\b)",
+    + r"|(?P<said>(?<=['’]s\s)(?:impression|assessment)\s+(?:is|was)\b|\b(?:my|our)\s+(?:impression|diagnosis)\s+"
+    r"(?:is|was)\b|\bwhat\s+I\s+(?:can\s+)?confirm\s+is\b)",
     re.IGNORECASE,
 )
 _LONG_KINDS = tuple(
