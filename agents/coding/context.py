@@ -26,6 +26,14 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("concern for", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("cannot exclude", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("?", "POSSIBLE_EXISTENCE", "FORWARD"),
+    # "adenoviral conjunctivitis is most likely": a differential ranked, not confirmed
+    *(
+        (f"is {w}", "POSSIBLE_EXISTENCE", "BACKWARD")
+        for w in ("most likely", "likely", "less likely", "unlikely")
+    ),
+    ("probable but not confirmed", "POSSIBLE_EXISTENCE", "BACKWARD"),
+    # symbol notes: "⊖ DME" is no DME
+    ("⊖", "NEGATED_EXISTENCE", "FORWARD"),
     *((f"checking {who} for", "POSSIBLE_EXISTENCE", "FORWARD") for who in ("her", "him", "them", "pt")),
     ("checking for", "POSSIBLE_EXISTENCE", "FORWARD"),
     ("being evaluated for", "POSSIBLE_EXISTENCE", "FORWARD"),

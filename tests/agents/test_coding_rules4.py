@@ -287,3 +287,50 @@ def test_the_eyes_of_a_denied_finding_are_not_the_retinopathys(coder: OfflineCod
         "macular edema in either eye."
     )
     assert {"E11.3291", "E11.3392"} <= _dx(coder.suggest(coding_request(note)))
+
+
+def test_per_eye_blocks_read_their_eye_and_merge_the_same_stage(coder: OfflineCoder) -> None:
+    note = (
+        "CC: glare.\nASSESSMENT / PLAN\nOD: Age-related nuclear cataract, visually significant. Refer.\n"
+        "OS: Age-related nuclear cataract, early. Monitor.\n"
+        "OD: Type 2 diabetes with moderate nonproliferative diabetic retinopathy WITH macular edema.\n"
+        "OS: Type 2 diabetes with mild nonproliferative diabetic retinopathy, no macular edema.\n"
+        "OS: no PVD, retina flat."
+    )
+    found = _dx(coder.suggest(coding_request(note)))
+    assert {"H25.13", "E11.3311", "E11.3292"} <= found
+    assert not found & {"H25.11", "H25.12"} and not any(code.startswith("H43.81") for code in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "affirmed"),
+    [
+        ("Flashes: no", "Flashes", False),
+        ("Acute PVD OS: no tear", "PVD", True),
+        ("#1 DM2 with mild NPDR OD, ⊖ DME", "DME", False),
+        ("adenoviral conjunctivitis is most likely given the cold", "adenoviral conjunctivitis", False),
+    ],
+)
+def test_labels_symbols_and_ranked_differentials(text: str, target: str, affirmed: bool) -> None:
+    start = text.index(target)
+    (assertion,) = context_reader().assertions(text, [(start, start + len(target))])
+    assert assertion.affirmed is affirmed
+
+
+def test_symbol_notes_mark_what_was_and_was_not_done(coder: OfflineCoder) -> None:
+    note = (
+        "66F plug visit per plan\ndry eye OU: failed PFATs, cyclosporine\nconsent ✓ → silicone plugs → RLL ✓ LLL ✓; "
+        "uppers ✗\nA: dry eye syndrome OU\nDATA: OCT RNFL 5/2025 reviewed\n→ next OCT RNFL + HVF 24-2 @ annual (✗ today)"
+    )
+    suggestion = coder.suggest(coding_request(note))
+    plugs = {modifiers for code, modifiers in _lines(suggestion) if code == "68761"}
+    assert plugs == {("E2",), ("E4",)} and not _codes(suggestion) & {"92083", "92133"}
+
+
+def test_what_i_can_confirm_is_the_assessment(coder: OfflineCoder) -> None:
+    note = (
+        "Screening read his pressures as high. IOP 27/26. Pachymetry performed today: 598/604. C/D 0.3 OU.\n"
+        "My thinking: I considered early glaucoma, but I do not believe he has glaucoma. What I can confirm is "
+        "ocular hypertension in both eyes."
+    )
+    assert "H40.053" in _dx(coder.suggest(coding_request(note, history=[])))
