@@ -123,7 +123,8 @@ _DISCUSSED = re.compile(
     _I,
 )
 _FAILED_SCREENING = re.compile(
-    r"fail(?:ed|ing)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+|distance\s+|near\s+)?(?:vision\s+)?screen", _I
+    r"fail(?:ed|ing)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+|distance\s+|near\s+)?(?:vision\s+)?screen",
+    _I,
 )
 
 
