@@ -31,7 +31,7 @@ _DR_SEVERITY = (
     (re.compile(r"\bmild\b", re.I), "2"),
 )
 _EDEMA_NO = re.compile(
-    r"(?:without|w/o|\bno)\s+(?:current\s+|active\s+|residual\s+|significant\s+|clinically\s+significant\s+)?(?:center[- ]involving\s+)?(?:DME|CSME|CME|ME\b|(?:diabetic\s+)?macular\s+edema)",
+    r"(?:without|w/o|\bno|⊖)\s*(?:current\s+|active\s+|residual\s+|significant\s+|clinically\s+significant\s+)?(?:center[- ]involving\s+)?(?:DME|CSME|CME|ME\b|(?:diabetic\s+)?macular\s+edema)",
     re.I,
 )
 _EDEMA_YES = re.compile(r"\bDME\b|\bCSME\b|\bCME\b|macular\s+edema|center[- ]involving", re.IGNORECASE)

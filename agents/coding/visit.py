@@ -255,7 +255,7 @@ _NEW_COMPLAINT = re.compile(
 )
 # a symptom's onset, in the opening: "urgent same-day visit", "wavy lines x 5 days", "since Sunday"
 _ACUTE = re.compile(
-    r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:days?|hrs?|hours?)\b|"
+    r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:days?|hrs?|hours?|wks?|weeks?)\b|"
     + r"\bsince\s+(?:monday|tuesday|wednesday"
     r"|thursday|friday|saturday|sunday|yesterday|this\s+morning|last\s+night)\b|\b(?:one|two|three|four|five|six"
     r"|\d+)\s+days?\s+ago\b",
@@ -563,7 +563,9 @@ def choose_visit(
         or (not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note))
     )
     # "Today I limited the examination to this problem": an intermediate exam, whatever else was looked at
-    comprehensive = dilated and (full or bool(keyword)) and not _LIMITED_EXAM.search(note.text)
+    # an urgent visit for a symptom that began days ago is a problem visit, however many elements it records
+    acute = not keyword and bool(_new_problem_cues(opening, (_ACUTE,)))
+    comprehensive = dilated and (full or bool(keyword)) and not acute and not _LIMITED_EXAM.search(note.text)
     if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
         code = (
             ("92014" if established else "92004")
