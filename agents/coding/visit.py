@@ -563,9 +563,7 @@ def choose_visit(
         or (not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note))
     )
     # "Today I limited the examination to this problem": an intermediate exam, whatever else was looked at
-    # an urgent visit for a symptom that began days ago is a problem visit, however many elements it records
-    acute = not keyword and bool(_new_problem_cues(opening, (_ACUTE,)))
-    comprehensive = dilated and (full or bool(keyword)) and not acute and not _LIMITED_EXAM.search(note.text)
+    comprehensive = dilated and (full or bool(keyword)) and not _LIMITED_EXAM.search(note.text)
     if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
         code = (
             ("92014" if established else "92004")
