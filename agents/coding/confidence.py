@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.codes.icd10 import icd10_description
+from knowledge.codes.icd10 import icd10_unspecified
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "lexicon" / "calibration.yaml"
 AUTO_DRAFT = 0.9
@@ -96,9 +96,7 @@ class CodeFeatures:
 def unspecified_eye_code(code: str) -> bool:
     """An eye-chapter code whose title leaves the type, eye or stage unspecified: out of sample these were
     wrong more often than right (the note usually said more than the coder read), so they go to review."""
-    if not code.upper().startswith("H"):
-        return False
-    return "unspecified" in (icd10_description(code) or "").lower()
+    return code.upper().startswith("H") and icd10_unspecified(code)
 
 
 def diagnosis_features(

@@ -118,12 +118,11 @@ class ContextReader:
                 for verb in ("has", "have", "had")
             ]
         )
-        # "Flashes: no" denies the label before it, "OS: no PVD" the finding after it: one word either way
         for rule in self._context.rules:
+            # "Flashes: no" denies the label before it, "OS: no PVD" the finding after it: one word either way
             if rule.literal in (": no", ": none"):
                 rule.direction, rule.max_scope = "BIDIRECTIONAL", 1
-        # "tear ruled out" as well as "ruled out tear", but never the PVD earlier in "PVD OS, tear ruled out"
-        for rule in self._context.rules:
+            # "tear ruled out" as well as "ruled out tear", never the PVD earlier in "PVD OS, tear ruled out"
             if rule.literal == "ruled out" and rule.direction == "FORWARD":
                 rule.direction, rule.max_scope = "BIDIRECTIONAL", 3
         # "PVD OD - r/o tear: none found": a backward negation stops at the rule-out it answers

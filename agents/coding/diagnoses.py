@@ -2,13 +2,13 @@
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agents.coding.context import Assertion, context_reader
 from agents.coding.laterality import BOTH, LEFT, RIGHT, eyes_in, lids_in
 from agents.coding.lexicon import Condition, Lexicon, load_lexicon
-from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet, picked_titles
-from knowledge.codes.icd10 import icd10_billable, icd10_description
+from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet
+from knowledge.codes.icd10 import icd10_billable, icd10_description, icd10_unspecified
 
 FALLBACK_SECTIONS = frozenset(
     {SectionKind.BODY, SectionKind.PROCEDURE, SectionKind.COMPLAINT, SectionKind.HISTORY}
@@ -89,7 +89,6 @@ class _Mention:
     end: int
     clause: Clause
     assertion: Assertion
-    clause_text: str = ""
 
 
 def _mentions_in(note: ParsedNote, clause: Clause, conditions: tuple[Condition, ...]) -> list[_Mention]:
@@ -107,9 +106,19 @@ def _mentions_in(note: ParsedNote, clause: Clause, conditions: tuple[Condition, 
     kept.sort(key=lambda r: r[0])
     assertions = context_reader().assertions(text, [(s, e) for s, e, _ in kept])
     return [
-        _Mention(condition, clause.start + s, clause.start + e, clause, assertion, text)
+        _Mention(
+            condition, clause.start + s, clause.start + e, clause, _injury_in_care(assertion, condition, text)
+        )
         for (s, e, condition), assertion in zip(kept, assertions, strict=True)
     ]
+
+
+def _injury_in_care(assertion: Assertion, condition: Condition, clause: str) -> Assertion:
+    """ "s/p FB removal OD, healing well": an injury still being cared for is today's (a subsequent encounter),
+    not history."""
+    if assertion.historical and "{encounter}" in "".join(condition.codes) and _SUBSEQUENT.search(clause):
+        return replace(assertion, historical=False)
+    return assertion
 
 
 def _counts(mention: _Mention) -> bool:
@@ -118,9 +127,6 @@ def _counts(mention: _Mention) -> bool:
         return False
     if a.family and mention.condition.id != "family_history_glaucoma":
         return False
-    if a.historical and "{encounter}" in "".join(mention.condition.codes):
-        # "s/p FB removal OD, healing well": the injury is still being cared for (a subsequent encounter)
-        return bool(_SUBSEQUENT.search(mention.clause_text))
     return not (a.historical and not mention.condition.status)
 
 
@@ -139,6 +145,13 @@ _EYE_LABEL = re.compile(
     r"[ \t]*(?:[-•*]|\d{1,2}[.)])?[ \t]*(OD|OS|OU|RE|LE|BE|right\s+eye|left\s+eye|both\s+eyes)[ \t]*[:–-]",
     re.IGNORECASE,
 )
+
+
+def _before_denial(after: str, offset: int) -> str:
+    """A finding's own words: "moderate NPDR of the left eye, without macular edema in either eye" stops at the
+    denial when an eye was named before it (the eyes of what is denied are not this finding's)."""
+    denied = _DENIAL.search(after, offset)
+    return after[: denied.start()] if denied and eyes_in(after[: denied.start()]) else after
 
 
 def _labelled_eyes(note: ParsedNote, position: int) -> frozenset[str]:
@@ -200,10 +213,7 @@ def _reading(
     mention = mentions[index]
     start, end = _scope(mentions, index)
     after, before = note.text[mention.start : end], note.text[start : mention.start]
-    # "dry AMD of the left eye, without macular edema in either eye": the eyes of what is denied after it are
-    # not this finding's (its stage may still follow: "with no further progression")
-    denied = _DENIAL.search(after, mention.end - mention.start)
-    own_eyes = after[: denied.start()] if denied and eyes_in(after[: denied.start()]) else after
+    own_eyes = _before_denial(after, mention.end - mention.start)  # its stage may still follow the denial
     for text in (after, before + after, after + "; " + _other_eye_clause(note, mentions, index)):
         parts, _ = _read_scope(text, stage_of)
         per_eye: dict[str, str | None] = {}
@@ -404,11 +414,8 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> 
         per_eye = {next(iter(e)): s for e, s in parts if len(e) == 1 and s is not None}
         # the eyes said after the mention are its own ("..., and mild NPDR in the left eye"); the words before
         # it may belong to the previous finding
-        after_text = note.text[mention.start : end]
-        denied = _DENIAL.search(after_text, mention.end - mention.start)
-        if denied and eyes_in(after_text[: denied.start()]):
-            after_text = after_text[: denied.start()]  # "..., without macular edema in either eye"
-        after_parts, _ = _read_scope(after_text, _dr_stage)
+        own = _before_denial(note.text[mention.start : end], mention.end - mention.start)
+        after_parts, _ = _read_scope(own, _dr_stage)
         eyes = (
             frozenset(e for part_eyes, _ in after_parts for e in part_eyes)
             or frozenset(e for part_eyes, _ in parts for e in part_eyes)
@@ -608,6 +615,27 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
     return _ordered(_suppressed(_billable(_merged(found))))
 
 
+# An EHR's picked diagnosis ("H40.1130 Primary open-angle glaucoma, bilateral, stage unspecified -- POAG OD
+# severe, OS moderate"): the code and its official title are the pick list's, the words after are the doctor's.
+_PICKED_CODE = re.compile(r"\b([A-TV-Z]\d{2}(?:\.[0-9A-Z]{1,4})?)[ \t]+(?=[A-Za-z])")
+_DOCTOR_WORDS = re.compile(r"[ \t]*(?:--|–|—|-|:|;)[ \t]*\S")
+
+
+def picked_titles(note: str) -> list[tuple[int, int, int]]:
+    """(start, end, line end) of each picked code with its official title that the doctor's words follow on
+    the same line; a bare pick ("H52.4 Presbyopia") is not listed, its title is the only wording there is."""
+    found = []
+    for match in _PICKED_CODE.finditer(note):
+        title = icd10_description(match.group(1))
+        end = match.end() + len(title or "")
+        if not title or note[match.end() : end].lower() != title.lower():
+            continue
+        if _DOCTOR_WORDS.match(note, end):
+            line_end = note.find("\n", end)
+            found.append((match.start(), end, line_end if line_end != -1 else len(note)))
+    return found
+
+
 def _without_overruled_picks(note: ParsedNote, mentions: list[_Mention]) -> list[_Mention]:
     """An EHR-picked code's title next to the doctor's own words about the same condition ("H40.1130 ... stage
     unspecified -- POAG OD severe, OS moderate", "H10.32 Unspecified acute conjunctivitis -- iritis; NOT
@@ -653,8 +681,10 @@ def _merged(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
             merged.remove(diagnosis)
     # "KCN progression" in the plan after "Keratoconus OD, unstable": the condition's unspecified code is the
     # vaguer mention of a condition already coded with its eye or type
-    specific = {d.condition.id for d in merged if d.condition and not _unspecified(d.code)}
-    merged = [d for d in merged if not (d.condition and d.condition.id in specific and _unspecified(d.code))]
+    specific = {d.condition.id for d in merged if d.condition and not icd10_unspecified(d.code)}
+    merged = [
+        d for d in merged if not (d.condition and d.condition.id in specific and icd10_unspecified(d.code))
+    ]
     # "FB" said again after "conj FB OS" is the same foreign body, not a second one of unknown site
     if any(d.condition and d.condition.id in ("corneal_fb", "conjunctival_fb") for d in merged):
         merged = [d for d in merged if not (d.condition and d.condition.id == "foreign_body")]
@@ -688,10 +718,6 @@ def _bilateral_pairs(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
             )
             break
     return out
-
-
-def _unspecified(code: str) -> bool:
-    return "unspecified" in (icd10_description(code) or "").lower()
 
 
 def _billable(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:

@@ -4,8 +4,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from knowledge.codes.icd10 import icd10_description
-
 
 class SectionKind(StrEnum):
     BODY = "body"  # text before any header (narrative notes are mostly body)
@@ -287,7 +285,7 @@ def mask_copied_forward(note: str) -> str:
             while cursor < len(note):
                 next_end = note.find("\n", cursor)
                 next_end = len(note) if next_end == -1 else next_end
-                if _BLOCK_END.fullmatch(note[cursor:next_end]) or _BLOCK_END.match(note[cursor:next_end]):
+                if _BLOCK_END.match(note[cursor:next_end]):
                     break
                 end, cursor = next_end, next_end + 1
         elif rest.lstrip(" \t:").startswith('"'):  # a quoted paste may run over several lines
@@ -341,27 +339,6 @@ def _spoken_mark(mark: str, width: int) -> str:
     if mark.startswith("\n"):
         return " " * (width - len(mark)) + mark
     return mark + " " + _PAD * (width - len(mark) - 1)
-
-
-# An EHR's picked diagnosis ("H40.1130 Primary open-angle glaucoma, bilateral, stage unspecified -- POAG OD
-# severe, OS moderate"): the code and its official title are the pick list's, the words after are the doctor's.
-_PICKED_CODE = re.compile(r"\b([A-TV-Z]\d{2}(?:\.[0-9A-Z]{1,4})?)[ \t]+(?=[A-Za-z])")
-_DOCTOR_WORDS = re.compile(r"[ \t]*(?:--|–|—|-|:|;)[ \t]*\S")
-
-
-def picked_titles(note: str) -> list[tuple[int, int, int]]:
-    """(start, end, line end) of each picked code with its official title that the doctor's words follow on
-    the same line; a bare pick ("H52.4 Presbyopia") is not listed, its title is the only wording there is."""
-    found = []
-    for match in _PICKED_CODE.finditer(note):
-        title = icd10_description(match.group(1))
-        end = match.end() + len(title or "")
-        if not title or note[match.end() : end].lower() != title.lower():
-            continue
-        if _DOCTOR_WORDS.match(note, end):
-            line_end = note.find("\n", end)
-            found.append((match.start(), end, line_end if line_end != -1 else len(note)))
-    return found
 
 
 def parse_note(original: str) -> ParsedNote:

@@ -255,10 +255,9 @@ _NEW_COMPLAINT = re.compile(
 )
 # a symptom's onset, in the opening: "urgent same-day visit", "wavy lines x 5 days", "since Sunday"
 _ACUTE = re.compile(
-    r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:days?|hrs?|hours?|wks?|weeks?)\b|"
-    + r"\bsince\s+(?:monday|tuesday|wednesday"
-    r"|thursday|friday|saturday|sunday|yesterday|this\s+morning|last\s+night)\b|\b(?:one|two|three|four|five|six"
-    r"|\d+)\s+days?\s+ago\b",
+    r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:days?|hrs?|hours?|wks?|weeks?)\b"
+    r"|\bsince\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|this\s+morning|last\s+night)\b"
+    r"|\b(?:one|two|three|four|five|six|\d+)\s+days?\s+ago\b",
     _I,
 )
 # a symptom that has developed: new, unless the visit opens as the follow-up of a known problem

@@ -52,6 +52,11 @@ def icd10_description(code: str) -> str | None:
     return _icd().get_description(normalized) if normalized else None
 
 
+def icd10_unspecified(code: str) -> bool:
+    """The code's title leaves something unspecified (the type, the eye, the stage)."""
+    return "unspecified" in (icd10_description(code) or "").lower()
+
+
 def icd10_parent(code: str) -> str | None:
     """The enclosing code (category or subcategory); None at a category, whose parent is a block."""
     normalized = _valid(code)

@@ -8,18 +8,9 @@ from agents.coding.confidence import CodeFeatures, diagnosis_features, line_feat
 from agents.coding.context import context_reader
 from agents.coding.laterality import lids_in
 from agents.coding.offline import OfflineCoder
-from agents.coding.schemas import CodeSuggestion
-from tests.support.coding_requests import coding_request
+from tests.support.coding_requests import coding_request, diagnosis_codes, line_keys
 
 _request = coding_request
-
-
-def _dx(suggestion: CodeSuggestion) -> set[str]:
-    return {d.code for d in suggestion.diagnoses}
-
-
-def _lines(suggestion: CodeSuggestion) -> set[tuple[str, tuple[str, ...]]]:
-    return {(line.code, tuple(line.modifiers)) for line in suggestion.lines}
 
 
 @pytest.mark.parametrize(
@@ -33,7 +24,7 @@ def test_a_slash_between_eyes_separates_their_stages(
     coder: OfflineCoder, item: str, expected: set[str]
 ) -> None:
     note = f"CC: 3 mo check. IOP 14/13. SLE quiet.\nIMP: 1. {item}\nP: cont latanoprost qhs OU. RTC 3 mo."
-    assert expected <= _dx(coder.suggest(_request(note)))
+    assert expected <= diagnosis_codes(coder.suggest(_request(note)))
 
 
 @pytest.mark.parametrize(
@@ -49,7 +40,7 @@ def test_keratoconus_stability_is_read_with_its_negations(
     coder: OfflineCoder, item: str, expected: str
 ) -> None:
     note = f"KCN f/u. Topo today: Kmax stable.\nA: {item}\nP: RTC 6 mo."
-    codes = _dx(coder.suggest(_request(note)))
+    codes = diagnosis_codes(coder.suggest(_request(note)))
     assert expected in codes and not {c for c in codes if c.startswith("H18.60")}
 
 
@@ -66,7 +57,7 @@ def test_a_parenthetical_type_keeps_the_conjunctivitis_type(
     coder: OfflineCoder, item: str, expected: str
 ) -> None:
     note = f"CC: red eye x 2 d.\nVA 20/20 OU. SLE: conj injection.\nAssessment: {item}\nPlan: compresses."
-    codes = _dx(coder.suggest(_request(note)))
+    codes = diagnosis_codes(coder.suggest(_request(note)))
     assert expected in codes and "H10.33" not in codes and "B30.9" not in codes
 
 
@@ -79,7 +70,7 @@ def test_dme_resolved_after_treatment_is_its_own_code_and_bullets_under_assessme
         "- DME OD resolved following anti-VEGF treatment\n- Insulin-requiring; also on oral agent\n"
         "Plan: return 3 mo."
     )
-    codes = _dx(coder.suggest(_request(note)))
+    codes = diagnosis_codes(coder.suggest(_request(note)))
     assert {"E11.3493", "E11.37X1", "Z79.4", "Z79.84"} <= codes
     assert "E11.3413" not in codes
 
@@ -97,8 +88,10 @@ def test_a_combination_code_absorbs_its_manifestation(coder: OfflineCoder) -> No
         "Plan: continue."
     )
     suggestion = coder.suggest(_request(note))
-    assert "M35.01" in _dx(suggestion) and not {c for c in _dx(suggestion) if c.startswith("H16.22")}
-    assert {code for code, _ in _lines(suggestion)} & {"99213"}  # the eye problem counts for MDM
+    assert "M35.01" in diagnosis_codes(suggestion) and not {
+        c for c in diagnosis_codes(suggestion) if c.startswith("H16.22")
+    }
+    assert {code for code, _ in line_keys(suggestion)} & {"99213"}  # the eye problem counts for MDM
 
 
 def test_threat_to_vision_and_urgent_surgery_make_high_mdm(coder: OfflineCoder) -> None:
@@ -107,9 +100,9 @@ def test_threat_to_vision_and_urgent_surgery_make_high_mdm(coder: OfflineCoder) 
         "A: 1. POAG OD moderate - stable\n2. POAG OS severe - uncontrolled on max meds, threat to remaining vision\n"
         "P: oral acetazolamide; called Dr. Haines - urgent trab OS tomorrow."
     )
-    assert "99215" in {code for code, _ in _lines(coder.suggest(_request(note)))}
+    assert "99215" in {code for code, _ in line_keys(coder.suggest(_request(note)))}
     calm = note.replace(", threat to remaining vision", "").replace("urgent trab OS tomorrow", "trab consult")
-    assert "99215" not in {code for code, _ in _lines(coder.suggest(_request(calm)))}
+    assert "99215" not in {code for code, _ in line_keys(coder.suggest(_request(calm)))}
 
 
 @pytest.mark.parametrize(
@@ -134,12 +127,12 @@ def test_threat_to_vision_and_urgent_surgery_make_high_mdm(coder: OfflineCoder) 
 def test_a_procedure_takes_its_side_from_the_diagnosis_it_treats(
     coder: OfflineCoder, note: str, expected: tuple[str, tuple[str, ...]]
 ) -> None:
-    assert expected in _lines(coder.suggest(_request(note)))
+    assert expected in line_keys(coder.suggest(_request(note)))
 
 
 def test_a_procedure_only_planned_is_not_billed(coder: OfflineCoder) -> None:
     note = "Trichiasis RLL, 2 lashes.\nAssessment: trichiasis RLL\nPlan: will epilate next visit."
-    assert "67820" not in {code for code, _ in _lines(coder.suggest(_request(note)))}
+    assert "67820" not in {code for code, _ in line_keys(coder.suggest(_request(note)))}
 
 
 @pytest.mark.parametrize(
@@ -152,7 +145,7 @@ def test_a_procedure_only_planned_is_not_billed(coder: OfflineCoder) -> None:
 )
 def test_a_test_ordered_is_not_billed(coder: OfflineCoder, orders: str, billed: bool) -> None:
     note = f"CC: 3mo IOP ck.\nIOP 14/13.\nIMP: 1. POAG OU mild - stable\nOrders: {orders}\nRTC 3 mo."
-    assert ("92083" in {code for code, _ in _lines(coder.suggest(_request(note)))}) is billed
+    assert ("92083" in {code for code, _ in line_keys(coder.suggest(_request(note)))}) is billed
 
 
 def test_sensorimotor_exam_and_strabismus(coder: OfflineCoder) -> None:
@@ -162,8 +155,8 @@ def test_sensorimotor_exam_and_strabismus(coder: OfflineCoder) -> None:
         "Assessment: intermittent alternating exotropia, stable control.\nPlan: observe; return in 6 months."
     )
     suggestion = coder.suggest(_request(note))
-    assert "H50.34" in _dx(suggestion)
-    assert {"92060", "99213"} <= {code for code, _ in _lines(suggestion)}
+    assert "H50.34" in diagnosis_codes(suggestion)
+    assert {"92060", "99213"} <= {code for code, _ in line_keys(suggestion)}
 
 
 def test_problem_oriented_visit_is_an_em_visit(coder: OfflineCoder) -> None:
@@ -172,7 +165,7 @@ def test_problem_oriented_visit_is_an_em_visit(coder: OfflineCoder) -> None:
         "IOP 12/13. Cornea tr SPK OU.\nProblems:\n1. POAG both eyes, severe stage - stable\n"
         "2. Dry eye syndrome both eyes - stable on cyclosporine\nPlan: cont all meds; RTC 3 mo."
     )
-    assert "99214" in {code for code, _ in _lines(coder.suggest(_request(note)))}
+    assert "99214" in {code for code, _ in line_keys(coder.suggest(_request(note)))}
 
 
 def test_a_prose_impression_beats_the_reason_for_referral(coder: OfflineCoder) -> None:
@@ -180,7 +173,7 @@ def test_a_prose_impression_beats_the_reason_for_referral(coder: OfflineCoder) -
         "Thank you for sending Ms. W for a glaucoma evaluation. Pressures were 14 and 15. "
         "My impression is normal tension glaucoma in both eyes, mild stage. I started latanoprost."
     )
-    codes = _dx(coder.suggest(_request(note)))
+    codes = diagnosis_codes(coder.suggest(_request(note)))
     assert "H40.1231" in codes and "H40.9" not in codes
 
 
@@ -189,7 +182,7 @@ def test_an_unnumbered_header_free_problem_list_is_read_whole(coder: OfflineCode
         "1. DM2 - on metformin. Annual DFE today, no DR.\n2. Early NS cataract OU - monitor\n"
         "3. Myopia / presbyopia - MRx OD -2.00, OS -2.25, add +1.75; Rx given\nIOP 14/14 CF full EOM full."
     )
-    assert {"E11.9", "H25.13", "H52.13", "H52.4"} <= _dx(coder.suggest(_request(note)))
+    assert {"E11.9", "H25.13", "H52.13", "H52.4"} <= diagnosis_codes(coder.suggest(_request(note)))
 
 
 @pytest.mark.parametrize(
