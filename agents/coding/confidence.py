@@ -62,6 +62,8 @@ class CodeFeatures:
     # the strongest support, its own bucket: a staged/typed assessment item with its eye, a test stated as done
     # today, a visit code with every element it needs; per payer class for lines whose modifier depends on it
     support: str = ""
+    # visit codes: whether the learned second opinion (agents/coding/visit_opinion.py) chose the same code
+    opinion: str = ""  # firm | agree | differ | "" (no opinion)
 
     def score(self) -> float:
         """The rule score: how explicit the evidence is, before calibration."""
@@ -82,9 +84,13 @@ class CodeFeatures:
         )
         detail = "sure" if certain and not self.fallback_link else "open"
         layout = "list" if self.structured else "prose"
-        finest = (f"{self.kind}|{self.basis}|{detail}|{self.family}|{self.support}",) if self.support else ()
+        support = "+".join(part for part in (self.support, self.opinion) if part)
+        finest = (f"{self.kind}|{self.basis}|{detail}|{self.family}|{support}",) if support else ()
+        # visit codes of one family the second opinion judged alike, pooled over the codes of that family
+        pooled = (f"{self.kind}|{self.basis}|{detail}|opinion-{self.opinion}",) if self.opinion else ()
         return (
             *finest,
+            *pooled,
             f"{self.kind}|{self.basis}|{detail}|{self.family}",
             f"{self.kind}|{self.basis}|{detail}|{layout}",
             f"{self.kind}|{self.basis}|{detail}",
@@ -124,10 +130,22 @@ def diagnosis_features(
 
 
 def line_features(
-    kind: str, basis: str, code: str, fallback_link: bool, structured: bool, support: str = ""
+    kind: str,
+    basis: str,
+    code: str,
+    fallback_link: bool,
+    structured: bool,
+    support: str = "",
+    opinion: str = "",
 ) -> CodeFeatures:
     return CodeFeatures(
-        kind, basis, fallback_link=fallback_link, structured=structured, family=code, support=support
+        kind,
+        basis,
+        fallback_link=fallback_link,
+        structured=structured,
+        family=code,
+        support=support,
+        opinion=opinion,
     )
 
 
@@ -151,9 +169,12 @@ class Calibration:
     fitted_on: str
 
     def __call__(self, features: CodeFeatures, vote: float = 1.0) -> float:
+        # a visit level the second opinion does not firmly share goes to review: out of fold such codes were right
+        # 95% of the time (agree) or about two times in three (differ), whatever their bucket's in-sample record
+        ceiling = BELOW_AUTO_DRAFT if features.opinion in ("agree", "differ") else 0.995
         for key in features.buckets():
             if key in self.buckets:
-                return round(min(self.buckets[key] * vote, 0.995), 4)
+                return round(min(self.buckets[key] * vote, ceiling), 4)
         return round(min(self.from_score(features.score()) * vote, BELOW_AUTO_DRAFT), 4)
 
     def from_score(self, score: float) -> float:
@@ -216,15 +237,14 @@ def fit_buckets(
     sharp: set[str] = set()
     for sample in samples:
         keys = sample.features.buckets()
-        # a visit code is sharp when its bucket names the code; an E/M level also needs its complete support
+        # a visit code is sharp when its bucket names the code or pools codes the second opinion firmly shared;
+        # an E/M level also needs its complete support or the opinion's agreement
         if sample.features.kind == "visit":
-            sharp.update(
-                keys[: len(keys) - 4]
-                if sample.features.basis != "em"
-                else keys[:1]
-                if sample.features.support
-                else ()
-            )
+            firm = sample.features.opinion == "firm"
+            if sample.features.basis != "em":
+                sharp.update(keys[: len(keys) - 4])
+            elif sample.features.support or sample.features.opinion in ("agree", "firm"):
+                sharp.update(keys[: 2 if firm else 1])
         for key in keys:
             tally = tallies.setdefault(key, [0.0] * 6)
             tally[0] += sample.weight * sample.correct

@@ -1,6 +1,7 @@
 """The offline coder: reads a note like a certified optometric coder, with no network and no model."""
 
 import logging
+from typing import Literal
 
 from agents.coding.confidence import (
     CodeFeatures,
@@ -23,6 +24,7 @@ from agents.coding.schemas import (
 from agents.coding.sections import ParsedNote, SectionKind, parse_note
 from agents.coding.services import STATED_TODAY, FoundService, find_services
 from agents.coding.visit import VisitChoice, choose_visit, failed_screening, routine_diagnosis
+from agents.coding.visit_opinion import NO_VISIT, Opinion, VisitOpinion, load_opinion, opinion_text
 from agents.coding.vote import Vote, adopted_lines, line_key, take_vote
 from billing.findings import Finding, Severity
 from knowledge.base import KnowledgeBase
@@ -82,8 +84,12 @@ class OfflineCoder:
     name = "offline"
     version = ENGINE_VERSION
 
-    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase | None = None, opinion: VisitOpinion | Literal["shipped"] | None = "shipped"
+    ) -> None:
+        """`opinion`: the visit-code second opinion (the stored model by default; None: none)."""
         self._kb = kb
+        self._opinion = load_opinion() if opinion == "shipped" else opinion
         load_lexicon()
         context_reader()  # medspaCy loads here, once per process, not on the first note
         icd10_billable("H40.1131")  # so does the ICD-10-CM table
@@ -160,7 +166,20 @@ class OfflineCoder:
         drafts = [draft for draft, _ in lines]
         link_lines(drafts, linked, routine=visit.routine, vision_plan=request.payer_kind == "vision")
         vote = take_vote(request)
-        suggestion, features = self._assemble(note, visit, diagnoses, lines, vote, request.payer_kind)
+        second = (
+            self._opinion.opinion(
+                opinion_text(
+                    request.note,
+                    visit.established,
+                    request.payer_kind,
+                    request.patient_age,
+                    request.payer_name,
+                )
+            )
+            if self._opinion is not None
+            else None
+        )
+        suggestion, features = self._assemble(note, visit, diagnoses, lines, vote, request.payer_kind, second)
         if not diagnoses and services:
             suggestion.findings.append(
                 Finding(
@@ -222,6 +241,7 @@ class OfflineCoder:
         lines: list[tuple[DraftLine, FoundService | None]],
         vote: Vote,
         payer_kind: str,
+        second: Opinion | None,
     ) -> tuple[CodeSuggestion, list[tuple[str, CodeFeatures]]]:
         calibrate = load_calibration()
         structured = note.has(SectionKind.ASSESSMENT)
@@ -251,6 +271,8 @@ class OfflineCoder:
         suggested_lines = []
         for draft, service in lines:
             if draft.kind == "visit":
+                # a vision plan's exam code comes from the plan's table, not from judgment the opinion can weigh
+                opinion = "" if second is None or visit.family == "vision_plan" else second.on(draft.code)
                 found = line_features(
                     "visit",
                     visit.family,
@@ -258,8 +280,12 @@ class OfflineCoder:
                     draft.fallback_link,
                     structured,
                     _visit_support(visit, payer_kind),
+                    opinion,
                 )
                 spans, why = visit.evidence, visit.rationale
+                if second is not None and opinion != "differ":
+                    share = second.probabilities[draft.code]
+                    why = f"{why}; the learned second opinion agrees ({share:.0%})"
             else:
                 found = line_features(
                     draft.kind,
@@ -283,12 +309,17 @@ class OfflineCoder:
                 )
             )
         confidences = [d.confidence for d in suggested_dx] + [x.confidence for x in suggested_lines]
+        visit_code = next((draft.code for draft, _ in lines if draft.kind == "visit"), None)
+        findings = (
+            [] if second is None or visit.family == "vision_plan" else _opinion_findings(second, visit_code)
+        )
         rationale = [visit.rationale] if visit.rationale else []
         rationale.append("new patient (3-year rule)" if not visit.established else "established patient")
         suggestion = CodeSuggestion(
             lines=suggested_lines,
             diagnoses=suggested_dx,
             confidence=min(confidences) if confidences else 0.0,
+            findings=findings,
             engine=self.name,
             engine_version=self.version,
             rationale=rationale,
@@ -337,6 +368,25 @@ class OfflineCoder:
                 ],
             }
         )
+
+
+def _opinion_findings(second: Opinion, visit_code: str | None) -> list[Finding]:
+    """The second opinion, shown to the reviewer where it differs from the rules' visit code."""
+    ours = visit_code or NO_VISIT
+    if second.code == ours:
+        return []
+    theirs = "no visit line" if second.code == NO_VISIT else second.code
+    chosen = "no visit line" if ours == NO_VISIT else ours
+    return [
+        Finding(
+            code="VISIT_SECOND_OPINION",
+            severity=Severity.INFO,
+            message=f"A model trained on hand-coded notes would bill {theirs} here ({second.probability:.0%}); "
+            f"the coding rules chose {chosen}, so the visit line waits for review.",
+            fix="Check the exam elements, new vs follow-up problem and the decision making before approving.",
+            source="offline coder",
+        )
+    ]
 
 
 def _payer_class(payer_kind: str) -> str:

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -22,6 +23,7 @@ from agents.coding.confidence import (
 from agents.coding.offline import OfflineCoder
 from evals.coding.datasets import load_rows
 from evals.coding.metrics import IGNORED_CODES, line_key
+from evals.coding.opinion import DATASETS, row_text, train
 from evals.coding.splits import BLIND_SPLITS
 from knowledge.codes.icd10 import normalize_icd10
 
@@ -52,15 +54,33 @@ def collect(dataset: Path, coder: OfflineCoder) -> list[dict[str, Any]]:
     return records
 
 
+_UNTUNED = re.compile(r"untuned_(tune\d+)_at_\w+\.jsonl")
+
+
+def add_opinion(records: list[dict[str, Any]], dataset: Path) -> list[dict[str, Any]]:
+    """Samples kept from an earlier coder (the untuned runs, which predate the second opinion) with the visit
+    codes' opinion filled in by a model trained without this set: what the coder computes now, out of fold."""
+    rows = {row.id: row for row in load_rows(dataset, "all")}
+    model = train(exclude=dataset)
+    filled = []
+    for record in records:
+        features = dict(record["features"])
+        if features["kind"] == "visit" and features["basis"] != "vision_plan":
+            features["opinion"] = model.opinion(row_text(rows[record["id"]])).on(record["code"])
+        filled.append({**record, "features": features})
+    return filled
+
+
 def _record(row_id: str, kind: str, code: str, found: CodeFeatures, correct: bool) -> dict[str, Any]:
     return {"id": row_id, "kind": kind, "code": code, "features": asdict(found), "correct": correct}
 
 
 def _samples(path: Path, *, weight: float, unseen: bool, hand: bool = False) -> list[Sample]:
-    return [
-        Sample(_features(record), bool(record["correct"]), weight, unseen, hand)
-        for record in map(json.loads, path.read_text(encoding="utf-8").splitlines())
-    ]
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    untuned = _UNTUNED.fullmatch(path.name)
+    if untuned and not any("opinion" in record["features"] for record in records):
+        records = add_opinion(records, DATASETS / f"coding_{untuned.group(1)}.jsonl")
+    return [Sample(_features(record), bool(record["correct"]), weight, unseen, hand) for record in records]
 
 
 def _features(record: dict[str, Any]) -> CodeFeatures:
@@ -140,7 +160,8 @@ def main() -> None:
     store.add_argument("--out", type=Path, default=CALIBRATION_FILE)
     args = parser.parse_args()
     if args.command == "collect":
-        records = collect(args.dataset, OfflineCoder())
+        # the second opinion must not have seen these rows: train it on the other sets
+        records = collect(args.dataset, OfflineCoder(opinion=train(exclude=args.dataset)))
         args.out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         print(f"{len(records)} codes, {sum(r['correct'] for r in records)} right -> {args.out}")
     else:

@@ -1,0 +1,167 @@
+"""The learned second opinion on the visit code: training, storage, and what it does to a suggestion."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from agents.coding.confidence import BELOW_AUTO_DRAFT, Calibration, CodeFeatures, Sample, fit_buckets
+from agents.coding.offline import OfflineCoder
+from agents.coding.schemas import AUTO_DRAFT_THRESHOLD
+from agents.coding.visit_opinion import (
+    FIRM,
+    NO_VISIT,
+    OPINION_FILE,
+    VECTORIZER,
+    VisitOpinion,
+    is_visit_code,
+    load_opinion,
+    opinion_text,
+    train_opinion,
+)
+from evals.coding.calibrate import _samples
+from evals.coding.datasets import load_rows
+from evals.coding.opinion import DATASETS, gold_visit, row_text, train
+from tests.support.coding_requests import coding_request
+
+ROUTINE = "Annual comprehensive exam, no complaints. VA 20/20 OU. IOP 15/15. DFE: healthy OU. A: myopia."
+RED_EYE = "Red painful eye x 2 days, new problem. VA 20/25 OD. SLE: injection OD. A: conjunctivitis OD."
+TEXTS = [f"{ROUTINE} visit {i}" for i in range(12)] + [f"{RED_EYE} visit {i}" for i in range(12)]
+CODES = ["92014"] * 12 + ["92012"] * 12
+
+FOLLOW_UP_NOTE = """CC: 3 month glaucoma follow-up. Using latanoprost OU qhs, no missed doses.
+VA cc 20/25 OD, 20/25 OS. Pupils PERRL. IOP 16/17 (GAT).
+SLE: quiet OU. Lens 1+ NS OU. C/D 0.6 OD, 0.65 OS, rims healthy.
+A: POAG OU, mild stage, stable at target.
+P: continue latanoprost. RTC 3 mo."""
+
+
+def test_visit_codes_are_the_exam_em_and_vision_plan_codes_only() -> None:
+    assert all(is_visit_code(c) for c in ("92004", "92012", "99213", "99205", "S0620", "s0621"))
+    assert not any(is_visit_code(c) for c in ("92020", "92015", "92083", "99070", "68761", "S0500"))
+
+
+def test_opinion_text_carries_the_request_facts_the_note_may_not_say() -> None:
+    text = opinion_text("A: POAG", True, "vision", 67, "VSP")
+    assert text.startswith("established patient payer vision VSP age band 3\n")
+    assert text.endswith("A: POAG")
+    assert opinion_text("A: POAG", None, "commercial", None).startswith(" payer commercial")
+
+
+def test_a_trained_opinion_names_the_code_notes_like_this_one_were_billed() -> None:
+    model = train_opinion(TEXTS, CODES)
+    assert model.opinion(f"{ROUTINE} today").code == "92014"
+    assert model.opinion(f"{RED_EYE} today").code == "92012"
+    probabilities = model.probabilities(ROUTINE)
+    assert set(probabilities) == {"92012", "92014"} and sum(probabilities.values()) == pytest.approx(1.0)
+
+
+def test_two_classes_give_the_same_probabilities_as_scikit_learn() -> None:
+    model = train_opinion(TEXTS, CODES)
+    vectorizer = TfidfVectorizer(**VECTORIZER)
+    reference = LogisticRegression(C=10.0, max_iter=3000).fit(vectorizer.fit_transform(TEXTS), CODES)
+    expected = reference.predict_proba(vectorizer.transform([RED_EYE]))[0]
+    got = model.probabilities(RED_EYE)
+    assert [got[c] for c in reference.classes_] == pytest.approx(expected.tolist(), abs=1e-9)
+
+
+def test_a_saved_opinion_loads_without_pickle_and_answers_the_same(tmp_path: Path) -> None:
+    model = train_opinion(TEXTS, CODES)
+    path = tmp_path / "opinion.npz"
+    model.save(path)
+    loaded = load_opinion.__wrapped__(path)
+    assert loaded is not None and loaded.classes == model.classes
+    for text in (ROUTINE, RED_EYE, "no words it has seen"):
+        assert loaded.probabilities(text) == pytest.approx(model.probabilities(text), abs=1e-5)
+    assert load_opinion.__wrapped__(tmp_path / "missing.npz") is None
+
+
+def _biased(code: str) -> VisitOpinion:
+    """A real opinion with one term, "ent" (of "patient", which every decided request's text holds), weighted so it
+    always says `code`."""
+    classes = sorted({code, "92012", NO_VISIT})
+    coef = np.array([[8.0 if c == code else 0.0] for c in classes])
+    return VisitOpinion(["ent"], np.ones(1), coef, np.zeros(len(classes)), classes)
+
+
+def test_the_opinion_grades_a_rule_code_firm_agree_or_differ() -> None:
+    opinion = _biased("92014").opinion("patient patient")
+    assert opinion.code == "92014" and opinion.probability >= FIRM
+    assert opinion.on("92014") == "firm"
+    assert opinion.on("92012") == "differ"
+    weak = train_opinion(TEXTS, CODES).opinion("visit")  # words both classes share: a weak lead
+    assert weak.on(weak.code) == ("firm" if weak.probability >= FIRM else "agree")
+
+
+def test_a_disputed_visit_code_waits_for_review_with_the_opinion_as_a_finding() -> None:
+    request = coding_request(FOLLOW_UP_NOTE)
+    plain = OfflineCoder(opinion=None).suggest(request)
+    visit = next(line for line in plain.lines if is_visit_code(line.code))
+    assert not any(f.code == "VISIT_SECOND_OPINION" for f in plain.findings)
+
+    disputed = OfflineCoder(opinion=_biased("99215")).suggest(request)
+    line = next(line for line in disputed.lines if is_visit_code(line.code))
+    assert line.code == visit.code  # the opinion never picks the code
+    assert line.confidence < AUTO_DRAFT_THRESHOLD
+    (finding,) = [f for f in disputed.findings if f.code == "VISIT_SECOND_OPINION"]
+    assert "99215" in finding.message and visit.code in finding.message
+
+    shared = OfflineCoder(opinion=_biased(visit.code)).suggest(request)
+    line = next(line for line in shared.lines if is_visit_code(line.code))
+    assert not any(f.code == "VISIT_SECOND_OPINION" for f in shared.findings)
+    assert "second opinion agrees" in line.rationale
+    assert {d.code for d in shared.diagnoses} == {d.code for d in plain.diagnoses}
+
+
+def _visit(opinion: str, code: str = "99213") -> CodeFeatures:
+    return CodeFeatures("visit", "em", family=code, structured=True, opinion=opinion)
+
+
+def test_only_a_firm_opinion_lets_a_visit_code_keep_an_auto_draft_confidence() -> None:
+    buckets = {key: 0.97 for opinion in ("firm", "agree", "differ") for key in _visit(opinion).buckets()}
+    calibrate = Calibration(buckets, (), (), "test")
+    assert calibrate(_visit("firm")) >= AUTO_DRAFT_THRESHOLD
+    assert calibrate(_visit("agree")) == BELOW_AUTO_DRAFT
+    assert calibrate(_visit("differ")) == BELOW_AUTO_DRAFT
+
+
+def test_firm_em_levels_pool_their_evidence_across_levels() -> None:
+    # five firm codes of each level: no level alone has the support to be fitted, together they earn it
+    samples = [
+        Sample(_visit("firm", code), True, hand=True)
+        for code in ("99212", "99213", "99214")
+        for _ in range(5)
+    ]
+    fitted = fit_buckets(samples)
+    pooled = _visit("firm").buckets()[1]
+    assert pooled == "visit|em|sure|opinion-firm"
+    assert fitted[pooled]["confidence"] >= AUTO_DRAFT_THRESHOLD
+    assert not any(key.endswith("|99213|firm") for key in fitted)
+    # the same codes with a mere agreement earn nothing at the pooled level
+    agreed = fit_buckets([Sample(_visit("agree", s.features.family), True, hand=True) for s in samples])
+    assert all(entry["confidence"] < AUTO_DRAFT_THRESHOLD for entry in agreed.values())
+
+
+def test_the_stored_opinion_is_what_the_gold_sets_train_today() -> None:
+    stored = load_opinion(OPINION_FILE)
+    assert stored is not None and NO_VISIT in stored.classes and "92014" in stored.classes
+    fresh = train()
+    rows = load_rows(DATASETS / "coding_tune5.jsonl", "tune5")[:15]
+    for row in rows:
+        assert stored.probabilities(row_text(row)) == pytest.approx(
+            fresh.probabilities(row_text(row)), abs=1e-3
+        )
+    # trained on these rows, it names their gold visit code nearly always
+    assert sum(stored.opinion(row_text(r)).code == gold_visit(r) for r in rows) >= 13
+
+
+def test_untuned_samples_get_their_visit_opinion_out_of_fold(tmp_path: Path) -> None:
+    kept = sorted((DATASETS.parent / "coding" / "calibration_samples").glob("untuned_tune5_at_*.jsonl"))[0]
+    samples = _samples(kept, weight=0.1, unseen=False, hand=True)
+    visits = [s for s in samples if s.features.kind == "visit" and s.features.basis != "vision_plan"]
+    assert visits and all(s.features.opinion in ("firm", "agree", "differ") for s in visits)
+    assert all(s.features.opinion == "" for s in samples if s.features.kind != "visit")
+    # an out-of-fold opinion is no copy of the truth: it disputes some codes that were right
+    assert any(s.features.opinion == "differ" for s in visits)
