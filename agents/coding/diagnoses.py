@@ -521,7 +521,9 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     items = [
         c
         for c in note.clauses
-        if c.section == SectionKind.ASSESSMENT and not (_with_plan(note, c) and is_plan_bullet(note.text, c))
+        if c.section == SectionKind.ASSESSMENT
+        and not (_with_plan(note, c) and is_plan_bullet(note.text, c))
+        and not _only_noted(note, c)
     ]
     # a standing problem list is context when the note also has today's assessment
     listed = [c for c in items if _PROBLEM_LIST.match(_header_of(note, c))]
@@ -541,6 +543,21 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     stated = [c for c in sentences if _IMPRESSION.search(note.span(c))]
     stated += [c for c in sentences if c not in stated and _SOFT_IMPRESSION.search(note.span(c))]
     return stated + [c for c in sentences if c not in stated], True
+
+
+# "3. Pseudophakia OU - noted." / "HTN - noted, per PCP": an item the doctor only acknowledges, with no finding,
+# decision or plan of its own today, is not assessed ("a risk factor, noted" says why it matters, so it stays)
+_NOTED_ITEM = re.compile(
+    r"[ \t]*(?:#?\d+[.)][ \t]*)?[^\n]*?[ \t][-–—:][ \t]*noted"
+    r"(?:[ \t]*[,;]?[ \t]*(?:per[ \t]+PCP|defer(?:red)?[ \t]+to[ \t]+Dr\.?[^\n]*))?[ \t]*\.?[ \t]*$",
+    re.IGNORECASE,
+)
+
+
+def _only_noted(note: ParsedNote, clause: Clause) -> bool:
+    start = note.text.rfind("\n", 0, clause.start) + 1
+    end = note.text.find("\n", clause.start)
+    return _NOTED_ITEM.fullmatch(note.text, start, end if end != -1 else len(note.text)) is not None
 
 
 _PROBLEM_LIST = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?(?:\s+list)?\b(?!\s*#?\d)", re.IGNORECASE)
@@ -593,7 +610,7 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
         mentions += [m for c in closing for m in _mentions_in(note, c, item_conditions)]
     else:
         mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]
-    mentions = _without_overruled_picks(note, mentions)
+    mentions = _restated_in_plan(note, _without_overruled_picks(note, mentions), item_conditions)
     source = "fallback" if fallback else "assessment"
     found: list[FoundDiagnosis] = []
     for index, mention in enumerate(mentions):
@@ -634,6 +651,60 @@ def picked_titles(note: str) -> list[tuple[int, int, int]]:
             line_end = note.find("\n", end)
             found.append((match.start(), end, line_end if line_end != -1 else len(note)))
     return found
+
+
+_NUMBERED_PICK = re.compile(
+    r"[ \t]*#?(\d{1,2})[.)][ \t]*([A-TV-Z]\d{2}(?:\.[0-9A-Z]{1,4})?)[ \t]+([^\n]+?)[ \t]*$"
+)
+_ITEM_NUMBER = re.compile(r"[ \t]*#?(\d{1,2})[.)]")
+
+
+def _line_at(text: str, offset: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return start, end if end != -1 else len(text)
+
+
+def _restated_in_plan(
+    note: ParsedNote, mentions: list[_Mention], conditions: tuple[Condition, ...]
+) -> list[_Mention]:
+    """A bare pick in a numbered assessment ("1. H40.1132 Primary open-angle glaucoma, bilateral, moderate stage")
+    whose plan item of the same number names the condition again ("1. POAG - staging corrected: OD moderate, OS
+    mild"): the title is the pick list's, the plan's words are the doctor's, so the plan item's mentions of that
+    condition replace the title's (the eye or stage the doctor corrected is what gets coded)."""
+    plan_items: dict[str, list[Clause]] = {}
+    for clause in note.clauses:
+        if clause.section == SectionKind.PLAN:
+            number = _ITEM_NUMBER.match(note.text, _line_at(note.text, clause.start)[0])
+            if number:
+                plan_items.setdefault(number.group(1), []).append(clause)
+    if not plan_items:
+        return mentions
+    out: list[_Mention] = []
+    for mention in mentions:
+        pick = _NUMBERED_PICK.fullmatch(note.text, *_line_at(note.text, mention.start))
+        title = icd10_description(pick.group(2)) if pick else None
+        restated = (
+            [
+                other
+                for clause in plan_items.get(pick.group(1), [])
+                for other in _mentions_in(note, clause, conditions)
+                if other.condition.group == mention.condition.group and _counts(other)
+            ]
+            if pick and title and pick.group(3).lower() == title.lower()
+            else []
+        )
+        if pick is not None and not icd10_unspecified(pick.group(2)):
+            # a restatement that leaves the type open ("cataract" under a nuclear-cataract pick) overrules nothing
+            restated = [
+                m
+                for index, m in enumerate(restated)
+                if not any(
+                    icd10_unspecified(c) for c, _, _ in _codes_for(note, restated, index, load_lexicon())
+                )
+            ]
+        out += [m for m in restated if m not in out] or [mention]
+    return out
 
 
 def _without_overruled_picks(note: ParsedNote, mentions: list[_Mention]) -> list[_Mention]:

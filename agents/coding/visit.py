@@ -97,7 +97,11 @@ _HIGH_STAKES = re.compile(
     _I,
 )
 _NOT_BEFORE = re.compile(r"\b(?:no|not|without|w/o|non)[- ]?\s*(?:\w+\s+)?$", _I)
-_SENSORIMOTOR = re.compile(r"\bsensorimotor\s+(?:exam\w*|evaluation|testing)\b", _I)
+# a child's sensorimotor work-up: named, or measured as stereoacuity (Randot, Titmus, Lang)
+_SENSORIMOTOR = re.compile(
+    r"\bsensorimotor\s+(?:exam\w*|evaluation|testing)\b|\bstereo(?:psis|acuity)?\b|\b(?:Randot|Titmus|Lang)\b",
+    _I,
+)
 _ROUTINE_ASSESSED = re.compile(
     r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b|encounter\s+for\s+(?:routine\s+)?exam\w*\s+of\s+eyes", _I
 )

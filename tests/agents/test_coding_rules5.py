@@ -1,0 +1,110 @@
+"""Round-5 reading rules of the offline coder: items only "noted", screening fields, a child's stereo work-up,
+retinoscopy lines, and plan items that correct the assessment's picked code."""
+
+from agents.coding.offline import OfflineCoder
+from agents.coding.visit import _SENSORIMOTOR
+from tests.support.coding_requests import coding_request, diagnosis_codes, line_codes
+
+
+def _suggest(note: str, **overrides: object):
+    return OfflineCoder(opinion=None).suggest(coding_request(note, **overrides))
+
+
+AMD_FOLLOW_UP = """Reason for visit: AMD follow-up, 6 months.
+Interval history: Amsler unchanged OU. Taking AREDS2 BID.
+Exam: VA cc 20/30 OD, 20/25 OS. IOP 14/15. Lens PCIOL OU. Macula: large soft drusen OU, no heme.
+Tests today: OCT macula OU - drusen, no IRF/SRF OU.
+Impression/Plan:
+  1. Dry AMD both eyes, intermediate stage - stable. Continue AREDS2, daily Amsler.
+  2. Pseudophakia OU - noted.
+  3. Hypertension - noted, per PCP.
+  RTC 6 months with OCT."""
+
+
+def test_an_item_only_noted_is_not_coded() -> None:
+    codes = diagnosis_codes(_suggest(AMD_FOLLOW_UP))
+    assert "H35.3132" in codes
+    assert "Z96.1" not in codes and "I10" not in codes
+
+
+def test_a_noted_risk_factor_that_says_why_it_matters_is_still_coded() -> None:
+    note = AMD_FOLLOW_UP.replace(
+        "3. Hypertension - noted, per PCP.", "3. Hypertension - a risk factor, noted."
+    )
+    assert "I10" in diagnosis_codes(_suggest(note))
+
+
+RETAIL = """PRE-TEST
+  AR ........... OD -2.75 -0.75 x 175 | OS -3.00 -1.00 x 010
+  NCT .......... OD 15 | OS 16
+  Screening VF (FDT C-20) ... full OU
+DR. NOTES
+  Pupils PERRL. EOM full. CF full OU. SLE clear OU.
+  DFE: C/D 0.3 OU, macula flat OU.
+  Dx: Glaucoma suspect OU based on family history; C/D symmetric.
+  Plan: RTC 1 yr with threshold fields."""
+
+
+def test_a_screening_field_is_not_a_threshold_field() -> None:
+    assert "92083" not in line_codes(_suggest(RETAIL))
+    formal = RETAIL.replace("Screening VF (FDT C-20) ... full OU", "VF 24-2 SITA today: full OU")
+    assert "92083" in line_codes(_suggest(formal))
+
+
+CHILD = """NEW PATIENT - Pediatric exam. Reason: failed school vision screening.
+  VA sc OD 20/50 | OS 20/50
+  CT ortho dist/near   EOM full   Pupils PERRL   Stereo: Randot 40 sec arc
+  SLE WNL OU
+  Cyclo (1% cyclopentolate x2)
+     Ret ....... OD +3.00 -1.50 x 180 | OS +2.75 -1.25 x 178
+     Final Rx .. OD +2.25 -1.50 x 180 -> 20/20 | OS +2.00 -1.25 x 178 -> 20/20
+  DFE: discs pink, C/D 0.2 OU, macula and periphery normal OU
+  Dx: Hyperopia OU. Regular astigmatism OU.
+  Plan: full-time glasses. RTC 6 mo."""
+
+
+def test_a_childs_dilated_exam_with_stereo_and_retinoscopy_is_comprehensive_with_refraction() -> None:
+    suggestion = _suggest(CHILD, history=[], patient_age=7, payer_kind="medicaid")
+    codes = line_codes(suggestion)
+    assert "92004" in codes and "92015" in codes
+    assert _SENSORIMOTOR.search("Stereo: Randot 40 sec arc") and _SENSORIMOTOR.search("Titmus fly +")
+    assert not _SENSORIMOTOR.search("stereotactic radiosurgery 2019")
+
+
+PICKED = """CHIEF COMPLAINT:
+Yearly glaucoma check.
+ELEMENTS OF EXAM:
+VA cc 20/25 OD, 20/20 OS. Pupils PERRL. CF full. EOM full. SLE quiet OU. IOP 15/14 (GAT).
+DFE: C/D 0.75 OD with inferior thinning, 0.60 OS.
+ASSESSMENT:
+1. H40.1132 Primary open-angle glaucoma, bilateral, moderate stage
+2. H25.13 Age-related nuclear cataract, bilateral
+PLAN:
+1. POAG - staging corrected after today's field: OD moderate, OS mild. Continue latanoprost qhs OU.
+2. Cataract OU, not visually significant. Monitor.
+RTC 4 months."""
+
+
+def test_a_plan_item_that_restages_the_picked_code_is_what_gets_coded() -> None:
+    codes = diagnosis_codes(_suggest(PICKED))
+    assert {"H40.1112", "H40.1121", "H25.13"} <= codes
+    assert "H40.1132" not in codes
+
+
+def test_a_plan_item_that_only_manages_the_pick_leaves_the_pick() -> None:
+    note = PICKED.replace(
+        "1. POAG - staging corrected after today's field: OD moderate, OS mild.", "1. IOP at target."
+    )
+    codes = diagnosis_codes(_suggest(note))
+    assert "H40.1132" in codes and "H40.1112" not in codes
+
+
+def test_a_plan_item_that_corrects_the_eye_of_the_pick_wins() -> None:
+    note = """CHIEF COMPLAINT: Right eye red, aching and light sensitive x 2 days.
+EXAM: VA 20/30 OD, 20/20 OS. SLE: 2+ cell OD, OS quiet. IOP 12/14.
+ASSESSMENT:
+1. H20.013 Primary iridocyclitis, bilateral
+PLAN:
+1. Laterality correction: iritis is RIGHT EYE ONLY. Start prednisolone acetate qid OD."""
+    codes = diagnosis_codes(_suggest(note))
+    assert "H20.011" in codes and "H20.013" not in codes
