@@ -549,7 +549,8 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
 # decision or plan of its own today, is not assessed ("a risk factor, noted" says why it matters, so it stays)
 _NOTED_ITEM = re.compile(
     r"[ \t]*(?:#?\d+[.)][ \t]*)?[^\n]*?[ \t][-–—:][ \t]*noted"
-    r"(?:[ \t]*[,;]?[ \t]*(?:per[ \t]+PCP|defer(?:red)?[ \t]+to[ \t]+Dr\.?[^\n]*))?[ \t]*\.?[ \t]*$",
+    r"(?:[ \t]*[,;]?[ \t]*(?:per[ \t]+PCP|defer(?:red)?[ \t]+to[ \t]+Dr\.?[^\n]*"
+    r"|(?:will[ \t]+)?(?:reassess|re-?evaluate|recheck|address)[ \t]+(?:it[ \t]+)?(?:at|next)\b[^\n]*))?[ \t]*\.?[ \t]*$",
     re.IGNORECASE,
 )
 

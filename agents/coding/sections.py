@@ -83,7 +83,9 @@ _BARE_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     ),
     (
         r"Entrance\s+(?:Testing|Tests)|Visual\s+Acuit(?:y|ies)|Tonometry|Slit\s+Lamp(?:\s+Exam)?"
-        r"|(?:Dilated\s+)?Fundus(?:\s+Exam)?|Posterior\s+Segment|Anterior\s+Segment|External|Findings",
+        r"|(?:Dilated\s+)?Fundus(?:\s+Exam)?|Posterior\s+Segment|Anterior\s+Segment|External|Findings"
+        # a technician's pre-test block, then the doctor's own part ("PRE-TEST (tech: KM)", "DR. NOTES")
+        r"|Pre-?test(?:ing)?|(?:Dr\.?|Doctor'?s?|Provider|Physician)\s+(?:notes?|exam(?:ination)?)",
         SectionKind.EXAM,
     ),
     (r"(?:Special|Ancillary|Diagnostic)\s+Test(?:ing|s)", SectionKind.TESTS),

@@ -60,6 +60,8 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or cues["before_mention_past"].search(before)
     ):
         return None
+    if cues["before_mention_done"].search(before):
+        return "today"
     # "Manifest refraction was performed: ...": the service's own verb, unless a date follows it
     own = _OWN_DONE.match(note.text, mention_start)
     if own and not cues["past"].search(note.text[clause.start : own.end() + 30]):

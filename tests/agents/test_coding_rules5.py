@@ -108,3 +108,54 @@ PLAN:
 1. Laterality correction: iritis is RIGHT EYE ONLY. Start prednisolone acetate qid OD."""
     codes = diagnosis_codes(_suggest(note))
     assert "H20.011" in codes and "H20.013" not in codes
+
+
+def test_an_item_noted_for_a_later_visit_is_not_coded() -> None:
+    note = AMD_FOLLOW_UP.replace(
+        "3. Hypertension - noted, per PCP.", "3. MGD OU - noted; reassess at next visit."
+    )
+    assert not {"H02.88A", "H02.88B"} & diagnosis_codes(_suggest(note))
+
+
+def test_a_doctors_notes_header_is_no_diabetic_retinopathy() -> None:
+    note = """PROCEDURE VISIT - Punctal occlusion
+PRE-TEST (tech: KM)
+  VA sc ........ OD 20/25 | OS 20/30
+  Schirmer I ... OD 4 mm | OS 5 mm
+DR. NOTES
+  SLE: 2+ inf SPK OU, K otherwise clear
+  Procedure: silicone punctal plug inserted
+     RUL [ ]   RLL [x]
+     LUL [ ]   LLL [x]
+  Dx: Dry eye syndrome, bilateral
+  Plan: cont PF ATs. RTC 4-6 wk."""
+    suggestion = _suggest(note)
+    assert not any(code.startswith("E1") for code in diagnosis_codes(suggestion))
+    assert {(line.code, tuple(line.modifiers)) for line in suggestion.lines} == {
+        ("68761", ("E4",)),
+        ("68761", ("E2",)),
+    }
+
+
+def test_a_story_told_in_the_first_person_still_yields_its_procedures_and_refraction() -> None:
+    fb = """He felt something hit his left eye while grinding yesterday.
+Vision was 20/20 in the right eye and 20/30 in the left eye.
+At the slit lamp the left eye had a little dark metallic speck embedded in the cornea, with a rust ring.
+I numbed the left eye with proparacaine, and at the slit lamp I lifted the speck out with a sterile needle and
+then cleaned out the rust ring with the Alger brush. Moxifloxacin qid for five days."""
+    suggestion = _suggest(fb)
+    assert "T15.02XA" in diagnosis_codes(suggestion)
+    assert ("65222", ("LT",)) in {(line.code, tuple(line.modifiers)) for line in suggestion.lines}
+
+    plugs = """She came back for the plugs for her dry eye in both eyes. Tear breakup four seconds each eye.
+I sized the lower puncta with the gauge and put a silicone plug in the right lower punctum and one in the left
+lower punctum. Keep the Restasis twice a day."""
+    modifiers = {tuple(line.modifiers) for line in _suggest(plugs).lines if line.code == "68761"}
+    assert modifiers == {("E4",), ("E2",)}
+
+    glasses = """Here for a glasses exam, no eye complaints. Vision with the old glasses was 20/30 each eye.
+I did a full refraction and he's a little more farsighted than last time, with a small amount of astigmatism in
+each eye; I wrote the new Rx. Pupils normal, fields full, motility full, pressures 15 and 16, lids and corneas
+clear, lenses clear, and the dilated exam showed healthy nerves and maculas in each eye.
+So healthy eyes, just hyperopia and astigmatism both eyes and a new prescription."""
+    assert "92015" in line_codes(_suggest(glasses, payer_kind="medicare", patient_age=70))
