@@ -223,6 +223,12 @@ def _lines_after(text: str, start: int, lines: int) -> str:
     return text[start:end]
 
 
+_ONE_EYE_ONLY = re.compile(
+    r"\bonly\s+(?:the\s+)?(?P<eye>right|left)\s+eye\b|\b(?P<eye2>right|left)\s+eye\s+only\b", re.IGNORECASE
+)
+_FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
+
+
 def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
     """The fitting done today; a fit of one eye only (every fitting line that names an eye names the same one)
     takes modifier 52."""
@@ -233,10 +239,23 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
         match = lexicon.cl_fit.search(text)
         if match is None:
             continue
+        # "only the left eye was fitted", the assessment's "CL fit left eye only": that eye, wherever it is said
+        only = _ONE_EYE_ONLY.search(text)
+        if only:
+            eyes.add((only.group("eye") or only.group("eye2")).lower())
         basis = performed(note, clause, clause.start + match.start(), lexicon)
+        fitted = _FITTED.search(text)
+        if (
+            basis is None
+            and fitted
+            and not lexicon.cues["not_done"].search(text)
+            and (only or not re.search(r"\b(?:no|not|never)\b", text[: fitted.start()], re.IGNORECASE))
+        ):
+            basis = "today"  # the fit's own verb ("No lens was fitted on the right eye" is no fit)
         if basis is None:
             continue
-        eyes |= eyes_in(text)
+        if not only:
+            eyes |= eyes_in(text)
         if found is None:
             found = FoundService(
                 lexicon.cl_fit_code,

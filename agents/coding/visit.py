@@ -18,7 +18,9 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
     "fields": re.compile(
         r"confrontation|\bC?VF\s+full|\bCVF\b|\bCF\b|\bFTFC\b|\bfields\b|\bfields?\s+full", _I
     ),
-    "motility": re.compile(r"\bEOMs?\b|motility|extraocular|cover\s+test|sensorimotor|\bortho\b", _I),
+    "motility": re.compile(
+        r"\bEOMs?\b|motility|extraocular|cover\s+test|sensorimotor|\bortho\b|\beye\s+movements?\b", _I
+    ),
     "pressure": re.compile(r"\bIOP\b|pressures?|tonometry|\bGAT\b|applanation|\biCare\b", _I),
     "slit_lamp": re.compile(
         r"\bSLE\b|slit\s+lamp|anterior\s+seg(?:ment)?s?|\bant\s+seg\b|\bAC\b|\bcorneas?\b", _I

@@ -159,3 +159,41 @@ each eye; I wrote the new Rx. Pupils normal, fields full, motility full, pressur
 clear, lenses clear, and the dilated exam showed healthy nerves and maculas in each eye.
 So healthy eyes, just hyperopia and astigmatism both eyes and a new prescription."""
     assert "92015" in line_codes(_suggest(glasses, payer_kind="medicare", patient_age=70))
+
+
+def test_eye_movements_in_prose_complete_a_comprehensive_exam() -> None:
+    note = """New patient referred after hypertension was diagnosed last week; no visual complaints.
+We performed a complete examination. Acuity 20/20 each eye. Pupils equal and reactive, confrontation fields
+full, and eye movements are full and comitant. Lids, corneas and lenses normal. Pressures 14 and 15.
+After dilation, both eyes show arteriolar narrowing with AV nicking.
+Assessment: hypertensive retinopathy of both eyes with essential hypertension. Letter to the internist."""
+    assert "92004" in line_codes(_suggest(note, history=[]))
+
+
+def test_a_tomographers_thinnest_pachymetry_is_part_of_its_topography() -> None:
+    note = """Keratoconus follow-up. VA cc OD 20/40, OS 20/25. SLE: Fleischer ring and Vogt striae OD.
+Topography (Pentacam) OU, done today: OD Kmax 54.6 D; thinnest pachymetry 462 um. OS Kmax 47.9 D.
+ASSESSMENT:
+1. Keratoconus right eye - progressing.
+2. Keratoconus left eye - stable.
+PLAN: refer OD for cross-linking."""
+    codes = line_codes(_suggest(note))
+    assert "92025" in codes and "76514" not in codes
+    assert "76514" in line_codes(
+        _suggest(note.replace("thinnest pachymetry 462 um", "ultrasound pachymetry 462 um"))
+    )
+
+
+def test_a_fit_of_one_eye_said_in_words_takes_52() -> None:
+    note = """Reason for visit: routine exam; would like contact lenses.
+Manifest refraction: right eye plano 20/20; left eye -3.25 DS 20/20. Final spectacle prescription given.
+Contact lens fitting: the right eye needs no correction, so only the left eye was fitted.
+Trial lens in the left eye: Acuvue Oasys -3.25, centered, good movement, 20/20.
+Impression/Plan:
+1. Myopia of the left eye with anisometropia. Single contact lens fitted on the left eye."""
+    lines = {(line.code, tuple(line.modifiers)) for line in _suggest(note).lines}
+    assert ("92310", ("52",)) in lines
+    both = note.replace(
+        "the right eye needs no correction, so only the left eye was fitted", "both eyes were fitted"
+    )
+    assert ("92310", ()) in {(line.code, tuple(line.modifiers)) for line in _suggest(both).lines}
