@@ -320,6 +320,28 @@ def _site_of_foreign_body(note: ParsedNote) -> str:
     return "corneal"
 
 
+# "CC: FB recheck", "2-day check after corneal foreign body removal": the visit after the injury was treated
+_RECHECK = re.compile(r"\bre-?check\b|\bfollow[- ]?up\b|\bf/u\b|\bcheck\s+after\b", re.IGNORECASE)
+_INJURY_WORDS = re.compile(r"\bFB\b|foreign\s+body|abrasion|\binjur|\bremoval\b|rust\s+ring", re.IGNORECASE)
+_AFTER_BEFORE = re.compile(r"\bafter\b[^.\n]{0,40}$", re.IGNORECASE)
+_DATE_AFTER = re.compile(r"[^.\n]{0,25}?\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
+
+
+def _injury_recheck(note: ParsedNote, lexicon: Lexicon) -> bool:
+    """A recheck of an injury treated at an earlier visit (a subsequent encounter, 7th character D): the visit's
+    reason says recheck or follow-up, and nothing is removed today (a removal verb names an earlier date, or none)."""
+    reasons = [s for s in note.sections if s.kind == SectionKind.COMPLAINT]
+    opening = " ".join([note.text[:400], *(note.text[s.start : s.end] for s in reasons)])
+    if not (_RECHECK.search(opening) and _INJURY_WORDS.search(opening)):
+        return False
+    # "removed here 05/03/2026" and "check after ... removal" name an earlier removal
+    return not any(
+        not _DATE_AFTER.match(note.text, m.end())
+        and not _AFTER_BEFORE.search(note.text, max(0, m.start() - 50), m.start())
+        for m in lexicon.fb_done.finditer(note.text)
+    )
+
+
 def _codes_for(
     note: ParsedNote, mentions: list[_Mention], index: int, lexicon: Lexicon
 ) -> list[tuple[str, str, str]]:
@@ -333,7 +355,7 @@ def _codes_for(
     reading = _reading(note, mentions, index, scale.level if scale else _no_stage)
     start, end = _scope(mentions, index)
     scope = note.text[start:end]
-    encounter = "D" if _SUBSEQUENT.search(scope) else "A"
+    encounter = "D" if _SUBSEQUENT.search(scope) or _injury_recheck(note, lexicon) else "A"
     out: list[tuple[str, str, str]] = []
     for template in templates:
         stage_basis = "n/a"
@@ -549,7 +571,8 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
 # decision or plan of its own today, is not assessed ("a risk factor, noted" says why it matters, so it stays)
 _NOTED_ITEM = re.compile(
     r"[ \t]*(?:#?\d+[.)][ \t]*)?[^\n]*?[ \t][-–—:][ \t]*noted"
-    r"(?:[ \t]*[,;]?[ \t]*(?:per[ \t]+PCP|defer(?:red)?[ \t]+to[ \t]+Dr\.?[^\n]*"
+    r"(?:[ \t]*[,;]?[ \t]*(?:(?:per|(?:followed|managed)[ \t]+by)[ \t]+(?:(?:her|his|their|the)[ \t]+)?PCP"
+    r"|defer(?:red)?[ \t]+to[ \t]+Dr\.?[^\n]*"
     r"|(?:will[ \t]+)?(?:reassess|re-?evaluate|recheck|address)[ \t]+(?:it[ \t]+)?(?:at|next)\b[^\n]*))?[ \t]*\.?[ \t]*$",
     re.IGNORECASE,
 )

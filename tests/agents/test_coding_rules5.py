@@ -197,3 +197,30 @@ Impression/Plan:
         "the right eye needs no correction, so only the left eye was fitted", "both eyes were fitted"
     )
     assert ("92310", ()) in {(line.code, tuple(line.modifiers)) for line in _suggest(both).lines}
+
+
+RECHECK = """VISIT TYPE: Established patient - 2-day check after corneal foreign body removal
+CHIEF COMPLAINT: Recheck right eye. Feels normal now.
+HPI: Metallic corneal FB OD removed here 05/03/2026 with rust ring. Moxifloxacin course complete.
+EXAM: VA 20/20 OU. Cornea OD: FB site healed, no staining. OS clear.
+ASSESSMENT:
+1. Corneal foreign body, right eye - healed.
+PLAN: no treatment needed. RTC prn."""
+
+
+def test_a_recheck_after_an_earlier_removal_is_a_subsequent_encounter_with_no_procedure() -> None:
+    suggestion = _suggest(RECHECK)
+    assert diagnosis_codes(suggestion) == {"T15.01XD"}
+    assert "65222" not in line_codes(suggestion)
+    today = RECHECK.replace(
+        "removed here 05/03/2026 with rust ring", "still present; residual rust ring removed"
+    )
+    today = today.replace("right eye - healed.", "right eye, residual rust ring.")
+    assert "T15.01XA" in diagnosis_codes(_suggest(today))
+
+
+def test_a_condition_followed_by_the_pcp_and_only_noted_is_not_coded() -> None:
+    note = AMD_FOLLOW_UP.replace(
+        "3. Hypertension - noted, per PCP.", "3. Hypertension - noted, followed by her PCP."
+    )
+    assert "I10" not in diagnosis_codes(_suggest(note))
