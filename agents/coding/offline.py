@@ -30,7 +30,7 @@ from billing.findings import Finding, Severity
 from knowledge.base import KnowledgeBase
 from knowledge.codes.icd10 import icd10_billable, icd10_description
 
-ENGINE_VERSION = "offline-1.2"
+ENGINE_VERSION = "offline-1.3"  # 1.3: the visit-code second opinion
 # A near-identical note staff already approved: drafted as approved (no eval set carries votes to fit this on).
 ADOPTED_CONFIDENCE = 0.95
 MAX_NOTE_CHARS = 200_000
