@@ -1,6 +1,7 @@
 """The offline coder: reads a note like a certified optometric coder, with no network and no model."""
 
 import logging
+import re
 from typing import Literal
 
 from agents.coding.confidence import (
@@ -14,6 +15,7 @@ from agents.coding.context import context_reader
 from agents.coding.diagnoses import FoundDiagnosis, find_diagnoses
 from agents.coding.lexicon import load_lexicon
 from agents.coding.linking import DraftLine, LinkedDiagnosis, link_lines
+from agents.coding.refraction import refractive_codes
 from agents.coding.schemas import (
     CodeSuggestion,
     CodingRequest,
@@ -130,6 +132,7 @@ class OfflineCoder:
         note = parse_note(request.note)
         diagnoses = find_diagnoses(note)
         services = find_services(note, diagnoses, request.history)
+        diagnoses += _refraction_diagnoses(note, diagnoses, services)
         procedures = [s for s in services if s.kind == "procedure"]
         procedure_dx = {code for s in procedures for code in _procedure_dx(s, diagnoses)}
         separate = [
@@ -368,6 +371,42 @@ class OfflineCoder:
                 ],
             }
         )
+
+
+_REFRACTIVE_CONDITION = {
+    "H52.0": "hyperopia",
+    "H52.1": "myopia",
+    "H52.2": "astigmatism",
+    "H52.4": "presbyopia",
+}
+
+
+def _refraction_diagnoses(
+    note: ParsedNote, diagnoses: list[FoundDiagnosis], services: list[FoundService]
+) -> list[FoundDiagnosis]:
+    """A refraction done today whose note names no refractive condition: the conditions its values show, so the
+    refraction line has its diagnosis (agents/coding/refraction.py)."""
+    refraction = next((s for s in services if s.code == "92015" and s.evidence), None)
+    if refraction is None or any(d.condition and d.condition.refractive for d in diagnoses):
+        return []
+    start = refraction.evidence[0][0]
+    end = note.text.find("\n\n", start)
+    text = note.text[start : end if end != -1 else len(note.text)][:400]
+    keratoconus = any(d.condition and d.condition.id == "keratoconus" for d in diagnoses) or bool(
+        re.search(r"\bkeratoconus\b|\bKCN?\b", note.text, re.IGNORECASE)
+    )
+    conditions = {c.id: c for c in load_lexicon().conditions}
+    position = max((d.position for d in diagnoses), default=0) + 1
+    return [
+        FoundDiagnosis(
+            code,
+            conditions.get(_REFRACTIVE_CONDITION[code[:5]]),
+            [refraction.evidence[0]],
+            position,
+            "derived",
+        )
+        for code in refractive_codes(text, keratoconus)
+    ]
 
 
 def _opinion_findings(second: Opinion, visit_code: str | None) -> list[Finding]:

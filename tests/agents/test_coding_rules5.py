@@ -224,3 +224,33 @@ def test_a_condition_followed_by_the_pcp_and_only_noted_is_not_coded() -> None:
         "3. Hypertension - noted, per PCP.", "3. Hypertension - noted, followed by her PCP."
     )
     assert "I10" not in diagnosis_codes(_suggest(note))
+
+
+def test_a_refractions_values_give_its_diagnoses_when_the_note_names_none() -> None:
+    from agents.coding.refraction import refractive_codes
+
+    assert refractive_codes("right eye -1.50 -0.25 x 180, left eye -1.75 sphere, with a +1.25 add") == [
+        "H52.13",
+        "H52.4",
+    ]
+    assert refractive_codes("OD +1.75 -0.25 x 090 add +2.50, OS +1.50 DS add +2.50") == ["H52.03", "H52.4"]
+    assert refractive_codes("OD -0.25 -0.50 x 100, OS -0.50 -0.75 x 075, add +2.50") == ["H52.223", "H52.4"]
+    # plus-cylinder notation: -2.00 +0.50 x 090 is -1.50 -0.50 x 180
+    assert refractive_codes("OD -2.00 +0.50 x 090, OS plano") == ["H52.11", "H52.221"]
+    assert refractive_codes("OD -1.00 +0.50 x 090, OS plano") == ["H52.221"]
+    assert refractive_codes("OD -3.75 -3.25 x 040, OS -2.00 -1.25 x 150", keratoconus=True) == ["H52.13"]
+    assert refractive_codes("Retinoscopy: OD +1.50 (age-appropriate); OS aphakic +24.00 sph") == []
+    assert refractive_codes("MRx plano OU, no improvement") == []
+
+
+def test_a_billed_refraction_with_unnamed_refractive_error_keeps_its_line() -> None:
+    note = """SUBJECTIVE: Diabetic eye exam requested by primary care. No visual complaints.
+OBJECTIVE: VA cc 20/20 OD, 20/20 OS. Manifest refraction: right eye -1.50 -0.25 x 180, left eye -1.75 sphere,
+with a +1.25 add; the final prescription was given. IOP 16/15. Pupils, motility and fields normal. SLE normal.
+Dilated fundus exam: no diabetic retinopathy in either eye.
+ASSESSMENT: 1. Type 1 diabetes mellitus without retinopathy.
+PLAN: Annual dilated exam. Letter to primary care."""
+    suggestion = _suggest(note)
+    assert {"E10.9", "H52.13", "H52.4"} <= diagnosis_codes(suggestion)
+    refraction = next(line for line in suggestion.lines if line.code == "92015")
+    assert set(refraction.diagnosis_codes) <= {"H52.13", "H52.4"}
