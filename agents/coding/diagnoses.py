@@ -355,7 +355,8 @@ def _codes_for(
     reading = _reading(note, mentions, index, scale.level if scale else _no_stage)
     start, end = _scope(mentions, index)
     scope = note.text[start:end]
-    encounter = "D" if _SUBSEQUENT.search(scope) or _injury_recheck(note, lexicon) else "A"
+    injury = "{encounter}" in "".join(templates)
+    encounter = "D" if _SUBSEQUENT.search(scope) or (injury and _injury_recheck(note, lexicon)) else "A"
     out: list[tuple[str, str, str]] = []
     for template in templates:
         stage_basis = "n/a"
@@ -579,9 +580,7 @@ _NOTED_ITEM = re.compile(
 
 
 def _only_noted(note: ParsedNote, clause: Clause) -> bool:
-    start = note.text.rfind("\n", 0, clause.start) + 1
-    end = note.text.find("\n", clause.start)
-    return _NOTED_ITEM.fullmatch(note.text, start, end if end != -1 else len(note.text)) is not None
+    return _NOTED_ITEM.fullmatch(note.text, *_line_at(note.text, clause.start)) is not None
 
 
 _PROBLEM_LIST = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?(?:\s+list)?\b(?!\s*#?\d)", re.IGNORECASE)
