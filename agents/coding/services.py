@@ -249,7 +249,7 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             basis is None
             and fitted
             and not lexicon.cues["not_done"].search(text)
-            and (only or not re.search(r"\b(?:no|not|never)\b", text[: fitted.start()], re.IGNORECASE))
+            and (only or not lexicon.cues["before_mention_negation"].search(text[: fitted.start()]))
         ):
             basis = "today"  # the fit's own verb ("No lens was fitted on the right eye" is no fit)
         if basis is None:

@@ -81,7 +81,6 @@ class VisitOpinion:
             vocabulary={term: i for i, term in enumerate(vocabulary)},
         )
         self._vectorizer.idf_ = idf
-        self._vocabulary = vocabulary
 
     def probabilities(self, text: str) -> dict[str, float]:
         scores = self._vectorizer.transform([text]) @ self._coef.T + self._intercept
@@ -96,7 +95,9 @@ class VisitOpinion:
         # plain arrays, no pickle: the file loads with allow_pickle=False under any scikit-learn
         np.savez_compressed(
             path,
-            vocabulary=np.array(self._vocabulary),
+            vocabulary=np.array(
+                sorted(self._vectorizer.vocabulary, key=self._vectorizer.vocabulary.__getitem__)
+            ),
             idf=self._vectorizer.idf_.astype(np.float32),
             coef=self._coef.astype(np.float32),
             intercept=self._intercept.astype(np.float32),
