@@ -165,3 +165,38 @@ def test_untuned_samples_get_their_visit_opinion_out_of_fold(tmp_path: Path) -> 
     assert all(s.features.opinion == "" for s in samples if s.features.kind != "visit")
     # an out-of-fold opinion is no copy of the truth: it disputes some codes that were right
     assert any(s.features.opinion == "differ" for s in visits)
+
+
+COMPREHENSIVE_NOTE = """CC: annual diabetic eye exam, no complaints. Type 2 DM on metformin.
+VA cc 20/20 OD, 20/20 OS. Pupils PERRL, no APD. EOM full. CVF full OU. IOP 15/16.
+SLE: lids/lashes, conj, cornea, AC, iris normal OU. Lens clear OU.
+DFE (tropicamide): C/D 0.3 OU, macula flat, vessels normal, periphery flat OU. No retinopathy.
+A: Type 2 diabetes without retinopathy OU.
+P: annual dilated exam."""
+
+
+def test_a_follow_up_the_opinion_firmly_reads_as_no_exam_loses_its_visit_line_with_a_finding() -> None:
+    request = coding_request(FOLLOW_UP_NOTE)
+    plain = OfflineCoder(opinion=None).suggest(request)
+    visit = next(line for line in plain.lines if is_visit_code(line.code))
+    assert visit.code.startswith("992")  # the rules read a follow-up (E/M)
+
+    dropped = OfflineCoder(opinion=_biased(NO_VISIT)).suggest(request)
+    assert not any(is_visit_code(line.code) for line in dropped.lines)
+    (finding,) = [f for f in dropped.findings if f.code == "VISIT_LEFT_OUT"]
+    assert visit.code in finding.message
+    assert {d.code for d in dropped.diagnoses} == {d.code for d in plain.diagnoses}
+    others = [line.code for line in plain.lines if line is not visit]
+    assert [line.code for line in dropped.lines] == others
+
+
+def test_a_comprehensive_exam_keeps_its_visit_line_whatever_the_opinion_says() -> None:
+    request = coding_request(COMPREHENSIVE_NOTE)
+    plain = OfflineCoder(opinion=None).suggest(request)
+    visit = next(line for line in plain.lines if is_visit_code(line.code))
+    assert visit.code == "92014"
+
+    disputed = OfflineCoder(opinion=_biased(NO_VISIT)).suggest(request)
+    assert visit.code in [line.code for line in disputed.lines]  # only a review finding, no change
+    assert not any(f.code == "VISIT_LEFT_OUT" for f in disputed.findings)
+    assert any(f.code == "VISIT_SECOND_OPINION" for f in disputed.findings)
