@@ -111,11 +111,20 @@ class ContextReader:
         )
         # "RD precautions": only the words just before it, never the PVD earlier in the clause
         self._context.add([ConTextRule("precautions", "HYPOTHETICAL", direction="BACKWARD", max_scope=2)])
-        # "the old stye has resolved": a resolved problem, the few words before it only
+        # "the old stye has resolved", "... has fully resolved": a resolved problem, the few words before it only
         self._context.add(
             [
-                ConTextRule(f"{verb} resolved", "NEGATED_EXISTENCE", direction="BACKWARD", max_scope=5)
-                for verb in ("has", "have", "had")
+                ConTextRule(
+                    "has resolved",
+                    "NEGATED_EXISTENCE",
+                    direction="BACKWARD",
+                    max_scope=5,
+                    pattern=[
+                        {"LOWER": {"IN": ["has", "have", "had"]}},
+                        {"LOWER": {"IN": ["fully", "completely", "since", "now", "entirely"]}, "OP": "?"},
+                        {"LOWER": "resolved"},
+                    ],
+                )
             ]
         )
         for rule in self._context.rules:

@@ -54,6 +54,17 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         text = note.span(clause)
     before = note.text[max(clause.start, mention_start - 25) : mention_start]
     cues = lexicon.cues
+    # "Corneal topography was performed today to design the lenses (it could not be done in February ...)": the
+    # test's own "was performed today" outranks a negation elsewhere in the sentence about another day
+    own = _OWN_DONE.match(note.text, mention_start)
+    if (
+        own
+        and _TODAY_AFTER.match(note.text, own.end())
+        and not cues["not_done"].search(note.text[mention_start : own.end()])
+        and not cues["before_mention_negation"].search(before)
+        and not cues["before_mention_past"].search(before)
+    ):
+        return "today"
     if (
         cues["not_done"].search(text)
         or cues["before_mention_negation"].search(before)
@@ -63,7 +74,6 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     if cues["before_mention_done"].search(before):
         return "today"
     # "Manifest refraction was performed: ...": the service's own verb, unless a date follows it
-    own = _OWN_DONE.match(note.text, mention_start)
     if own and not cues["past"].search(note.text[clause.start : own.end() + 30]):
         return "today"
     # "recommends completing the baseline 10-2 field next week, ... today's findings": the words around the
@@ -99,6 +109,7 @@ def _words_around(text: str, start: int, end: int) -> str:
 _OWN_DONE = re.compile(
     r"[^\n.;:]{0,40}?\b(?:was|were)\s+(?:performed|done|completed|obtained)\b", re.IGNORECASE
 )
+_TODAY_AFTER = re.compile(r"\s+today\b", re.IGNORECASE)
 _TODAY_HEADING = re.compile(r"\b(?:today|performed|done)\b", re.IGNORECASE)
 
 
@@ -450,15 +461,15 @@ def _biometry_modifiers(
     second = any("92136" in visit.codes for visit in history) or bool(_SECOND_EYE.search(note.text))
     if not second:
         return
-    start, end = service.evidence[0]
-    line_start = note.text.rfind("\n", 0, start) + 1
-    line_end = note.text.find("\n", end)
-    eyes = eyes_in(note.text[line_start : line_end if line_end != -1 else len(note.text)])
+    # the eye whose cataract is coded is the eye measured for surgery; the biometry line's eye only when both are
+    # (a "Biometry visit - 2nd eye. OD CE/PCIOL 01/2026" line names the operated eye, not the measured one)
+    cataract_eyes = {d.code[-1] for d in diagnoses if d.group == "cataract"}
+    eyes = frozenset({"right"} if cataract_eyes == {"1"} else {"left"} if cataract_eyes == {"2"} else set())
     if len(eyes) != 1:
-        cataract_eyes = {d.code[-1] for d in diagnoses if d.group == "cataract"}
-        eyes = frozenset(
-            {"right"} if cataract_eyes == {"1"} else {"left"} if cataract_eyes == {"2"} else set()
-        )
+        start, end = service.evidence[0]
+        line_start = note.text.rfind("\n", 0, start) + 1
+        line_end = note.text.find("\n", end)
+        eyes = eyes_in(note.text[line_start : line_end if line_end != -1 else len(note.text)])
     if len(eyes) == 1:
         service.modifiers = ["26", EYE_MODIFIER[next(iter(eyes))]]
         service.rationale = "second-eye biometry: professional component with the eye"

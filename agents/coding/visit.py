@@ -69,7 +69,8 @@ _NEW_PROBLEM = re.compile(
     _I,
 )
 _NO_EXAM = re.compile(
-    r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done)"
+    r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done|repeated)"
+    r"|\bexam(?:ination)?\s+(?:was\s+)?not\s+repeated\b"
     r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
     r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
     r"|\b(?:refraction|biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+(?:visit\s+)?only\b"
@@ -80,7 +81,7 @@ _NO_EXAM = re.compile(
 _PROGRESSION = re.compile(
     r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
     r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
-    r"|not\s+tolerated|not\s+improv\w*|no\s+better\b"
+    r"|not\s+tolerat\w*|not\s+improv\w*|no\s+better\b"
     r"|exacerbat|intoleran|new\s+defect",
     _I,
 )
@@ -263,7 +264,7 @@ _NEW_COMPLAINT = re.compile(
 _ACUTE = re.compile(
     r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:days?|hrs?|hours?|wks?|weeks?)\b"
     r"|\bsince\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|this\s+morning|last\s+night)\b"
-    r"|\b(?:one|two|three|four|five|six|\d+)\s+days?\s+ago\b",
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+days?\s+ago\b",
     _I,
 )
 # a symptom that has developed: new, unless the visit opens as the follow-up of a known problem
@@ -275,6 +276,8 @@ _STRONG_FOLLOW_UP = re.compile(
     r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+",
     _I,
 )
+# an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
+_ASSESSED_NEW = re.compile(r"[,;(-]\s*new\s*(?:[.;)]|$)|\bnew(?:ly)?[- ](?:onset|diagnosed)\b", _I | re.M)
 _STATUS_ONLY = re.compile(
     r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
     r"|no\s+change|doing\s+well|progress\w*|worse\w*|not\s+at\s+(?:target|goal)|uncontrolled)\b",
@@ -315,6 +318,10 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
 def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     """A known problem checked again: a follow-up cue in the visit's reason and no new problem there, or (no
     cue either way) an assessment whose every item carries only a status (stable, improving, resolving ...)."""
+    if any(_ASSESSED_NEW.search(note.span(c)) for c in note.clauses if c.section == SectionKind.ASSESSMENT):
+        return (
+            False  # "Chalazion of the left upper eyelid, new.": the doctor says the visit found a new problem
+        )
     reason, opening = _reason_text(note), _opening(note)
     if _new_problem_cues(reason, (_NEW_ONSET,)):
         return False  # "returns with a new complaint", "sudden floaters"
@@ -528,7 +535,7 @@ def choose_visit(
             False,
             established,
             [(no_exam.start(), no_exam.end())],
-            "refraction only: no exam performed",
+            "no exam performed today: only the services done are billed",
         )
     opening = _opening(note)
     fit_only = _FIT_VISIT.search(opening)

@@ -1,0 +1,112 @@
+"""Round-6 reading rules of the offline coder (found on the tune14 rows, in the dev set's own voices): a problem
+that "has fully resolved", foreign bodies named before their site, the measured eye of second-eye biometry, a
+test's own "was performed today", a fitting visit with no exam repeated, a drug not tolerated, and assessment
+items the doctor marks as new."""
+
+from agents.coding.offline import OfflineCoder
+from tests.support.coding_requests import coding_request, diagnosis_codes, line_codes, line_keys
+
+
+def _suggest(note: str, **overrides: object):
+    return OfflineCoder(opinion=None).suggest(coding_request(note, **overrides))
+
+
+CATARACT = """Yearly exam. Glare with night driving, worse right eye. Had a serous macular detachment right eye
+in 2020 that cleared without treatment.
+MRx: OD +1.50 -0.50 x 165 20/40, OS +1.25 DS 20/25, add +2.50; new Rx given.
+Pupils normal, CF full, EOM full, IOP 14/15. SLE: 3+ NS OD, cortical spokes OS.
+DFE: maculae flat and dry OU, nerves healthy, periphery attached.
+Assessment: nuclear cataract OD, visually significant. Cortical cataract OS. Hyperopia OU, presbyopia.
+The old central serous episode has fully resolved.
+Plan: cataract surgery referral OD."""
+
+
+def test_a_problem_that_has_fully_resolved_is_not_coded() -> None:
+    codes = diagnosis_codes(_suggest(CATARACT))
+    assert "H25.11" in codes
+    assert not any(code.startswith("H35.71") for code in codes)
+    still = CATARACT.replace(
+        "The old central serous episode has fully resolved.", "Central serous OD, active."
+    )
+    assert any(code.startswith("H35.71") for code in diagnosis_codes(_suggest(still)))
+
+
+FB = """Grinding metal this morning without eye protection; right eye scratchy since.
+VA 20/25 OD, 20/20 OS. SLE OD: two metallic particles in the cornea at 3 and 9 o'clock, faint rust ring.
+Under proparacaine both particles were lifted out with a 25g needle and the ring cleared with an Alger brush.
+Impression: 1. Metallic foreign bodies, right cornea, removed.
+Plan: moxifloxacin qid OD x 5 days; recheck 2 days."""
+
+
+def test_foreign_bodies_named_before_their_site_are_a_corneal_fb_with_its_removal() -> None:
+    suggestion = _suggest(FB)
+    assert "T15.01XA" in diagnosis_codes(suggestion)
+    assert ("65222", ("RT",)) in line_keys(suggestion)
+
+
+BIOMETRY = """Biometry visit, second eye. OD CE/PCIOL 01/2026 with outside surgeon, doing well.
+IOLMaster OS today: AL 23.48, K1 43.25 / K2 44.00, ACD 3.10. IOL calculation OS reviewed and signed.
+No exam today; surgeon did the pre-op evaluation.
+A: Nuclear cataract OS, visually significant.
+P: calculations sent to surgeon."""
+
+
+def test_second_eye_biometry_takes_the_eye_being_measured_not_the_operated_eye_on_its_line() -> None:
+    keys = line_keys(_suggest(BIOMETRY))
+    assert ("92136", ("26", "LT")) in keys
+    assert not any(code == "92136" and "RT" in modifiers for code, modifiers in keys)
+
+
+KERATOCONUS_FIT = """This 29-year-old with keratoconus in both eyes returns for the lens fitting planned at his
+exam last month; no examination was repeated today.
+Corneal topography was performed today to design the lenses (it could not be done last month because the
+instrument was down): inferior steepening unchanged, steepest K 51.8 right and 50.2 left.
+Diagnostic RGP lenses were fitted on both eyes; over-refraction gives 20/20 each eye. Lenses ordered.
+Assessment: keratoconus, stable, both eyes; initial keratoconus contact lens fitting.
+Plan: dispense in 2 weeks."""
+
+
+def test_a_fitting_visit_with_no_exam_repeated_bills_the_fit_and_the_topography_done_today() -> None:
+    codes = line_codes(_suggest(KERATOCONUS_FIT))
+    assert codes == {"92072", "92025"}
+
+
+def test_a_test_said_not_done_today_stays_unbilled_even_with_its_own_verb() -> None:
+    note = KERATOCONUS_FIT.replace(
+        "Corneal topography was performed today", "No corneal topography was performed today"
+    )
+    assert "92025" not in line_codes(_suggest(note))
+
+
+DRY_EYE = """Visit: dry eye follow-up
+HPI: Dry eye OU on lifitegrast bid since January; burning on instillation and a bitter taste, now using it once
+daily because of that. Symptoms partly better.
+VA cc 20/20 OU. TBUT 6 s OU. NaFl 1+ inferior SPK OU. Lids clean.
+Assessment: Dry eye syndrome OU, partly improved; not tolerating lifitegrast.
+Plan: stop lifitegrast, start cyclosporine 0.09% bid OU, PF tears qid. RTC 8 weeks."""
+
+
+def test_a_drug_not_tolerated_and_changed_makes_the_chronic_problem_moderate() -> None:
+    assert "99214" in line_codes(_suggest(DRY_EYE, established=True))
+
+
+CHALAZION = """This 70-year-old moved her glaucoma pressure check forward because of a painless lump in the left
+upper lid that appeared about ten days ago. POAG OU, mild stage, on latanoprost qhs.
+VA cc 20/25 OU. IOP 15/16. SLE: 5 mm firm nodule central left upper tarsus, no lash loss. Not dilated today.
+Assessment: 1. Chalazion of the left upper eyelid, new. 2. POAG both eyes, mild stage, stable.
+Plan: warm compresses qid x 3 weeks; continue latanoprost."""
+
+
+def test_a_new_problem_in_a_patient_followed_for_another_takes_the_intermediate_exam() -> None:
+    codes = line_codes(_suggest(CHALAZION, established=True))
+    assert "92012" in codes and not any(code.startswith("992") for code in codes)
+
+
+def test_a_new_defect_in_a_known_problem_is_still_its_follow_up() -> None:
+    note = """Glaucoma follow-up, 4 months. On latanoprost qhs OU.
+VA cc 20/25 OU. IOP 21/22. C/D 0.7 OU.
+HVF 24-2 today: new inferior nasal step OD.
+Assessment: POAG OU, moderate stage, new defect OD - progressing.
+Plan: add timolol bid OU. RTC 6 weeks."""
+    codes = line_codes(_suggest(note, established=True))
+    assert any(code.startswith("992") for code in codes) and "92012" not in codes
