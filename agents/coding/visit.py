@@ -19,7 +19,9 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
         r"confrontation|\bC?VF\s+full|\bCVF\b|\bCF\b|\bFTFC\b|\bfields\b|\bfields?\s+full", _I
     ),
     "motility": re.compile(
-        r"\bEOMs?\b|motility|extraocular|cover\s+test|sensorimotor|\bortho\b|\beye\s+movements?\b", _I
+        r"\bEOMs?\b|motility|extraocular|cover\s+test|sensorimotor|\bortho\b|\beye\s+movements?\b"
+        r"|\bfields\s+and\s+movements\b|\bmovements\s+(?:are\s+|were\s+)?full\b",
+        _I,
     ),
     "pressure": re.compile(r"\bIOP\b|pressures?|tonometry|\bGAT\b|applanation|\biCare\b", _I),
     "slit_lamp": re.compile(
@@ -120,7 +122,9 @@ _HISTORIAN = re.compile(
     r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history",
     _I,
 )
-_EXTERNAL_DATA = re.compile(r"\b(?:note|notes|records?|report|letter|results?)\b", _I)
+_EXTERNAL_DATA = re.compile(
+    r"\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos)\b", _I
+)
 _REVIEWED = re.compile(r"\breviewed\b", _I)
 _DISCUSSED = re.compile(
     r"\b(?:called|phoned|telephoned)\s+(?:Dr\.?\s|the\s+(?:retina|glaucoma|cornea)|her\s+(?:retina|glaucoma|PCP))"
@@ -136,7 +140,7 @@ _FAILED_SCREENING = re.compile(
 
 
 _LIMITED_EXAM = re.compile(
-    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?exam\w*"
+    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit)\b"
     r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b",
     _I,
 )
@@ -203,7 +207,10 @@ def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
 
 
 _ELEMENT_NOT_DONE = re.compile(
-    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b", _I
+    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b"
+    # "No CF/EOM/pupil testing this visit."
+    r"|\bno\s+[\w/,&\- ]{0,40}?\b(?:testing|tested|eval(?:uation)?|exam(?:ination)?)\s+(?:this\s+visit|today)\b",
+    _I,
 )
 
 

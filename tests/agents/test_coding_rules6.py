@@ -110,3 +110,46 @@ Assessment: POAG OU, moderate stage, new defect OD - progressing.
 Plan: add timolol bid OU. RTC 6 weeks."""
     codes = line_codes(_suggest(note, established=True))
     assert any(code.startswith("992") for code in codes) and "92012" not in codes
+
+
+NPDR_RECHECK = """DM2 eye f/u 6 mo. Metformin 500 mg bid. No vision c/o.
+Focused visit: VA, IOP, dilated post pole only. No CF/EOM/pupil testing this visit.
+VA cc 20/20 OD, 20/25 OS. IOP 14/15.
+DFE (trop 1%): scattered MA and dot hems post pole OU, no CWS, no NVD/NVE.
+OCT mac today: no IRF/SRF OU.
+A: mild NPDR OU w/o DME, stable.
+P: no ocular tx. Letter to PCP. RTC 6 mo for full dilated exam."""
+
+
+def test_a_dilated_recheck_whose_fields_and_motility_were_not_tested_is_not_comprehensive() -> None:
+    codes = line_codes(_suggest(NPDR_RECHECK, established=True, payer_kind="medicare"))
+    assert "92014" not in codes
+    assert "99212" in codes and "92134" in codes
+
+
+POST_CATARACT = """This 72-year-old had cataract surgery on his left eye in August elsewhere and has been released
+from postoperative care. His old glasses no longer balance: the left eye is clear, the right blurry at distance.
+Manifest refraction: right -1.50 sphere to 20/30, left plano -0.75 x 090 to 20/20, add +2.50; new Rx given.
+Pupils react normally, fields and movements are full, pressures 15 and 14. Right lens 2+ nuclear sclerosis; left
+posterior chamber implant, clear capsule. Dilated exam: healthy nerves and maculae in both eyes, retinas flat.
+Assessment: nuclear cataract, right eye; pseudophakia left eye; myopia right eye, astigmatism left eye; presbyopia.
+Plan: new glasses; recheck the right cataract in 6 months."""
+
+
+def test_fields_and_movements_full_with_a_dilated_exam_make_it_comprehensive() -> None:
+    assert "92014" in line_codes(_suggest(POST_CATARACT, established=True))
+
+
+KERATOCONUS_FOLLOW_UP = (
+    "Twenty-four-year-old with keratoconus in both eyes returns for his six-month check in RGP lenses. "
+    "Before examining him I reviewed the consultation note from the outside cornea specialist and that clinic's "
+    "topography maps. Topography repeated here today: right unchanged, left Kmax up from 53.0 to 54.4 D. Acuity "
+    "with lenses 20/20 right, 20/30 left. The cornea specialist has scheduled cross-linking of the left eye.\n"
+    "Assessment: keratoconus, left eye, progressing; keratoconus, right eye, stable.\n"
+    "Plan: keep the current lenses until cross-linking; return after the procedure."
+)
+
+
+def test_an_outside_note_and_its_maps_reviewed_are_two_items_of_data() -> None:
+    codes = line_codes(_suggest(KERATOCONUS_FOLLOW_UP, established=True))
+    assert "99213" in codes and "92025" in codes
