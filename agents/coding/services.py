@@ -237,6 +237,11 @@ def _lines_after(text: str, start: int, lines: int) -> str:
 _ONE_EYE_ONLY = re.compile(
     r"\bonly\s+(?:the\s+)?(?P<eye>right|left)\s+eye\b|\b(?P<eye2>right|left)\s+eye\s+only\b", re.IGNORECASE
 )
+# "Fit the left eye with a daily disposable ...; right eye not fit": the fitted eye is the other one
+_OTHER_EYE_NOT_FIT = re.compile(
+    r"\b(?P<eye>right|left)\s+eye\s+(?:was\s+)?not\s+fit(?:ted)?\b", re.IGNORECASE
+)
+_OTHER_EYE = {"right": "left", "left": "right"}
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
 
@@ -252,8 +257,11 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             continue
         # "only the left eye was fitted", the assessment's "CL fit left eye only": that eye, wherever it is said
         only = _ONE_EYE_ONLY.search(text)
+        other = _OTHER_EYE_NOT_FIT.search(text)
         if only:
             eyes.add((only.group("eye") or only.group("eye2")).lower())
+        elif other:
+            eyes.add(_OTHER_EYE[other.group("eye").lower()])
         basis = performed(note, clause, clause.start + match.start(), lexicon)
         fitted = _FITTED.search(text)
         if (
@@ -265,7 +273,7 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             basis = "today"  # the fit's own verb ("No lens was fitted on the right eye" is no fit)
         if basis is None:
             continue
-        if not only:
+        if not (only or other):
             eyes |= eyes_in(text)
         if found is None:
             found = FoundService(

@@ -153,3 +153,24 @@ KERATOCONUS_FOLLOW_UP = (
 def test_an_outside_note_and_its_maps_reviewed_are_two_items_of_data() -> None:
     codes = line_codes(_suggest(KERATOCONUS_FOLLOW_UP, established=True))
     assert "99213" in codes and "92025" in codes
+
+
+ONE_EYE_FIT = """Yearly exam through VSP. Wants a contact lens for the left eye only; right eye near plano.
+Manifest: right plano, left -4.25 -0.25 x 170, both 20/20, add +1.25. Final glasses Rx given.
+Pupils, motility and confrontation fields normal, IOP 14/15, slit lamp clear, dilated fundus normal OU.
+Fit the left eye with a daily disposable -4.00 sphere, good centration and movement, 20/20; right eye not fit.
+Assessment: myopia of the left eye, anisometropia, presbyopia."""
+
+
+def test_a_fit_of_one_eye_beside_the_other_eye_not_fit_takes_52() -> None:
+    vsp = {"payer_kind": "vision", "payer_name": "VSP", "routine_exam_coding": "92004/92014 + 92015"}
+    assert ("92310", ("52",)) in line_keys(_suggest(ONE_EYE_FIT, established=True, **vsp))
+
+
+def test_a_lens_fit_heading_over_an_existing_lens_is_no_fitting() -> None:
+    note = """Scleral lens wearer, keratoconus OU, here for a 6-month check.
+Cornea: Vogt striae OS, clear OD.
+Lens fit: sclerals OU ~200 um clearance, no impingement.
+Assessment: keratoconus OU, stable. Plan: continue current lenses; RTC 6 months."""
+    codes = line_codes(_suggest(note, established=True))
+    assert not codes & {"92310", "92072"}
