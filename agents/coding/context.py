@@ -124,7 +124,22 @@ class ContextReader:
                         {"LOWER": {"IN": ["fully", "completely", "since", "now", "entirely"]}, "OP": "?"},
                         {"LOWER": "resolved"},
                     ],
-                )
+                ),
+                # "Hordeolum in 2025, resolved.", "Prior stye OD resolved": the item says it is over
+                ConTextRule(
+                    ", resolved",
+                    "NEGATED_EXISTENCE",
+                    direction="BACKWARD",
+                    max_scope=6,
+                    pattern=[{"TEXT": ","}, {"LOWER": "resolved"}],
+                ),
+                ConTextRule(
+                    "resolved",
+                    "NEGATED_EXISTENCE",
+                    direction="BACKWARD",
+                    max_scope=4,
+                    pattern=[{"LOWER": "resolved"}],
+                ),
             ]
         )
         for rule in self._context.rules:

@@ -42,28 +42,32 @@ _EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (
         re.compile(
-            r"\bRUL\b|\bright\s+(?:upper|superior)\b|\bR\s+(?:upper|superior)\b|\bOD\s+(?:UL|upper|superior)\b",
+            r"\bRUL\b|\bright\s+(?:upper|superior)\b|\bR\s+(?:upper|superior)\b|\bOD\s+(?:UL|upper|superior)\b"
+            r"|\b(?:upper|superior)\s+(?:punctum|lid)\s+(?:OD|right)\b",
             _FLAGS,
         ),
         frozenset({"RUL"}),
     ),
     (
         re.compile(
-            r"\bRLL\b|\bright\s+(?:lower|inferior)\b|\bR\s+(?:lower|inferior)\b|\bOD\s+(?:LL|lower|inferior)\b",
+            r"\bRLL\b|\bright\s+(?:lower|inferior)\b|\bR\s+(?:lower|inferior)\b|\bOD\s+(?:LL|lower|inferior)\b"
+            r"|\b(?:lower|inferior)\s+(?:punctum|lid)\s+(?:OD|right)\b",
             _FLAGS,
         ),
         frozenset({"RLL"}),
     ),
     (
         re.compile(
-            r"\bLUL\b|\bleft\s+(?:upper|superior)\b|\bL\s+(?:upper|superior)\b|\bOS\s+(?:UL|upper|superior)\b",
+            r"\bLUL\b|\bleft\s+(?:upper|superior)\b|\bL\s+(?:upper|superior)\b|\bOS\s+(?:UL|upper|superior)\b"
+            r"|\b(?:upper|superior)\s+(?:punctum|lid)\s+(?:OS|left)\b",
             _FLAGS,
         ),
         frozenset({"LUL"}),
     ),
     (
         re.compile(
-            r"\bLLL\b|\bleft\s+(?:lower|inferior)\b|\bL\s+(?:lower|inferior)\b|\bOS\s+(?:LL|lower|inferior)\b",
+            r"\bLLL\b|\bleft\s+(?:lower|inferior)\b|\bL\s+(?:lower|inferior)\b|\bOS\s+(?:LL|lower|inferior)\b"
+            r"|\b(?:lower|inferior)\s+(?:punctum|lid)\s+(?:OS|left)\b",
             _FLAGS,
         ),
         frozenset({"LLL"}),

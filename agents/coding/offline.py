@@ -168,7 +168,8 @@ class OfflineCoder:
             if self._opinion is not None
             else None
         )
-        dropped = _visit_the_opinion_drops(visit, second)
+        # a visit the rules chose for a separately identifiable problem beside a procedure (the 25 case) stays
+        dropped = None if procedures and separate else _visit_the_opinion_drops(visit, second)
         if dropped is not None:
             visit = VisitChoice(None, "none", False, visit.established, rationale=dropped)
         if visit.code and (visit.routine or failed_screening(note)):

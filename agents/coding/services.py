@@ -235,7 +235,9 @@ def _lines_after(text: str, start: int, lines: int) -> str:
 
 
 _ONE_EYE_ONLY = re.compile(
-    r"\bonly\s+(?:the\s+)?(?P<eye>right|left)\s+eye\b|\b(?P<eye2>right|left)\s+eye\s+only\b", re.IGNORECASE
+    r"\bonly\s+(?:the\s+)?(?P<eye>right|left)\s+eye\b|\b(?P<eye2>right|left)\s+eye\s+only\b"
+    r"|\b(?P<eye3>OD|OS)\s+only\b",
+    re.IGNORECASE,
 )
 # "Fit the left eye with a daily disposable ...; right eye not fit": the fitted eye is the other one
 _OTHER_EYE_NOT_FIT = re.compile(
@@ -259,7 +261,8 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
         only = _ONE_EYE_ONLY.search(text)
         other = _OTHER_EYE_NOT_FIT.search(text)
         if only:
-            eyes.add((only.group("eye") or only.group("eye2")).lower())
+            named = (only.group("eye") or only.group("eye2") or only.group("eye3")).lower()
+            eyes.add({"od": "right", "os": "left"}.get(named, named))
         elif other:
             eyes.add(_OTHER_EYE[other.group("eye").lower()])
         basis = performed(note, clause, clause.start + match.start(), lexicon)

@@ -207,7 +207,7 @@ def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
 
 
 _ELEMENT_NOT_DONE = re.compile(
-    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b"
+    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b|\bn/t\b"
     # "No CF/EOM/pupil testing this visit."
     r"|\bno\s+[\w/,&\- ]{0,40}?\b(?:testing|tested|eval(?:uation)?|exam(?:ination)?)\s+(?:this\s+visit|today)\b",
     _I,
@@ -220,6 +220,16 @@ def _element_not_done(note: ParsedNote, position: int) -> bool:
     return sentence is not None and bool(_ELEMENT_NOT_DONE.search(note.span(sentence)))
 
 
+def _row_emptied(note: ParsedNote, start: int, end: int) -> bool:
+    """A template row whose only content was an unchecked box or copied-forward text ("Pupils  [ ] not examined",
+    "Motility  [copied forward from 05/2025] full OU"): cleaning left its label alone, so nothing was examined."""
+    line_start = note.text.rfind("\n", 0, start) + 1
+    line_end = note.text.find("\n", end)
+    line_end = len(note.text) if line_end == -1 else line_end
+    alone = not note.text[line_start:start].strip() and not note.text[end:line_end].strip()
+    return alone and bool(note.original[end:line_end].strip())
+
+
 def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
     found: dict[str, tuple[int, int] | None] = {}
     # the plan says what comes next ("RTC 4 mo with dilated exam"), not what was examined today
@@ -229,13 +239,19 @@ def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
             (
                 m
                 for m in pattern.finditer(note.text)
-                if not any(a <= m.start() < b for a, b in plan) and not _element_not_done(note, m.start())
+                if not any(a <= m.start() < b for a, b in plan)
+                and not _element_not_done(note, m.start())
+                and not _row_emptied(note, m.start(), m.end())
             ),
             None,
         )
         found[name] = (match.start(), match.end()) if match else None
+    # "not dilated today" unless today's exam says it was dilated ("RTC: annual dilated exam" plans the next one)
+    today = note.text
+    for a, b in plan:
+        today = today[:a] + " " * (b - a) + today[b:]
     if found["dilated"] and (
-        _UNDILATED.search(note.text) and not re.search(r"(?<!un)dilated\s+(?:fundus|exam)", note.text, _I)
+        _UNDILATED.search(today) and not re.search(r"(?<!un)dilated\s+(?:fundus|exam)", today, _I)
     ):
         found["dilated"] = None
     return found
@@ -280,7 +296,9 @@ _DEVELOPED = re.compile(r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b", _I
 _STRONG_FOLLOW_UP = re.compile(
     r"\bf/u\b|follow[- ]?up|re-?check|\b(?:is|are)\s+(?:here|seen)\s+for\s+(?:a\s+|her\s+|his\s+)?check"
     # "with keratoconus ... who is followed every six months", "Walk-in, known keratoconus": a known problem
-    r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+",
+    r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+"
+    # "back for her dry eye", "returns six months after we diagnosed keratoconus"
+    r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b",
     _I,
 )
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)

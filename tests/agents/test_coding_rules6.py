@@ -174,3 +174,72 @@ Lens fit: sclerals OU ~200 um clearance, no impingement.
 Assessment: keratoconus OU, stable. Plan: continue current lenses; RTC 6 months."""
     codes = line_codes(_suggest(note, established=True))
     assert not codes & {"92310", "92072"}
+
+
+CHALAZION_NEW = """NP - last exam here 6/2022; seen by our MD 2/2025 for a stye OD.
+CC: bump L upper lid x 3 wk. No vision change.
+VA sc 20/20 OU. Ext: 5 mm firm nontender nodule LUL. SLE: K clr, AC d/q. IOP 14/14.
+A: Chalazion LUL. {stye}
+P: WC + lid massage qid x 3 wk; RTC 1 mo."""
+
+
+def test_a_problem_said_to_be_resolved_after_it_is_named_is_not_coded() -> None:
+    for stye in ("Prior stye OD resolved.", "Hordeolum OD in 2025, resolved."):
+        codes = diagnosis_codes(_suggest(CHALAZION_NEW.format(stye=stye)))
+        assert "H00.14" in codes
+        assert not any(code.startswith("H00.01") for code in codes), stye
+    codes = diagnosis_codes(_suggest(CHALAZION_NEW.format(stye="Stye OD, active.")))
+    assert any(code.startswith("H00.01") for code in codes)
+
+
+PLUGS = """Proc visit - punctal occlusion as planned. DES OU, failed tears and warm compresses.
+TBUT 4s OD / 5s OS. Schirmer 4 / 5 mm. NaFl inferior SPK 2+ OU.
+A: DES OU, aqueous deficient.
+P: Silicone plugs placed in inferior punctum OD and inferior punctum OS at SLP, good seating. RTC 6 wk."""
+
+
+def test_plugs_in_the_inferior_punctum_of_each_eye_are_e4_and_e2() -> None:
+    keys = line_keys(_suggest(PLUGS, established=True))
+    assert {("68761", ("E4",)), ("68761", ("E2",))} <= keys
+
+
+def test_a_first_fit_of_one_eye_under_a_contact_lens_heading_takes_52() -> None:
+    note = """EXAM: Annual routine + new contact lens fit
+MANIFEST: OD plano 20/20; OS -3.25 DS 20/20. IOP 14/15. SLE clear OU. DFE normal OU.
+CONTACT LENS (first fit, OS only)
+OS: trial 8.6/14.2 -3.00, centered, 0.5 mm movement, 20/20. OD: no lens.
+ASSESSMENT: Myopia OS. Anisometropia.
+PLAN: Spectacle Rx and CL Rx released."""
+    eyemed = {"payer_kind": "vision", "payer_name": "EyeMed", "routine_exam_coding": "S0620/S0621"}
+    assert ("92310", ("52",)) in line_keys(_suggest(note, established=True, **eyemed))
+
+
+GLAUCOMA_TEMPLATE = """VISIT TYPE: Glaucoma follow-up - 3 month IOP check
+CC: none. Latanoprost qhs OU.
+EXAM                    OD          OS
+  VA cc                 20/25       20/25
+  IOP                   15          16
+  Pupils                [ ] not examined
+  Confrontation         [copied forward from 05/14/2025] FTFC OU
+  Motility              [copied forward from 05/14/2025] full OU
+  SLE                   lids/conj wnl, K clear, AC deep/quiet
+  Dilation              [ ] not dilated today
+ASSESSMENT
+  1. POAG OU, mild stage - IOP at target, stable
+PLAN
+  - Continue latanoprost qhs OU, refill sent
+  - RTC 3 mo: annual dilated exam + HVF 24-2"""
+
+
+def test_template_rows_left_empty_and_a_planned_dilated_exam_are_no_exam_today() -> None:
+    codes = line_codes(_suggest(GLAUCOMA_TEMPLATE, established=True, payer_kind="medicare"))
+    assert "92014" not in codes and "99213" in codes
+
+
+def test_back_for_her_problem_is_its_follow_up() -> None:
+    note = """Established patient, 58, back for her dry eye. Using PF tears qid; burning is worse by mid-morning.
+VA cc 20/25 OU. TBUT 3 s OD, 4 s OS. Inferior punctate staining OU, worse than December.
+Assessment: dry eye syndrome of both eyes, worsening despite tears; meibomian gland dysfunction of all four lids.
+Plan: start cyclosporine 0.09% bid OU, prescription sent. Back in 3 months."""
+    codes = line_codes(_suggest(note, established=True))
+    assert "99214" in codes and "92012" not in codes

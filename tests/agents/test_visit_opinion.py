@@ -200,3 +200,21 @@ def test_a_comprehensive_exam_keeps_its_visit_line_whatever_the_opinion_says() -
     assert visit.code in [line.code for line in disputed.lines]  # only a review finding, no change
     assert not any(f.code == "VISIT_LEFT_OUT" for f in disputed.findings)
     assert any(f.code == "VISIT_SECOND_OPINION" for f in disputed.findings)
+
+
+FB_AND_GLAUCOMA = """REASON FOR VISIT: metal in the right eye from grinding this morning; also due for a glaucoma pressure check.
+VA sc 20/25 OD, 20/20 OS. Cornea OD: 1 metallic FB at 4:00 with a small rust ring. IOP 17/16.
+PROCEDURE: proparacaine OD; FB and rust ring removed at the slit lamp with a 25g needle. Tolerated well.
+ASSESSMENT: 1. Metallic FB cornea OD - removed. 2. POAG OU, mild stage, IOP at target, stable.
+PLAN: moxifloxacin qid OD x 5 d; continue timolol, refill sent; glaucoma f/u 3 mo."""
+
+
+def test_a_visit_for_a_separate_problem_beside_a_procedure_stays_whatever_the_opinion_says() -> None:
+    request = coding_request(FB_AND_GLAUCOMA)
+    plain = OfflineCoder(opinion=None).suggest(request)
+    visit = next(line for line in plain.lines if is_visit_code(line.code))
+    assert "25" in visit.modifiers
+
+    kept = OfflineCoder(opinion=_biased(NO_VISIT)).suggest(request)
+    assert visit.code in [line.code for line in kept.lines]
+    assert not any(f.code == "VISIT_LEFT_OUT" for f in kept.findings)
