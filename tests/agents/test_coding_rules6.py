@@ -243,3 +243,13 @@ Assessment: dry eye syndrome of both eyes, worsening despite tears; meibomian gl
 Plan: start cyclosporine 0.09% bid OU, prescription sent. Back in 3 months."""
     codes = line_codes(_suggest(note, established=True))
     assert "99214" in codes and "92012" not in codes
+
+
+def test_non_neovascular_amd_is_the_dry_form() -> None:
+    note = """Yearly complete exam. AREDS2 bid. VA cc 20/30 OD, 20/25 OS. IOP 14/13. CF full OU, EOM full.
+SLE: PCIOL OU. DFE: many large soft drusen OD and OS, no fluid, no blood.
+Assessment: non-neovascular AMD, both eyes, intermediate stage.
+Plan: continue AREDS2, Amsler daily; RTC 6 months."""
+    codes = diagnosis_codes(_suggest(note, established=True))
+    assert "H35.3132" in codes
+    assert not any(code.startswith("H35.32") for code in codes)
