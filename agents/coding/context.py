@@ -140,6 +140,18 @@ class ContextReader:
                     max_scope=4,
                     pattern=[{"LOWER": "resolved"}],
                 ),
+                # ... but "not (yet) resolved", "partially resolved" and "unresolved" say the problem goes on
+                *(
+                    ConTextRule(phrase, "PSEUDO", direction="PSEUDO")
+                    for phrase in (
+                        "not resolved",
+                        "not yet resolved",
+                        "partially resolved",
+                        "incompletely resolved",
+                        "not fully resolved",
+                        "unresolved",
+                    )
+                ),
             ]
         )
         for rule in self._context.rules:

@@ -236,7 +236,7 @@ def _lines_after(text: str, start: int, lines: int) -> str:
 
 _ONE_EYE_ONLY = re.compile(
     r"\bonly\s+(?:the\s+)?(?P<eye>right|left)\s+eye\b|\b(?P<eye2>right|left)\s+eye\s+only\b"
-    r"|\b(?P<eye3>OD|OS)\s+only\b",
+    r"|\bfit\w*[^.;\n]{0,15}?\b(?P<eye3>OD|OS)\s+only\b",
     re.IGNORECASE,
 )
 # "Fit the left eye with a daily disposable ...; right eye not fit": the fitted eye is the other one
@@ -244,6 +244,7 @@ _OTHER_EYE_NOT_FIT = re.compile(
     r"\b(?P<eye>right|left)\s+eye\s+(?:was\s+)?not\s+fit(?:ted)?\b", re.IGNORECASE
 )
 _OTHER_EYE = {"right": "left", "left": "right"}
+_EYE_WORD = {"od": "right", "os": "left"}
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
 
@@ -262,7 +263,7 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
         other = _OTHER_EYE_NOT_FIT.search(text)
         if only:
             named = (only.group("eye") or only.group("eye2") or only.group("eye3")).lower()
-            eyes.add({"od": "right", "os": "left"}.get(named, named))
+            eyes.add(_EYE_WORD.get(named, named))
         elif other:
             eyes.add(_OTHER_EYE[other.group("eye").lower()])
         basis = performed(note, clause, clause.start + match.start(), lexicon)
@@ -472,7 +473,8 @@ def _biometry_modifiers(
     second = any("92136" in visit.codes for visit in history) or bool(_SECOND_EYE.search(note.text))
     if not second:
         return
-    # the eye whose cataract is coded is the eye measured for surgery; the biometry line's eye only when both are
+    # the eye whose cataract is coded is the eye measured for surgery; the biometry line's eye when the coded
+    # cataracts name no single eye
     # (a "Biometry visit - 2nd eye. OD CE/PCIOL 01/2026" line names the operated eye, not the measured one)
     cataract_eyes = {d.code[-1] for d in diagnoses if d.group == "cataract"}
     eyes = frozenset({"right"} if cataract_eyes == {"1"} else {"left"} if cataract_eyes == {"2"} else set())

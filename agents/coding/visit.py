@@ -72,7 +72,6 @@ _NEW_PROBLEM = re.compile(
 )
 _NO_EXAM = re.compile(
     r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done|repeated)"
-    r"|\bexam(?:ination)?\s+(?:was\s+)?not\s+repeated\b"
     r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
     r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
     r"|\b(?:refraction|biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+(?:visit\s+)?only\b"
@@ -207,9 +206,12 @@ def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
 
 
 _ELEMENT_NOT_DONE = re.compile(
-    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b|\bn/t\b"
-    # "No CF/EOM/pupil testing this visit."
-    r"|\bno\s+[\w/,&\- ]{0,40}?\b(?:testing|tested|eval(?:uation)?|exam(?:ination)?)\s+(?:this\s+visit|today)\b",
+    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b|\bn/t\b",
+    _I,
+)
+# "No CF/EOM/pupil testing this visit.": the elements it lists, not the rest of the sentence
+_NONE_OF = re.compile(
+    r"\bno\s+[\w/,&\- ]{0,40}?\b(?:testing|tested|eval(?:uation)?|exam(?:ination)?)\s+(?:this\s+visit|today)\b",
     _I,
 )
 
@@ -217,7 +219,11 @@ _ELEMENT_NOT_DONE = re.compile(
 def _element_not_done(note: ParsedNote, position: int) -> bool:
     """ "Confrontation fields and motility were not tested": the element is named but was not examined."""
     sentence = next((s for s in note.sentences if s.start <= position < s.end), None)
-    return sentence is not None and bool(_ELEMENT_NOT_DONE.search(note.span(sentence)))
+    if sentence is None:
+        return False
+    text = note.span(sentence)
+    listed = any(m.start() <= position - sentence.start < m.end() for m in _NONE_OF.finditer(text))
+    return listed or bool(_ELEMENT_NOT_DONE.search(text))
 
 
 def _row_emptied(note: ParsedNote, start: int, end: int) -> bool:
@@ -343,10 +349,9 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
 def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     """A known problem checked again: a follow-up cue in the visit's reason and no new problem there, or (no
     cue either way) an assessment whose every item carries only a status (stable, improving, resolving ...)."""
+    # "Chalazion of the left upper eyelid, new.": the doctor says the visit found a new problem
     if any(_ASSESSED_NEW.search(note.span(c)) for c in note.clauses if c.section == SectionKind.ASSESSMENT):
-        return (
-            False  # "Chalazion of the left upper eyelid, new.": the doctor says the visit found a new problem
-        )
+        return False
     reason, opening = _reason_text(note), _opening(note)
     if _new_problem_cues(reason, (_NEW_ONSET,)):
         return False  # "returns with a new complaint", "sudden floaters"

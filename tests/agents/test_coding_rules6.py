@@ -1,7 +1,7 @@
-"""Round-6 reading rules of the offline coder (found on the tune14 rows, in the dev set's own voices): a problem
-that "has fully resolved", foreign bodies named before their site, the measured eye of second-eye biometry, a
-test's own "was performed today", a fitting visit with no exam repeated, a drug not tolerated, and assessment
-items the doctor marks as new."""
+"""Round-6 reading rules of the offline coder, found on the tune14 and tune15 rows (the dev set's own voices):
+resolved problems, foreign bodies named before their site, the measured eye of second-eye biometry, a test's own
+"was performed today", fitting visits and one-eye fits, exam elements not examined today, a drug not tolerated,
+assessment items marked new, follow-up openings, plugs by punctum and non-neovascular AMD."""
 
 from agents.coding.offline import OfflineCoder
 from tests.support.coding_requests import coding_request, diagnosis_codes, line_codes, line_keys
@@ -253,3 +253,36 @@ Plan: continue AREDS2, Amsler daily; RTC 6 months."""
     codes = diagnosis_codes(_suggest(note, established=True))
     assert "H35.3132" in codes
     assert not any(code.startswith("H35.32") for code in codes)
+
+
+def test_a_problem_not_or_partially_resolved_is_still_coded() -> None:
+    for status in ("not resolved", "partially resolved", "not yet resolved"):
+        note = f"""Blepharitis follow-up. Lid scrubs bid. VA 20/20 OU. Lid margins: collarettes OU.
+Assessment: Blepharitis OU, {status}.
+Plan: continue lid scrubs; RTC 6 weeks."""
+        codes = diagnosis_codes(_suggest(note, established=True))
+        assert any(code.startswith("H01.00") for code in codes), status
+
+
+def test_a_test_not_repeated_is_not_a_visit_without_an_exam() -> None:
+    note = """Glaucoma follow-up. Latanoprost qhs OU. VA cc 20/25 OU. IOP 16/17.
+Gonioscopy exam not repeated (open 360 in 2025). SLE: AC deep and quiet OU. C/D 0.6 OU.
+A: POAG OU, mild stage, stable. P: continue latanoprost; RTC 4 months."""
+    codes = line_codes(_suggest(note, established=True))
+    assert any(code.startswith("992") for code in codes)
+
+
+def test_no_testing_today_sets_aside_only_what_it_lists() -> None:
+    note = """CC: diabetic eye evaluation, no complaints. Metformin.
+VA cc 20/20 OU. Pupils PERRL, EOM full, CVF full OU, no OCT testing today. IOP 15/15.
+SLE: clear OU. DFE: no diabetic retinopathy OU, maculae flat.
+A: Type 2 diabetes without retinopathy. P: annual dilated exam."""
+    assert "92014" in line_codes(_suggest(note, established=True))
+
+
+def test_staining_in_one_eye_only_does_not_make_a_both_eye_fit_a_one_eye_fit() -> None:
+    note = """New contact lens wearer. MRx OD -2.00 DS 20/20, OS -2.25 DS 20/20; glasses Rx released.
+Contact lens fitting OU: trial lenses placed, good centration OU, mild 3-9 staining OS only.
+A: myopia OU. P: CL Rx after 1 week follow-up."""
+    keys = line_keys(_suggest(note, established=True))
+    assert ("92310", ()) in keys
