@@ -236,7 +236,7 @@ def _lines_after(text: str, start: int, lines: int) -> str:
 
 _ONE_EYE_ONLY = re.compile(
     r"\bonly\s+(?:the\s+)?(?P<eye>right|left)\s+eye\b|\b(?P<eye2>right|left)\s+eye\s+only\b"
-    r"|\bfit\w*[^.;\n]{0,15}?\b(?P<eye3>OD|OS)\s+only\b",
+    r"|\b(?P<eye3>OD|OS)\s+only\b",
     re.IGNORECASE,
 )
 # "Fit the left eye with a daily disposable ...; right eye not fit": the fitted eye is the other one
@@ -245,6 +245,7 @@ _OTHER_EYE_NOT_FIT = re.compile(
 )
 _OTHER_EYE = {"right": "left", "left": "right"}
 _EYE_WORD = {"od": "right", "os": "left"}
+_BOTH_EYES = re.compile(r"\bOU\b|\bboth\s+eyes\b", re.IGNORECASE)
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
 
@@ -260,6 +261,8 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             continue
         # "only the left eye was fitted", the assessment's "CL fit left eye only": that eye, wherever it is said
         only = _ONE_EYE_ONLY.search(text)
+        if only and only.group("eye3") and _BOTH_EYES.search(text):
+            only = None  # "fitting OU ..., mild staining OS only": a both-eye fit with a one-eye finding
         other = _OTHER_EYE_NOT_FIT.search(text)
         if only:
             named = (only.group("eye") or only.group("eye2") or only.group("eye3")).lower()
