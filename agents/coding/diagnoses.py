@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from agents.coding.context import Assertion, context_reader
 from agents.coding.laterality import BOTH, LEFT, RIGHT, eyes_in, lids_in
 from agents.coding.lexicon import Condition, Lexicon, load_lexicon
-from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet
+from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet, line_bounds
 from knowledge.codes.icd10 import icd10_billable, icd10_description, icd10_unspecified
 
 FALLBACK_SECTIONS = frozenset(
@@ -580,7 +580,7 @@ _NOTED_ITEM = re.compile(
 
 
 def _only_noted(note: ParsedNote, clause: Clause) -> bool:
-    return _NOTED_ITEM.fullmatch(note.text, *_line_at(note.text, clause.start)) is not None
+    return _NOTED_ITEM.fullmatch(note.text, *line_bounds(note.text, clause.start)) is not None
 
 
 _PROBLEM_LIST = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?(?:\s+list)?\b(?!\s*#?\d)", re.IGNORECASE)
@@ -682,12 +682,6 @@ _NUMBERED_PICK = re.compile(
 _ITEM_NUMBER = re.compile(r"[ \t]*#?(\d{1,2})[.)]")
 
 
-def _line_at(text: str, offset: int) -> tuple[int, int]:
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    return start, end if end != -1 else len(text)
-
-
 def _restated_in_plan(
     note: ParsedNote, mentions: list[_Mention], conditions: tuple[Condition, ...]
 ) -> list[_Mention]:
@@ -698,14 +692,14 @@ def _restated_in_plan(
     plan_items: dict[str, list[Clause]] = {}
     for clause in note.clauses:
         if clause.section == SectionKind.PLAN:
-            number = _ITEM_NUMBER.match(note.text, _line_at(note.text, clause.start)[0])
+            number = _ITEM_NUMBER.match(note.text, line_bounds(note.text, clause.start)[0])
             if number:
                 plan_items.setdefault(number.group(1), []).append(clause)
     if not plan_items:
         return mentions
     out: list[_Mention] = []
     for mention in mentions:
-        pick = _NUMBERED_PICK.fullmatch(note.text, *_line_at(note.text, mention.start))
+        pick = _NUMBERED_PICK.fullmatch(note.text, *line_bounds(note.text, mention.start))
         title = icd10_description(pick.group(2)) if pick else None
         restated = (
             [

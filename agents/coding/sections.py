@@ -343,6 +343,13 @@ def _spoken_mark(mark: str, width: int) -> str:
     return mark + " " + _PAD * (width - len(mark) - 1)
 
 
+def line_bounds(text: str, offset: int) -> tuple[int, int]:
+    """Start and end of the line of `text` holding `offset` (end excludes the newline)."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return start, end if end != -1 else len(text)
+
+
 def parse_note(original: str) -> ParsedNote:
     note = mask_unchecked(unspoken(original))
     sections = split_sections(note)

@@ -7,7 +7,7 @@ from agents.coding.diagnoses import FoundDiagnosis
 from agents.coding.laterality import EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lids_in
 from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
-from agents.coding.sections import Clause, ParsedNote, SectionKind
+from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
 
 _STRONG_TODAY = re.compile(
     r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )\btoday\b"
@@ -482,10 +482,7 @@ def _biometry_modifiers(
     cataract_eyes = {d.code[-1] for d in diagnoses if d.group == "cataract"}
     eyes = frozenset({"right"} if cataract_eyes == {"1"} else {"left"} if cataract_eyes == {"2"} else set())
     if len(eyes) != 1:
-        start, end = service.evidence[0]
-        line_start = note.text.rfind("\n", 0, start) + 1
-        line_end = note.text.find("\n", end)
-        eyes = eyes_in(note.text[line_start : line_end if line_end != -1 else len(note.text)])
+        eyes = eyes_in(note.text[slice(*line_bounds(note.text, service.evidence[0][0]))])
     if len(eyes) == 1:
         service.modifiers = ["26", EYE_MODIFIER[next(iter(eyes))]]
         service.rationale = "second-eye biometry: professional component with the eye"

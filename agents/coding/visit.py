@@ -8,7 +8,7 @@ from enum import IntEnum
 from agents.coding.diagnoses import FoundDiagnosis
 from agents.coding.lexicon import load_lexicon
 from agents.coding.schemas import CodingRequest
-from agents.coding.sections import ParsedNote, SectionKind
+from agents.coding.sections import ParsedNote, SectionKind, line_bounds
 from knowledge.rules.policies import resolve_policy
 
 _I = re.IGNORECASE
@@ -229,9 +229,7 @@ def _element_not_done(note: ParsedNote, position: int) -> bool:
 def _row_emptied(note: ParsedNote, start: int, end: int) -> bool:
     """A template row whose only content was an unchecked box or copied-forward text ("Pupils  [ ] not examined",
     "Motility  [copied forward from 05/2025] full OU"): cleaning left its label alone, so nothing was examined."""
-    line_start = note.text.rfind("\n", 0, start) + 1
-    line_end = note.text.find("\n", end)
-    line_end = len(note.text) if line_end == -1 else line_end
+    line_start, line_end = line_bounds(note.text, start)
     alone = not note.text[line_start:start].strip() and not note.text[end:line_end].strip()
     return alone and bool(note.original[end:line_end].strip())
 
