@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 
 from agents.coding.diagnoses import FoundDiagnosis
-from agents.coding.laterality import EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lids_in
+from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lids_in
 from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
@@ -235,16 +235,12 @@ def _lines_after(text: str, start: int, lines: int) -> str:
 
 
 _ONE_EYE_ONLY = re.compile(
-    r"\bonly\s+(?:the\s+)?(?P<eye>right|left)\s+eye\b|\b(?P<eye2>right|left)\s+eye\s+only\b"
-    r"|\b(?P<eye3>OD|OS)\s+only\b",
+    r"\bonly\s+(?:the\s+)?(?:right|left)\s+eye\b|\b(?:right|left)\s+eye\s+only\b"
+    r"|\b(?P<short>OD|OS)\s+only\b",
     re.IGNORECASE,
 )
 # "Fit the left eye with a daily disposable ...; right eye not fit": the fitted eye is the other one
-_OTHER_EYE_NOT_FIT = re.compile(
-    r"\b(?P<eye>right|left)\s+eye\s+(?:was\s+)?not\s+fit(?:ted)?\b", re.IGNORECASE
-)
-_OTHER_EYE = {"right": "left", "left": "right"}
-_EYE_WORD = {"od": "right", "os": "left"}
+_OTHER_EYE_NOT_FIT = re.compile(r"\b(?:right|left)\s+eye\s+(?:was\s+)?not\s+fit(?:ted)?\b", re.IGNORECASE)
 _BOTH_EYES = re.compile(r"\bOU\b|\bboth\s+eyes\b", re.IGNORECASE)
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
@@ -261,14 +257,13 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             continue
         # "only the left eye was fitted", the assessment's "CL fit left eye only": that eye, wherever it is said
         only = _ONE_EYE_ONLY.search(text)
-        if only and only.group("eye3") and _BOTH_EYES.search(text):
+        if only and only.group("short") and _BOTH_EYES.search(text):
             only = None  # "fitting OU ..., mild staining OS only": a both-eye fit with a one-eye finding
         other = _OTHER_EYE_NOT_FIT.search(text)
         if only:
-            named = (only.group("eye") or only.group("eye2") or only.group("eye3")).lower()
-            eyes.add(_EYE_WORD.get(named, named))
+            eyes |= eyes_in(only.group())
         elif other:
-            eyes.add(_OTHER_EYE[other.group("eye").lower()])
+            eyes |= BOTH - eyes_in(other.group())
         basis = performed(note, clause, clause.start + match.start(), lexicon)
         fitted = _FITTED.search(text)
         if (
