@@ -795,6 +795,12 @@ def _bilateral_pairs(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
             if "right" not in (icd10_description(right.code) or "").lower():
                 continue  # the "1" was not the eye
             out.remove(left)
+            both = next((d for d in out if d.code == both_code), None)
+            if both is not None:  # the bilateral code was also stated outright: one entry, all evidence
+                both.evidence += [e for e in right.evidence + left.evidence if e not in both.evidence]
+                both.position = min(both.position, right.position, left.position)
+                out.remove(right)
+                break
             out[out.index(right)] = FoundDiagnosis(
                 both_code,
                 right.condition,
