@@ -10,6 +10,9 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("w/o", "NEGATED_EXISTENCE", "FORWARD"),
     ("neg for", "NEGATED_EXISTENCE", "FORWARD"),
     ("not addressed", "NEGATED_EXISTENCE", "BACKWARD"),
+    # "Episcleritis considered - not present", "considered and excluded": weighed and found absent
+    ("not present", "NEGATED_EXISTENCE", "BACKWARD"),
+    *((f"{verb}excluded", "NEGATED_EXISTENCE", "BACKWARD") for verb in ("and ", "was ", "is ")),
     ("not assessed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not evaluated", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not treated today", "NEGATED_EXISTENCE", "BACKWARD"),

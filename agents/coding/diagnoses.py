@@ -46,7 +46,12 @@ _NEGATED_DRUG = re.compile(
     re.I,
 )
 # "Metformin - discontinued 2023", "metformin 2016-2023; stopped by PCP": the drug named, then stopped
-_STOPPED_AFTER = re.compile(r"[^.;\n]{0,25}?\b(?:stopped|discontinued|d/c['’]?d|held|no\s+longer)\b", re.I)
+# "metformin - stopped", "insulin briefly during a hospital stay ... and has not used it since": not taken now
+_STOPPED_AFTER = re.compile(
+    r"[^.;\n]{0,25}?\b(?:stopped|discontinued|d/c['’]?d|held|no\s+longer|briefly|temporar(?:il)?y)\b"
+    r"|[^.;\n]{0,100}?\b(?:has|have)\s+not\s+(?:used|taken|needed|been\s+on)\s+(?:it|them|insulin)\s+since\b",
+    re.I,
+)
 _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
 # Without an assessment header, a sentence that states the clinician's impression names the diagnosis; the
 # reason for referral ("sent for a glaucoma evaluation") does not.
@@ -193,13 +198,16 @@ def _read_scope(
     text: str, stage_of: Callable[[str], str | None]
 ) -> tuple[list[tuple[frozenset[str], str | None]], str | None]:
     """Each sub-clause's eyes and stage, and the stage stated without an eye."""
-    parts, free_stage, cursor = [], None, 0
+    parts: list[tuple[frozenset[str], str | None]] = []
+    free_stage, cursor = None, 0
     for cut in [*_SUBCLAUSE.finditer(text), None]:
         piece = text[cursor : cut.start() if cut else len(text)]
         cursor = cut.end() if cut else len(text)
         eyes, stage = eyes_in(piece), stage_of(piece)
         if eyes:
             parts.append((eyes, stage))
+        elif stage is not None and parts and parts[-1][1] is None:
+            parts[-1] = (parts[-1][0], stage)  # "POAG right eye, moderate stage; left eye, mild stage"
         elif stage is not None and free_stage is None:
             free_stage = stage
     return parts, free_stage

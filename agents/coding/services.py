@@ -69,6 +69,10 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         cues["not_done"].search(text)
         or cues["before_mention_negation"].search(before)
         or cues["before_mention_past"].search(before)
+        # "Prior testing on file: gonioscopy 02/2024 ...; pachymetry 2023 548/552": the line's label, or a year
+        # right after the test's name, dates it before today
+        or _PAST_LABEL.match(note.text, line_bounds(note.text, mention_start)[0], mention_start)
+        or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
     ):
         return None
     if cues["before_mention_done"].search(before):
@@ -95,6 +99,19 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     if clause.section in (SectionKind.PLAN, SectionKind.ASSESSMENT):
         return "today" if cues["done_today"].search(text) else None
     return "today" if cues["done_today"].search(text) else "result"
+
+
+# a short label that opens the line ("Prior testing on file:"), not a colon somewhere in a long narrative line
+_PAST_LABEL = re.compile(
+    r"[ \t]*(?=[^:\n]{0,50}:)[^:\n]*?\b(?:prior|previous|past|historical|on\s+file)\b[^:\n]*:", re.IGNORECASE
+)
+_YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
+
+
+def _name_end(text: str, start: int) -> int:
+    """The end of the word(s) naming a test at `start` (up to the first digit, colon or line end)."""
+    name = re.match(r"[A-Za-z][A-Za-z \t-]*?(?=[ \t]*(?:[(,]?[ \t]*\d|:|\n|$))", text[start : start + 40])
+    return start + (name.end() if name else 0)
 
 
 def _words_around(text: str, start: int, end: int) -> str:
@@ -286,9 +303,26 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
                 basis=basis,
                 rationale="contact lens fitting done today",
             )
+    if found is not None and len(eyes) != 1:
+        # a fitting table with OD/OS columns names no eye; "wants a contact lens for the left eye only" does
+        eyes = _one_lens_eye(note) or eyes
     if found is not None and len(eyes) == 1:
         found.modifiers = ["52"]
     return found
+
+
+_LENS_WORDS = re.compile(r"\b(?:contact\s+lens(?:es)?|CLs?)\b", re.IGNORECASE)
+
+
+def _one_lens_eye(note: ParsedNote) -> frozenset[str]:
+    """The one eye every "(contact lens ...) left eye only" sentence names, if any (else empty)."""
+    eyes: set[str] = set()
+    for clause in note.sentences:
+        text = note.span(clause)
+        only = _ONE_EYE_ONLY.search(text)
+        if only and _LENS_WORDS.search(text) and not _BOTH_EYES.search(text):
+            eyes |= eyes_in(only.group())
+    return frozenset(eyes) if len(eyes) == 1 else frozenset()
 
 
 def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
@@ -308,6 +342,10 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         if named:
             lids |= named
             evidence.append((clause.start + match.start(), clause.start + match.end()))
+    if not lids:
+        table = _plug_table(note, lexicon)
+        if table:
+            lids, evidence = set(table[0]), [table[1]]
     return [
         FoundService(
             "68761",
@@ -320,6 +358,24 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         for lid in sorted(lids, key=lambda lid: LID_MODIFIER[lid])
         if lid in LIDS
     ]
+
+
+_PUNCTA_ROW = re.compile(r"^[ \t]*(?:puncta|punctum|sites?)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _plug_table(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tuple[int, int]] | None:
+    """A procedure table: a "Puncta   Right lower   Left lower" row naming the sites in its columns, and the
+    rows under it saying a plug was placed ("Plug  silicone 0.5 mm ...", "Placement  good, flush ...")."""
+    for row in _PUNCTA_ROW.finditer(note.text):
+        sites = lids_in(row.group())
+        if not sites or not _WIDE_GAP.search(row.group()):
+            continue
+        below = "\n".join(note.text[row.end() :].split("\n")[1:4])
+        plug = lexicon.plug.search(below)
+        if plug and lexicon.plug_done.search(below) and not lexicon.cues["not_done"].search(below):
+            start = row.end() + 1 + plug.start()
+            return sites, (start, start + len(plug.group()))
+    return None
 
 
 def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:

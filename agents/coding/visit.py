@@ -45,7 +45,7 @@ _COMPREHENSIVE_WORDS = re.compile(
     _I,
 )
 _FOLLOW_UP = re.compile(
-    r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))|re-?check|\bck\b|\bcheck\b"
+    r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))|re-?check|\bck\b|\bchk\b|\bcheck\b"
     r"|\breturn(?:s|ed)?\b(?!\s+(?:to\s+(?:the|our|this)\s+(?:practice|clinic|office)\s+)?(?:for\s+the\s+first\s+time|after\s+(?:\w+\s+)?years))|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
     r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
@@ -63,6 +63,12 @@ _SURGERY_DECISION = re.compile(
     r"\b(?:refer(?:ral|red)?|schedul\w*|proceed(?:ing)?)\s+(?:\w+\s+){0,3}(?:for\s+|with\s+)?(?:\w+\s+)?"
     r"(?:CXL|cross-?linking|surgery|phaco\w*|trab\w*|vitrectomy)\b(?![^.;\n]{0,20}\bif\b)"
     r"|\bplan\s+(?:for\s+)?(?:CE/IOL|CE\b|phaco\w*|cataract\s+(?:surgery|extraction))",
+    _I,
+)
+# AMA risk: a decision about minor surgery (a chalazion's incision and curettage, epilation) is low risk
+_MINOR_SURGERY_DECISION = re.compile(
+    r"\b(?:elects?|opts?|chooses?|decided|wants|refer(?:ral|red)?|schedul\w*)\b[^.;\n]{0,40}"
+    r"\b(?:incision\s+and\s+(?:curettage|drainage)|I\s?&\s?[CD]\b|excision|epilation)",
     _I,
 )
 _NEW_PROBLEM = re.compile(
@@ -88,6 +94,8 @@ _PROGRESSION = re.compile(
 )
 # AMA: a side effect raises the problem only when the treatment needs attention (switched, stopped, added to).
 _SIDE_EFFECT = re.compile(r"side[- ]?effects?|adverse\s+(?:effect|reaction)", _I)
+_DRUG_REACTION_AFTER = re.compile(r"[ \t]*(?:allerg(?:y|ic\s+reaction)|reaction|intolerance|toxicity)\b", _I)
+_DRUG_REACTION_BEFORE = re.compile(r"\b(?:allerg(?:y|ic(?:\s+reaction)?)|reaction|intoleran\w+)\s+to\s+$", _I)
 _TREATMENT_CHANGE = re.compile(
     r"\b(?:switch\w*|stop\w*|d/c\b|discontinu\w*|chang(?:e|ed|ing)\s+(?:to|from)|replac\w*|substitut\w*"
     r"|hold\w*|add\w*|start\w*|reduc\w*|lower\w*\s+(?:the\s+)?dose)",
@@ -127,8 +135,8 @@ _EXTERNAL_DATA = re.compile(
 _REVIEWED = re.compile(r"\breviewed\b", _I)
 _DISCUSSED = re.compile(
     r"\b(?:called|phoned|telephoned)\s+(?:Dr\.?\s|the\s+(?:retina|glaucoma|cornea)|her\s+(?:retina|glaucoma|PCP))"
-    r"|\b(?:discussed|spoke|talked|conferred|went\s+over)\b[^.;\n]{0,60}\bwith\s+(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
-    r"(?:retina(?:l)?\s+(?:surgeon|specialist)|ophthalmologist|PCP|primary\s+care|endocrinologist|rheumatologist"
+    r"|\b(?:discussed|spoke|talked|conferred|went\s+over)\b[^.;\n]{0,60}(?:\bwith|\bw/)\s*(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
+    r"(?:(?:retina(?:l)?|cornea(?:l)?|glaucoma|oculoplastics?)\s+(?:surgeon|specialist)|ophthalmologist|PCP|primary\s+care|endocrinologist|rheumatologist"
     r"|neuro-?ophthalmolog\w+|surgeon))",
     _I,
 )
@@ -302,7 +310,11 @@ _STRONG_FOLLOW_UP = re.compile(
     # "with keratoconus ... who is followed every six months", "Walk-in, known keratoconus": a known problem
     r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+"
     # "back for her dry eye", "returns six months after we diagnosed keratoconus"
-    r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b",
+    r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
+    # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
+    # "Three days ago I removed a foreign body" (its onset words belong to that visit)
+    r"|^[^.\n]{0,30}\bchk\b|\b(?:\w+\s+)?(?:days?|weeks?|months?)\s+ago,?\s+(?:(?:she|he|they|the\s+patient)\s+"
+    r"(?:came\s+in|was\s+seen|presented)|(?:I|we)\s+(?:removed|diagnosed|treated|found|started|saw|placed|inserted))\b",
     _I,
 )
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
@@ -357,7 +369,7 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
     stated = _STRONG_FOLLOW_UP.search(opening)
     symptoms = sorted(_new_problem_cues(opening, (_NEW_PROBLEM, _ACUTE)), key=lambda m: m.start())
-    if stated and (not symptoms or stated.start() < symptoms[0].start()):
+    if stated and (not symptoms or stated.start() <= symptoms[0].start()):
         return True
     if symptoms or _new_problem_cues(reason, (_DEVELOPED,)):
         return False  # "returns because the vision has become hazy over the past two months"
@@ -377,11 +389,23 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     return bool(assessed) and bool(items) and len(items) >= len({d.group for d in assessed})
 
 
+_VISIT_LABEL = re.compile(
+    r"^[ \t]*(?:visit(?:[ \t]+type)?|appointment(?:[ \t]+type)?|appt(?:[ \t]+type)?|encounter[ \t]+type"
+    r"|reason[ \t]+for[ \t]+visit)[ \t]*:[ \t]*([^\n]+)",
+    _I | re.M,
+)
+
+
 def _opening(note: ParsedNote) -> str:
     """The reason for the visit: the chief complaint, else the first sentence of the note."""
-    complaint = [note.span(c) for c in note.sentences if c.section == SectionKind.COMPLAINT]
+    complaint = [c for c in note.sentences if c.section == SectionKind.COMPLAINT]
     if complaint:
-        return complaint[0]
+        # the whole chief-complaint line: "6-month DR check; new wavy vision OS x 2 weeks" names both reasons
+        start = complaint[0].start
+        line = note.text[start : max(line_bounds(note.text, start)[1], complaint[0].end)]
+        # "VISIT TYPE: Glaucoma follow-up" above the complaint states the visit's reason too
+        label = _VISIT_LABEL.search(note.text, 0, start)
+        return f"{label.group(1)}. {line}" if label else line
     for sentence in note.sentences:
         text = note.span(sentence)
         if not re.match(r"\s*(?:Dear\b|Re:|RE:)", text):
@@ -439,9 +463,15 @@ def _side_effect_treated(note: ParsedNote) -> bool:
     """A side effect named in the assessment or plan, in a sentence that changes the treatment or followed by
     one (the problem's plan bullets: "#1 MGD - GI side effects from doxycycline" then "- d/c doxycycline")."""
     decisions = [s for s in note.sentences if s.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)]
+    drugs = load_lexicon().rx_drugs
     for index, sentence in enumerate(decisions):
         text = note.span(sentence)
-        if not any(not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text)):
+        named = any(not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text))
+        # "follicular conj OU - brimonidine allergy", "reaction to dorzolamide": the drug's own adverse effect
+        if not named and not any(
+            _DRUG_REACTION_AFTER.match(text, m.end()) or _DRUG_REACTION_BEFORE.search(text[: m.start()][-30:])
+            for m in drugs.finditer(text)
+        ):
             continue
         if any(_TREATMENT_CHANGE.search(note.span(s)) for s in decisions[index : index + 3]):
             return True
@@ -488,6 +518,8 @@ def _risk(note: ParsedNote) -> Level:
     )
     if _SURGERY_DECISION.search(plan):
         return Level.MODERATE
+    if _MINOR_SURGERY_DECISION.search(plan):
+        return Level.LOW
     for match in lexicon.otc_products.finditer(note.text):
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 40]
