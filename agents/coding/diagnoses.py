@@ -14,7 +14,7 @@ FALLBACK_SECTIONS = frozenset(
     {SectionKind.BODY, SectionKind.PROCEDURE, SectionKind.COMPLAINT, SectionKind.HISTORY}
 )
 # " / " between per-eye findings ("POAG OD severe / OS moderate") cuts like "and"; "w/" and "c/d" do not
-_SUBCLAUSE = re.compile(r",|;|\s/\s|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
+_SUBCLAUSE = re.compile(r",|;|:|\s--?\s|\s[–—]\s|\s/\s|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
 _SUBSEQUENT = re.compile(
     r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv"
     r"|\bback\s+(?:\w+\s+){0,3}after\b|\bafter\s+(?:I|we)\s+(?:took|removed|got)\b|\b(?:status\s+post|s/p)\s+removal\b",
@@ -58,7 +58,10 @@ _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
 # Narrative notes state the assessment in a sentence: the explicit ones first, then the softer readings.
 _IMPRESSION = re.compile(
     r"\b(?:my\s+|our\s+|the\s+)?(?:impression|assessment|diagnosis)\s+(?:is|was|today\s+is)\b"
-    r"|\bI\s+(?:believe|think|diagnosed)\b|\bdiagnosed\s+(?:with|as)\b",
+    r"|\bI\s+(?:believe|think|diagnosed)\b|\bdiagnosed\s+(?:with|as)\b"
+    # "She has age related cataracts ... in both eyes": the doctor's finding stated with its qualifier
+    r"|\b(?:she|he|they|the\s+patient)\s+(?:has|have)\s+(?:an?\s+)?(?:age[- ]related|visually\s+significant|early|mild"
+    r"|moderate|severe|advanced|bilateral)\b",
     re.IGNORECASE,
 )
 _SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
@@ -571,7 +574,12 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     if len({note.text.rfind("\n", 0, c.start) for c in numbered}) >= 2:
         return numbered, False
     sentences = [c for c in note.sentences if c.section in FALLBACK_SECTIONS]
-    stated = [c for c in sentences if _IMPRESSION.search(note.span(c))]
+    # "Impression is ..." states the assessment even where a dictated "Slit lamp colon" opened an exam section
+    stated = [
+        c
+        for c in note.sentences
+        if c.section in (*FALLBACK_SECTIONS, SectionKind.EXAM) and _IMPRESSION.search(note.span(c))
+    ]
     stated += [c for c in sentences if c not in stated and _SOFT_IMPRESSION.search(note.span(c))]
     return stated + [c for c in sentences if c not in stated], True
 

@@ -45,6 +45,15 @@ def _per_eye(text: str) -> dict[str, tuple[float, float]]:
         if cylinder > 0:  # plus-cylinder notation: the minus-cylinder sphere is the sum
             sphere, cylinder = sphere + cylinder, -cylinder
         found[eye] = (sphere, cylinder)
+    if not found:
+        # a table row under "OD  OS" columns ("Manifest Rx   -3.25 sph   -3.00 sph"): right eye first
+        row = _VALUES.findall(text.split("\n", 1)[0])
+        if len(row) == 2:
+            for eye, (sphere_text, cylinder_text) in zip(("right", "left"), row, strict=True):
+                sphere, cylinder = _power(sphere_text), _power(cylinder_text)
+                if cylinder > 0:
+                    sphere, cylinder = sphere + cylinder, -cylinder
+                found[eye] = (sphere, cylinder)
     return found
 
 

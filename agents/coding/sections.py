@@ -103,7 +103,9 @@ _HEADER = re.compile(
     + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])"
     # a scribe's prose: "Dr. Beaulieu's impression is open angle with borderline findings, ..."
     + r"|(?P<said>(?<=['’]s\s)(?:impression|assessment)\s+(?:is|was)\b|\b(?:my|our)\s+(?:impression|diagnosis)\s+"
-    r"(?:is|was)\b|\bwhat\s+I\s+(?:can\s+)?confirm\s+is\b)",
+    r"(?:is|was)\b|\bwhat\s+I\s+(?:can\s+)?confirm\s+is\b)"
+    # a dictated heading: "New paragraph assessment. One, dry eye ...", "new paragraph plan: ..."
+     + r"|\bnew\s+paragraph[ \t.,]+(?P<spoken>assessment|impression|plan)\b[ \t]*[.:,]?",
     re.IGNORECASE,
 )
 _LONG_KINDS = tuple(
@@ -144,6 +146,9 @@ def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
         return SectionKind.ASSESSMENT, match.group("problem")
     if match.group("said"):
         return SectionKind.ASSESSMENT, match.group("said")
+    if match.group("spoken"):
+        spoken = match.group("spoken")
+        return (SectionKind.PLAN if spoken.lower() == "plan" else SectionKind.ASSESSMENT), spoken
     header = match.group("long") or match.group("bare")
     for pattern, kind in _LONG_KINDS:
         if pattern.match(header.strip()):

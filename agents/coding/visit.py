@@ -85,6 +85,12 @@ _NO_EXAM = re.compile(
     r"|only\s+(?:to\s+have|for)\s+(?:his|her|their|a)?\s*(?:glasses|spectacle|refraction|Rx)",
     _I,
 )
+_NOT_A_BENEFIT = re.compile(
+    r"\b(?:glasses|routine|vision|refractive)\s+exam(?:ination)?\s+(?:is\s+)?not\s+(?:a\s+)?(?:covered|(?:Medicare\s+)?benefit)",
+    _I,
+)
+_REFRACTION_OPENING = re.compile(r"^[^.\n]{0,30}?\b(?:MRx|refraction|Rx\s+check)\b", _I)
+_NO_FULL_EXAM = re.compile(r"\bno\s+(?:full|complete|comprehensive|other)\s+exam(?:ination)?\b", _I)
 _PROGRESSION = re.compile(
     r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
     r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
@@ -319,6 +325,12 @@ _STRONG_FOLLOW_UP = re.compile(
 )
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
 _ASSESSED_NEW = re.compile(r"[,;(-]\s*new\s*(?:[.;)]|$)|\bnew(?:ly)?[- ](?:onset|diagnosed)\b", _I | re.M)
+_ALSO_NEW = re.compile(
+    r"\bnew\s+today\b|\balso\s+(?:c/o|complains?|complaining|reports?|notes?|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
+    r"\b(?:c/o|complains?)\b",
+    _I,
+)
+_REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
 _STATUS_ONLY = re.compile(
     r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
     r"|no\s+change|doing\s+well|progress\w*|worse\w*|not\s+at\s+(?:target|goal)|uncontrolled)\b",
@@ -336,7 +348,7 @@ def _reason_text(note: ParsedNote) -> str:
         head.append(note.span(sentence))
         if sum(len(h) for h in head) >= _REASON_CHARS:
             break
-    return " ".join(dict.fromkeys([*complaint[:2], *head]))
+    return ". ".join(dict.fromkeys([*complaint[:2], *head]))  # sentence ends keep a negation in its sentence
 
 
 def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[re.Match[str]]:
@@ -369,8 +381,14 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
     stated = _STRONG_FOLLOW_UP.search(opening)
     symptoms = sorted(_new_problem_cues(opening, (_NEW_PROBLEM, _ACUTE)), key=lambda m: m.start())
+    # "3 mo IOP ck. ... New today: red patch R eye", "AMD f/u. Also c/o itchy eyes": a follow-up that found a
+    # second, new problem is a new-problem visit (README: E/M only for a known problem with nothing new)
+    if _new_problem_cues(reason, (_ALSO_NEW,)) and len({d.group for d in assessed}) >= 2:
+        return False
     if stated and (not symptoms or stated.start() <= symptoms[0].start()):
         return True
+    if _REFERRED.search(opening):
+        return False  # "Referred by PCP - uncontrolled blood pressure, eye check": sent for a new evaluation
     if symptoms or _new_problem_cues(reason, (_DEVELOPED,)):
         return False  # "returns because the vision has become hazy over the past two months"
     if _FOLLOW_UP.search(reason):
@@ -584,10 +602,16 @@ def choose_visit(
         if c.section == SectionKind.ASSESSMENT
         for text in (note.span(c),)
     )
+    # "Explained that a glasses exam is not a Medicare benefit; patient agreed to self-pay": the doctor says so
+    routine_today = routine_today or bool(_NOT_A_BENEFIT.search(_decision_text(note, (SectionKind.PLAN,))))
     routine = request.payer_kind == "vision" or not medical or routine_today
     if procedure_only:
         return VisitChoice(None, "none", False, established, rationale="minor procedure only: exam included")
-    no_exam = _NO_EXAM.search(note.text)
+    opening = _opening(note)
+    # "Post-cat MRx. ... (quick look at SL, no full exam)": a refraction visit, not an exam
+    no_exam = _NO_EXAM.search(note.text) or (
+        _NO_FULL_EXAM.search(note.text) if _REFRACTION_OPENING.search(opening) else None
+    )
     if no_exam:
         return VisitChoice(
             None,
@@ -597,7 +621,6 @@ def choose_visit(
             [(no_exam.start(), no_exam.end())],
             "no exam performed today: only the services done are billed",
         )
-    opening = _opening(note)
     fit_only = _FIT_VISIT.search(opening)
     if fit_only and not _EXAM_WORDS.search(opening):
         return VisitChoice(
