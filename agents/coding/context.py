@@ -44,6 +44,7 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("work-up for", "POSSIBLE_EXISTENCE", "FORWARD"),
     # "warning signs of a retinal tear", "RD precautions": what to watch for, not what was found
     ("warning signs of", "HYPOTHETICAL", "FORWARD"),
+    ("prn", "HYPOTHETICAL", "FORWARD"),  # "RTC sooner prn epiphora or irritation"
     ("signs and symptoms of", "HYPOTHETICAL", "FORWARD"),
     # "stable vs 10/2025", "improved vs prior": a comparison over time, not a differential diagnosis
     *(

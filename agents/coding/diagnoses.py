@@ -478,6 +478,28 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> 
                 FoundDiagnosis(code, mention.condition, evidence, mention.start, source, "n/a", "default")
             )
             continue
+        # "mild NPDR both eyes, now with macular edema in the right eye": edema in one eye only splits the code
+        edema_eyes = frozenset(
+            eye
+            for piece in _SUBCLAUSE.split(scope)
+            if _EDEMA_YES.search(piece) and not _EDEMA_NO.search(piece) and len(eyes_in(piece)) == 1
+            for eye in eyes_in(piece)
+        )
+        if eyes == BOTH and stage.endswith("1") and len(edema_eyes) == 1:
+            for eye in (RIGHT, LEFT):
+                tail = stage if eye in edema_eyes else stage[:-1] + "9"
+                found.append(
+                    FoundDiagnosis(
+                        f"{family}.{tail}{_EYE_CHAR[eye]}",
+                        mention.condition,
+                        evidence,
+                        mention.start,
+                        source,
+                        "explicit",
+                        "explicit",
+                    )
+                )
+            continue
         eye_char = "3" if eyes == BOTH else _EYE_CHAR[next(iter(eyes))] if eyes else "9"
         found.append(
             FoundDiagnosis(

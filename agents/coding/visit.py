@@ -48,7 +48,8 @@ _FOLLOW_UP = re.compile(
     r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))|re-?check|\bck\b|\bchk\b|\bcheck\b"
     r"|\breturn(?:s|ed)?\b(?!\s+(?:to\s+(?:the|our|this)\s+(?:practice|clinic|office)\s+)?(?:for\s+the\s+first\s+time|after\s+(?:\w+\s+)?years))|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
-    r"|\b(?:month|week|year)\s+(?:review|visit)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
+    # "Four-month glaucoma visit": a scheduled interval visit
+    r"|\b(?:month|week|year)\s+(?:review|visit)\b|\b\w+[- ](?:months?|mo|weeks?|wks?)\s+(?:\w+\s+){0,2}(?:visit|review)\b|\bback\s+(?:\w+\s+){0,2}(?:weeks?|months?|days?)\s+after"
     r"|problem[- ](?:oriented|focused)|surgery\s+planning|pre-?op(?:erative)?\s+(?:visit|consult|evaluation)",
     _I,
 )
@@ -62,17 +63,20 @@ _SEPARATE_NEW = re.compile(
 _SURGERY_DECISION = re.compile(
     r"\b(?:refer(?:ral|red)?|schedul\w*|proceed(?:ing)?)\s+(?:\w+\s+){0,3}(?:for\s+|with\s+)?(?:\w+\s+)?"
     r"(?:CXL|cross-?linking|surgery|phaco\w*|trab\w*|vitrectomy)\b(?![^.;\n]{0,20}\bif\b)"
-    r"|\bplan\s+(?:for\s+)?(?:CE/IOL|CE\b|phaco\w*|cataract\s+(?:surgery|extraction))",
+    r"|\bplan\s+(?:for\s+)?(?:CE/IOL|CE\b|phaco\w*|cataract\s+(?:surgery|extraction))"
+    r"|\belects?\s+(?:\w+\s+){0,3}(?:surgery|CE/IOL|phaco\w*|cataract\s+extraction)\b",
     _I,
 )
 # AMA risk: a decision about minor surgery (a chalazion's incision and curettage, epilation) is low risk
 _MINOR_SURGERY_DECISION = re.compile(
-    r"\b(?:elects?|opts?|chooses?|decided|wants|refer(?:ral|red)?|schedul\w*)\b[^.;\n]{0,40}"
+    r"\b(?:elects?|opts?|chooses?|decided|wants|refer(?:ral|red)?|schedul\w*|discussed|versus|vs\.?)\b[^.;\n]{0,40}"
     r"\b(?:incision\s+and\s+(?:curettage|drainage)|I\s?&\s?[CD]\b|excision|epilation)",
     _I,
 )
 _NEW_PROBLEM = re.compile(
-    r"\bc/o\b|complain|\bnew\s+(?!patient|pt\b|glasses|specs|spectacle|Rx\b|progressive|readers|lenses|contacts|to\b|to\s+(?:our|the|this))|sudden|\bcalled\b"
+    r"\bc/o\b|complain|\bnew\s+(?!patient|pt\b|glasses|specs|spectacle|Rx\b|progressive|readers|lenses|contacts|to\b|to\s+(?:our|the|this))"
+    # "new sup paracentral defect", "new disc heme": progression of the known disease, not a new problem
+    r"(?!(?:[\w-]+\s+){0,2}(?:defects?|hem(?:e|orrhage)s?|thinning|notch\w*|scotoma|step|arcuate))|sudden|\bcalled\b"
     r"|noticed|developed|since\s+(?:yesterday|this|last)|painful|\bred\b|\bblur",
     _I,
 )
@@ -110,6 +114,8 @@ _TREATMENT_CHANGE = re.compile(
 # High MDM (AMA table): a threat to bodily function (vision) and a decision about urgent or emergency surgery.
 _HIGH_STAKES = re.compile(
     r"threat\w*\s+to\s+(?:\w+\s+){0,2}(?:vision|sight)|(?:sight|vision)[- ]threatening"
+    r"|\b(?:vision|sight)\s+(?:is\s+)?at\s+risk\b|\brisk\s+to\s+(?:\w+\s+)?(?:vision|sight)\b"
+    r"|\b(?:tomorrow|today)\s+for\s+(?:\w+\s+){0,2}(?:surgery|trab\w*|tube|vitrectomy|repair)\b"
     r"|\b(?:urgent|emergen\w*|same[- ]day|stat)\s+(?:\w+\s+){0,3}(?:surgery|trab\w*|trabeculectomy|tube|vitrectomy"
     r"|repair|iridotomy|LPI|referral)",
     _I,
@@ -324,9 +330,16 @@ _STRONG_FOLLOW_UP = re.compile(
     _I,
 )
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
-_ASSESSED_NEW = re.compile(r"[,;(-]\s*new\s*(?:[.;)]|$)|\bnew(?:ly)?[- ](?:onset|diagnosed)\b", _I | re.M)
+_ASSESSED_NEW = re.compile(
+    r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$)|\bnew(?:ly)?[- ](?:onset|diagnosed)\b"
+    # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
+    r"|\bnew\s+(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
+    r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
+    r"|BRVO|CRVO)\b",
+    _I | re.M,
+)
 _ALSO_NEW = re.compile(
-    r"\bnew\s+today\b|\balso\s+(?:c/o|complains?|complaining|reports?|notes?|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
+    r"\bnew\s+today\b|(?-i:\bNEW\s*:)|\balso\s+(?:c/o|complains?|complaining|reports?|notes?|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
     r"\b(?:c/o|complains?)\b",
     _I,
 )

@@ -463,3 +463,108 @@ New paragraph assessment. One, dry eye syndrome both eyes, worsening.
 Two, meibomian gland dysfunction of all four lids.
 New paragraph plan. Stop cyclosporine, start lifitegrast."""
     assert {"H04.123", "H02.88A", "H02.88B"} <= {d.code for d in _suggest(note).diagnoses}
+
+
+# ---- found on the tune18 rows ----
+
+
+def test_an_interval_visit_named_in_the_opening_is_a_follow_up() -> None:
+    note = """Four-month glaucoma visit. Latanoprost at night OU, never misses. No new symptoms.
+Pressures 16 OD and 22 OS, target under 18. Optic nerve OCT today: new inferotemporal thinning OS.
+Impression: primary open-angle glaucoma both eyes, mild stage, with progression in the left eye.
+Plan: add brimonidine 0.1% tid OS; pressure check in six weeks."""
+    assert _visit(note) == "99214"
+
+
+def test_the_assessment_naming_a_new_diagnosis_makes_a_new_problem_visit() -> None:
+    pvd = """F/u PVD OD, sched 3 wk ck. OD floaters settling. Flashes and a cobweb floater OS since Sat.
+VA 20/20 OU. DFE w/ SD OU: OD Weiss ring, no breaks. OS fresh PVD, no breaks.
+A: PVD OU - OD stable, OS new, acute.
+P: RD precautions. RTC 2-3 wk."""
+    assert _visit(pvd) == "92012"
+    dme = """Back for her six-month diabetic eye check. Type 2 on metformin. Right eye a little blurry for a month.
+Acuity 20/40 OD, 20/25 OS. Dilated: microaneurysms OU, hard exudate temporal to the right fovea.
+Macular OCT today: center-involving fluid OD, OS dry.
+Impression: mild nonproliferative diabetic retinopathy both eyes, now with new center-involving macular edema in
+the right eye.
+Plan: retina referral for anti-VEGF."""
+    dme = dme.replace("edema in\nthe right eye", "edema in the right eye")
+    suggestion = _suggest(dme, payer_kind="medicare_advantage", payer_name="Humana")
+    assert _visit(dme, payer_kind="medicare_advantage", payer_name="Humana") == "92012"
+    assert {"E11.3211", "E11.3292"} <= {d.code for d in suggestion.diagnoses}
+
+
+def test_a_new_defect_is_progression_and_vision_at_risk_with_surgery_tomorrow_is_high() -> None:
+    note = """POAG OU - severe OD, mod OS. On latanoprost, dorz-timolol, brimonidine OU (max tol). SLT OD 2023.
+IOP 31/19. HVF from 11/25 reviewed: new sup paracentral defect OD threatening fixation. C/D .9/.75, disc heme OD.
+A: POAG OD severe, rapid progression despite max meds, central vision at risk. OS moderate, stable.
+P: Called Dr. G (glaucoma surgeon) - sees pt tomorrow for trab vs tube OD. Cont all gtts."""
+    assert _visit(note, payer_kind="medicare", payer_name="Medicare") == "99215"
+
+
+def test_surgery_the_patient_elects_and_minor_surgery_discussed_raise_the_risk() -> None:
+    cataract = """F/u cataracts OU. Now c/o night glare, stopped driving after dark.
+VA cc 20/50 OD, 20/40 OS. BAT 20/100 OD. IOP 14/15. SLE: NS 3+ OU.
+A: Age-related nuclear cataract OU, worse since 7/25, visually significant.
+P: Reviewed R/B/A of CE/IOL. Pt elects surgery; referred to Dr. K for OD first."""
+    assert _visit(cataract, payer_kind="medicare", payer_name="Medicare") == "99214"
+    chalazion = """Three-week recheck of the bump on her left upper lid. Compresses twice a day; smaller, not tender.
+Firm nontender 4 mm nodule, central tarsus, left upper lid.
+Assessment: chalazion, left upper eyelid, partly resolved.
+Plan: we discussed another month of compresses versus incision and curettage; she prefers compresses."""
+    assert _visit(chalazion) == "99213"
+
+
+def test_epiphora_from_insufficient_drainage_is_coded_and_prn_epiphora_is_not() -> None:
+    note = """Right eye overflowing with tears for three weeks after plugs in all four puncta. Tear lake high OD.
+Impression: epiphora of the right eye from insufficient drainage; dry eye syndrome of both eyes, improved.
+Plan: continue tears; RTC one month, sooner prn epiphora."""
+    assert {"H04.221", "H04.123"} <= {d.code for d in _suggest(note).diagnoses}
+    planned = """Dry eye OU, failed tears. Plugs inserted today into the RLL and LLL puncta, well seated.
+Impression: dry eye syndrome of both eyes, now s/p plugs.
+Plan: continue tears, RTC 6 wks, sooner prn epiphora or irritation."""
+    assert not any(d.code.startswith("H04.2") for d in _suggest(planned).diagnoses)
+
+
+def test_plugs_placed_on_an_earlier_date_are_not_billed_again() -> None:
+    replaced = """Plug ck. Silicone plugs RLL + LLL placed 3/9/26 for DES OU. Felt the LLL plug come out last wk.
+SLE: RLL plug seated. LLL punctum open.
+Proc: new silicone plug 0.5 mm inserted LLL, well seated.
+A: DES OU. Extruded plug LLL - replaced."""
+    assert _lines(replaced) == {("68761", ("E2",))}
+    declined = """Six-week check after silicone plugs were placed in all four puncta on May 5 for dry eye.
+Plugs seated in three puncta; the left lower plug is gone. We offered to replace it today; none placed.
+Impression: dry eye syndrome both eyes, improved and stable on cyclosporine.
+Plan: continue cyclosporine twice daily."""
+    assert not {code for code, _ in _lines(declined)} & {"68761"}
+
+
+def test_corneal_pannus_is_coded_and_makes_a_visit() -> None:
+    note = """Chief Complaint: CL wearer - eyes red by evening
+HPI: sleeps in monthly lenses. Came in for a lens supply order.
+VA cc 20/20 OU. Conj 1+ injection OU. Cornea: superficial vessels 2 mm into the superior cornea OU.
+Impression: Superficial corneal neovascularization (pannus), both eyes, from contact lens hypoxia.
+Plan: no overnight wear; lenses out one week."""
+    suggestion = _suggest(note)
+    assert "H16.423" in {d.code for d in suggestion.diagnoses}
+    assert _visit(note) == "92012"
+
+
+def test_a_trial_lens_that_was_placed_is_a_fit() -> None:
+    note = """Yearly eye and contact lens exam under her vision plan. Manifest refraction: right -3.25 -0.25 x 180,
+left -3.50 -1.25 x 170; glasses prescription released. Pupils, fields and motility normal. Dilated: normal.
+A toric trial lens was placed on the left and her spherical lens kept on the right; both centered, 20/20 each.
+Assessment: myopia both eyes; regular astigmatism left eye."""
+    assert ("92310", ()) in _lines(note, payer_kind="vision", payer_name="VSP")
+
+
+def test_a_test_whose_instrument_is_down_or_dated_in_parentheses_is_not_billed() -> None:
+    note = """Chief Complaint: Annual glaucoma exam
+HPI: POAG OU on latanoprost. Pachymetry 512/515 (2024).
+VA 20/25 OU. IOP 15/14. Pupils no APD. CVF full. EOM full. Dilated: C/D 0.75 OD, 0.55 OS.
+HVF 24-2 performed today: superior arcuate OD.
+OCT RNFL was scheduled today but the instrument is down for service; he returns next week for it.
+Impression: POAG right eye moderate stage, left eye mild stage."""
+    codes = {code for code, _ in _lines(note)}
+    assert "92083" in codes
+    assert not codes & {"92133", "76514"}
