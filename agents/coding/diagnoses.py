@@ -827,11 +827,15 @@ def _bilateral_pairs(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
                 continue
             left_code = right.code[:at] + "2" + right.code[at + 1 :]
             both_code = right.code[:at] + "3" + right.code[at + 1 :]
-            left = next((d for d in out if d.code == left_code and d.condition == right.condition), None)
+            # "hyperopia with astigmatism right, hyperopia left": the same code per eye, read from two conditions
+            left = next((d for d in out if d.code == left_code and d.group == right.group), None)
             if left is None or right not in out or not icd10_billable(both_code):
                 continue
-            if "right" not in (icd10_description(right.code) or "").lower():
-                continue  # the "1" was not the eye
+            if (
+                "right" not in (icd10_description(right.code) or "").lower()
+                or "bilateral" not in (icd10_description(both_code) or "").lower()
+            ):
+                continue  # the "1" was not the eye (H20.011 and H20.021 differ in kind, not in eye)
             out.remove(left)
             both = next((d for d in out if d.code == both_code), None)
             if both is not None:  # the bilateral code was also stated outright: one entry, all evidence

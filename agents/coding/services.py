@@ -170,6 +170,11 @@ def _tests(note: ParsedNote, lexicon: Lexicon) -> dict[str, FoundService]:
     return {code: s for code, s in found.items() if not _declined_later(note, lexicon, code, s)}
 
 
+_ABORTED = re.compile(
+    r"\b(?:stopped|aborted|terminated|abandoned)\s+the\s+(?:test|field|scan)\b|\bno\s+(?:result|printout|data)\s+"
+    r"(?:was\s+)?(?:saved|obtained|recorded)\b",
+    re.IGNORECASE,
+)
 _REFUSED = re.compile(
     r"\b(?:declined|refused|cancel+ed|not\s+obtained|no\s+(?:\w+\s+)?obtained|unable\s+to\s+(?:obtain|complete|"
     r"perform)|could\s+not\s+be\s+(?:obtained|completed|performed))\b",
@@ -190,10 +195,14 @@ def _declined_later(note: ParsedNote, lexicon: Lexicon, code: str, service: Foun
     patterns = [p for test in lexicon.tests if test.code == code for p in test.patterns]
     if code in _PLAIN_NAMES:  # "declined visual field today": the plain name a refusal uses
         patterns.append(_PLAIN_NAMES[code])
+    later = [clause for clause in note.sentences if clause.start >= last]
+    # "...; the technician stopped the test after two minutes and no result was saved": the next clause says
+    # "the test" without naming it
+    if later and _ABORTED.search(note.span(later[0])):
+        return True
     return any(
         _REFUSED.search(text) and any(p.search(text) for p in patterns)
-        for clause in note.sentences
-        if clause.start >= last
+        for clause in later
         for text in (note.span(clause),)
     )
 
@@ -343,7 +352,7 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             lids |= named
             evidence.append((clause.start + match.start(), clause.start + match.end()))
     if not lids:
-        table = _plug_table(note, lexicon)
+        table = _plug_table(note, lexicon) or _plug_rows(note, lexicon)
         if table:
             lids, evidence = set(table[0]), [table[1]]
     return [
@@ -376,6 +385,29 @@ def _plug_table(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tup
             start = row.end() + 1 + plug.start()
             return sites, (start, start + len(plug.group()))
     return None
+
+
+_PUNCTUM_ROW = re.compile(
+    r"^[ \t]*(?P<lid>upper|lower)\s+punct(?:um|a)\b[ \t]{2,}(?P<od>\S.*?)[ \t]{2,}(?P<os>\S.*?)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NOT_PLUGGED = re.compile(r"\b(?:not|no|open|patent)\b", re.IGNORECASE)
+
+
+def _plug_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tuple[int, int]] | None:
+    """A procedure table with a row per punctum and OD/OS columns ("Lower punctum   silicone plug   silicone
+    plug"): each cell that names a plug (not "not plugged") is a punctum plugged today."""
+    if not lexicon.plug_done.search(note.text):
+        return None
+    lids: set[str] = set()
+    first: tuple[int, int] | None = None
+    for row in _PUNCTUM_ROW.finditer(note.text):
+        for column, eye in (("od", "R"), ("os", "L")):
+            cell = row.group(column)
+            if lexicon.plug.search(cell) and not _NOT_PLUGGED.search(cell):
+                lids.add(f"{eye}{row.group('lid')[0].upper()}L")
+                first = first or row.span(column)
+    return (frozenset(lids), first) if lids and first else None
 
 
 def _listed_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:

@@ -153,7 +153,8 @@ _DISCUSSED = re.compile(
     _I,
 )
 _FAILED_SCREENING = re.compile(
-    r"fail(?:ed|ing)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+|distance\s+|near\s+)?(?:vision\s+)?screen",
+    r"(?:fail(?:ed|ing)|did\s+not\s+pass)\s+(?:the\s+|a\s+|her\s+|his\s+)?(?:school\s+|distance\s+|near\s+)?(?:vision\s+)?"
+    r"screen",
     _I,
 )
 

@@ -568,3 +568,82 @@ Impression: POAG right eye moderate stage, left eye mild stage."""
     codes = {code for code, _ in _lines(note)}
     assert "92083" in codes
     assert not codes & {"92133", "76514"}
+
+
+# ---- found on the tune19 rows ----
+
+
+def test_the_same_refractive_code_per_eye_from_two_phrases_is_one_bilateral_code() -> None:
+    note = """Hazy vision reading menus. MRx: right +1.75 -0.50 x 180, left +2.00 sphere, +2.50 add; new Rx given.
+Pupils normal, fields full, motility full. IOP 17/17. SLE 2+ NS OU. DFE healthy OU.
+Assessment: age-related nuclear cataract of both eyes; hyperopia with astigmatism right, hyperopia left; presbyopia.
+Plan: updated glasses."""
+    codes = {d.code for d in _suggest(note, payer_kind="medicare", payer_name="Medicare").diagnoses}
+    assert {"H52.03", "H52.221", "H52.4"} <= codes
+    assert not codes & {"H52.01", "H52.02"}
+
+
+def test_a_bilateral_pair_needs_the_eye_digit_not_any_one() -> None:
+    note = """ASSESSMENT
+  Recurrent acute iritis (anterior uveitis), right eye - 3rd episode
+PLAN
+  Prednisolone acetate 1% q2h OD."""
+    codes = {d.code for d in _suggest(note).diagnoses}
+    assert "H20.021" in codes and "H20.031" not in codes
+
+
+def test_a_field_stopped_before_a_result_and_an_oct_done_elsewhere_days_ago_are_not_billed() -> None:
+    note = """Returns for his scheduled pressure check and visual field. Latanoprost and timolol OU.
+VA 20/20 OU. IOP 17/15. Undilated: C/D 0.75 OD, 0.6 OS.
+We began a 24-2 threshold field on the right eye, but he had repeated fixation losses; the technician stopped the test after two minutes and no result was saved.
+He had a macular OCT at the retina office eight days ago; we reviewed that report.
+Impression: primary open-angle glaucoma, moderate stage in the right eye and mild stage in the left eye, stable.
+Plan: repeat the field next week."""
+    codes = {code for code, _ in _lines(note)}
+    assert not codes & {"92083", "92133", "92134"}
+    done = note.replace(
+        "; the technician stopped the test after two minutes and no result was saved",
+        ", reliable: nasal step OD",
+    )
+    assert "92083" in {code for code, _ in _lines(done)}
+
+
+def test_one_eye_fits_written_as_a_cl_row_or_a_lens_fit_on_one_eye() -> None:
+    row = """Annual exam + CL fit. Wants a contact for OS only (OD near plano).
+MRx OD pl, OS -3.75 sph -> 20/20 OU. IOP 15/15. PERRL, CF/EOM nl. SLE clr OU. DFE: healthy OU.
+CL OS: 1-day soft 8.5/14.2 -3.50, good cent/mov, 20/20.
+A: myopia OS, anisometropia."""
+    assert ("92310", ("52",)) in _lines(row, payer_kind="vision", payer_name="VSP")
+    prose = """Annual vision plan exam; would like a contact lens. Refraction: right plano; left -3.75 -0.25 x 180.
+Pupils, fields and motility normal. Dilated fundus healthy both eyes.
+A soft lens was fit on the left eye only: 8.6 base curve, -3.50, good centration and movement, 20/20.
+Assessment: myopia of the left eye with anisometropia."""
+    assert ("92310", ("52",)) in _lines(prose, payer_kind="vision", payer_name="VSP")
+
+
+def test_a_plug_table_with_a_row_per_punctum_bills_the_plugged_cells() -> None:
+    note = """Procedure Note: Punctal occlusion
+Indication: DES OU, failed tears.
+Procedure            OD                     OS
+Upper punctum        not plugged            not plugged
+Lower punctum        silicone plug 0.5mm    silicone plug 0.5mm
+Plugs seated, no complications.
+Assessment: Dry eye syndrome OU."""
+    assert _lines(note) == {("68761", ("E2",)), ("68761", ("E4",))}
+
+
+def test_a_school_screening_the_child_did_not_pass_leads_with_z01_021() -> None:
+    note = """Eight-year-old boy brought in by his father after he did not pass the vision screening at school.
+Uncorrected acuity 20/60 right and 20/25 left. Cycloplegic refraction: right -2.25 sphere, left -0.50 sphere,
+prescribed. Pupils normal, fields full to toys, motility full. Dilated fundus normal both eyes.
+Assessment: myopia both eyes with anisometropia; healthy eyes."""
+    suggestion = _suggest(note, payer_kind="medicaid", payer_name="Medicaid", patient_age=8, history=[])
+    assert suggestion.diagnoses[0].code == "Z01.021"
+
+
+def test_filamentary_keratitis_is_coded_by_eye() -> None:
+    note = """Dry eye f/u 3 mo. New c/o FBS + mucus strands OD x 2 wks.
+SLE: OD multiple corneal filaments sup cornea; OS 1+ inf SPK.
+A: 1. Filamentary keratitis OD - new. 2. Dry eye OU.
+P: loteprednol QID OD."""
+    assert {"H16.121", "H04.123"} <= {d.code for d in _suggest(note).diagnoses}
