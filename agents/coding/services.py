@@ -132,10 +132,14 @@ _TODAY_HEADING = re.compile(r"\b(?:today|performed|done)\b", re.IGNORECASE)
 
 def _under_today_heading(note: ParsedNote, clause: Clause) -> bool:
     section = note.section_of(clause)
+    # the heading's own line: "Diagnostic Studies (today):" keeps "(today)" outside the matched header word
+    heading = (
+        note.text[line_bounds(note.text, max(section.start - 1, 0))[0] : section.start] if section else ""
+    )
     return (
         section is not None
         and section.kind == SectionKind.TESTS
-        and bool(_TODAY_HEADING.search(section.header))
+        and bool(_TODAY_HEADING.search(section.header) or _TODAY_HEADING.search(heading))
     )
 
 
@@ -340,7 +344,8 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     for clause in note.sentences:
         text = note.span(clause)
         match = lexicon.plug.search(text)
-        if match is None or not lexicon.plug_done.search(text):
+        # a "Proc:" section is today's procedure ("Proc: silicone plugs RLL + LLL, well seated")
+        if match is None or not (lexicon.plug_done.search(text) or clause.section == SectionKind.PROCEDURE):
             continue
         cues = lexicon.cues
         if cues["not_done"].search(text) or (

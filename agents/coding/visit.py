@@ -27,7 +27,10 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
     "slit_lamp": re.compile(
         r"\bSLE\b|slit\s+lamp|anterior\s+seg(?:ment)?s?|\bant\s+seg\b|\bAC\b|\bcorneas?\b", _I
     ),
-    "dilated": re.compile(r"\bDFE\b|(?<!un)dilat(?:ed|ion)\b|mydria", _I),
+    # a periphery examined and found flat or attached is a dilated fundus exam ("Periphery   flat   flat")
+    "dilated": re.compile(
+        r"\bDFE\b|(?<!un)dilat(?:ed|ion)\b|mydria|\bperiph(?:ery)?\b[ \t:|-]*(?:flat|attached|intact)\b", _I
+    ),
 }
 _UNDILATED = re.compile(
     r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated|\bdilat\w*\s*:?\s*(?:\[[xX]\]\s*)?no\b"
@@ -103,7 +106,7 @@ _PROGRESSION = re.compile(
     _I,
 )
 # AMA: a side effect raises the problem only when the treatment needs attention (switched, stopped, added to).
-_SIDE_EFFECT = re.compile(r"side[- ]?effects?|adverse\s+(?:effect|reaction)", _I)
+_SIDE_EFFECT = re.compile(r"side[- ]?effects?|adverse\s+(?:effect|reaction)|(?-i:\bSEs?\b)", _I)
 _DRUG_REACTION_AFTER = re.compile(r"[ \t]*(?:allerg(?:y|ic\s+reaction)|reaction|intolerance|toxicity)\b", _I)
 _DRUG_REACTION_BEFORE = re.compile(r"\b(?:allerg(?:y|ic(?:\s+reaction)?)|reaction|intoleran\w+)\s+to\s+$", _I)
 _TREATMENT_CHANGE = re.compile(
@@ -316,7 +319,13 @@ _ACUTE = re.compile(
     _I,
 )
 # a symptom that has developed: new, unless the visit opens as the follow-up of a known problem
-_DEVELOPED = re.compile(r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b", _I)
+_DEVELOPED = re.compile(
+    r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b"
+    # "both eyes have been burning and gritty for about two months" (not "have been better for two weeks")
+    r"|\b(?:has|have)\s+been\s+(?!better|improv|stable|fine|good|controlled|resolv|doing|using|on\b|taking)"
+    r"(?:\w+\s+){1,4}?for\s+(?:about\s+|the\s+(?:last|past)\s+)?(?:a\s+few\s+|\w+\s+)?(?:days?|weeks?|months?)\b",
+    _I,
+)
 # an explicit follow-up in the opening ("6 wk f/u SCH OS", "DRY EYE FOLLOW-UP"), stronger than "returns because ..."
 _STRONG_FOLLOW_UP = re.compile(
     r"\bf/u\b|follow[- ]?up|re-?check|\b(?:is|are)\s+(?:here|seen)\s+for\s+(?:a\s+|her\s+|his\s+)?check"
@@ -336,7 +345,7 @@ _ASSESSED_NEW = re.compile(
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
     r"|\bnew\s+(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
     r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
-    r"|BRVO|CRVO)\b",
+    r"|BRVO|CRVO|(?:exudative|wet|neovascular)\s+(?:AMD|ARMD|macular\s+degeneration))\b",
     _I | re.M,
 )
 _ALSO_NEW = re.compile(

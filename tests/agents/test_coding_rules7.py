@@ -647,3 +647,103 @@ SLE: OD multiple corneal filaments sup cornea; OS 1+ inf SPK.
 A: 1. Filamentary keratitis OD - new. 2. Dry eye OU.
 P: loteprednol QID OD."""
     assert {"H16.121", "H04.123"} <= {d.code for d in _suggest(note).diagnoses}
+
+
+# ---- found on the tune20 rows ----
+
+
+def test_a_periphery_found_flat_is_a_dilated_exam() -> None:
+    note = """Chief Complaint: Annual glaucoma evaluation
+HPI: latanoprost qhs OU, no missed doses.
+Exam:            OD                 OS
+VA cc            20/25              20/25
+IOP              15                 14
+Pupils           no APD
+CF / EOM         full               full
+C/D              0.75 inf notch     0.6
+Periphery        flat               flat
+Impression: POAG, right eye moderate stage, left eye mild stage, stable on drops."""
+    assert _visit(note, payer_kind="medicare", payer_name="Medicare") == "92014"
+    undilated = note.replace(
+        "Periphery        flat               flat", "Periphery        not seen, undilated"
+    )
+    assert _visit(undilated, payer_kind="medicare", payer_name="Medicare") != "92014"
+
+
+def test_se_is_a_side_effect_that_changes_the_treatment() -> None:
+    note = """OHT OU f/u. On timolol bid OU. Tired and short of breath since starting the drops; HR 52 at the PCP.
+VA 20/20 OU. IOP 19/20. C/D .4 OU.
+A: OHT OU - IOP controlled but systemic beta-blocker SE (bradycardia, fatigue).
+P: D/C timolol. Start latanoprost qhs OU. RTC 6 wks."""
+    assert _visit(note) == "99214"
+
+
+def test_symptoms_that_have_been_going_on_for_weeks_are_a_new_problem() -> None:
+    note = """Fifty-two-year-old woman, last seen for her annual exam in January, returns because both eyes have been burning and gritty for about two months.
+Acuity 20/20 OU. Capped meibomian glands on all lids, TBUT 4 s OU, inferior staining OU. IOP 15/16.
+Assessment: dry eye syndrome of both eyes with meibomian gland dysfunction of the upper and lower lids of both eyes.
+Plan: warm compresses; start cyclosporine bid OU."""
+    assert _visit(note) == "92012"
+    better = note.replace(
+        "have been burning and gritty for about two months", "have been better for two weeks"
+    )
+    assert _visit(better) != "92012"
+
+
+def test_new_exudative_amd_at_a_dry_amd_follow_up_is_a_new_problem() -> None:
+    note = """Followed here for intermediate dry AMD both eyes; calls in with five days of wavy lines OS.
+VA 20/30 OD, 20/80 OS. Dilated: OD large drusen, no fluid. OS subretinal hemorrhage.
+Macular OCT done today: OS subretinal fluid over a PED.
+Impression: new exudative AMD in the left eye with active choroidal neovascularization; intermediate nonexudative AMD in the right eye.
+Plan: same-week retina referral."""
+    assert _visit(note, payer_kind="medicare", payer_name="Medicare") == "92012"
+
+
+def test_a_procedure_section_places_the_plugs_beside_a_separate_new_problem() -> None:
+    note = """Here for plugs as planned (DES OU, failed tears and lifitegrast).
+New: tender bump L upper lid x 2d.
+Ext: LUL 3 mm tender pustule at the lash line.
+Proc: silicone plugs RLL + LLL, well seated, no complications.
+A: 1. Hordeolum externum LUL. 2. DES OU s/p lower plugs.
+P: warm compresses qid. RTC 6 wks."""
+    lines = _lines(note)
+    assert {("68761", ("E2",)), ("68761", ("E4",)), ("92012", ("25",))} <= lines
+
+
+def test_a_test_under_a_heading_marked_today_is_billed_despite_dated_comparisons() -> None:
+    note = """Chief Complaint: Keratoconus follow-up; left eye worse
+Cornea: inferior thinning OU, Vogt striae OS.
+Diagnostic Studies (today):
+  Topography: Kmax OD 50.1 D (50.0 in 9/2025); OS 56.4 D (54.9 in 9/2025)
+Impression: 1. Keratoconus OD, stable. 2. Keratoconus OS, progressing. 3. Allergic conjunctivitis OU, chronic, flaring.
+Plan: start olopatadine 0.2% OU; refer for crosslinking OS."""
+    suggestion = _suggest(note)
+    assert "92025" in {line.code for line in suggestion.lines}
+    assert "H10.45" in {d.code for d in suggestion.diagnoses}
+
+
+def test_a_comparison_with_last_year_leaves_todays_refraction_billed() -> None:
+    note = """Yearly diabetic eye exam, type 1 on a pump.
+Manifest refraction: -2.75 sphere right and -3.00 sphere left, 20/20 each eye, a small increase from last year.
+Pupils, confrontation fields and motility normal. Pressures 15/15. Dilated: no retinopathy either eye.
+Assessment: type 1 diabetes without diabetic retinopathy; myopia both eyes.
+Plan: updated glasses prescription."""
+    assert "92015" in {
+        line.code for line in _suggest(note, payer_kind="medicaid", payer_name="Medicaid").lines
+    }
+
+
+def test_lenses_updated_at_a_contact_lens_evaluation_are_a_fit() -> None:
+    note = """Annual eye examination and contact lens renewal; soft toric wearer.
+Manifest refraction: right -5.25 -1.50 x 010, left -5.50 -1.25 x 170. Pupils, fields, motility normal. Dilated: healthy.
+Contact lens evaluation: her lenses were updated to right -4.75 -1.25 x 010 and left -5.00 -1.25 x 170; both center well.
+Impression: myopia with regular astigmatism in both eyes."""
+    assert ("92310", ()) in _lines(note, payer_kind="vision", payer_name="EyeMed")
+
+
+def test_a_round_hole_and_a_peripheral_stationary_pterygium_take_their_own_codes() -> None:
+    note = """Dilated with scleral depression: lattice OS with a small atrophic round hole, no fluid.
+Impression: 1. atrophic round retinal hole within lattice degeneration, left eye, without detachment.
+2. Pterygium OD, peripheral, stationary."""
+    codes = {d.code for d in _suggest(note).diagnoses}
+    assert {"H33.322", "H35.412", "H11.041"} <= codes
