@@ -10,9 +10,6 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("w/o", "NEGATED_EXISTENCE", "FORWARD"),
     ("neg for", "NEGATED_EXISTENCE", "FORWARD"),
     ("not addressed", "NEGATED_EXISTENCE", "BACKWARD"),
-    # "Episcleritis considered - not present", "considered and excluded": weighed and found absent
-    ("not present", "NEGATED_EXISTENCE", "BACKWARD"),
-    *((f"{verb}excluded", "NEGATED_EXISTENCE", "BACKWARD") for verb in ("and ", "was ", "is ")),
     ("not assessed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not evaluated", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not treated today", "NEGATED_EXISTENCE", "BACKWARD"),
@@ -44,7 +41,6 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("work-up for", "POSSIBLE_EXISTENCE", "FORWARD"),
     # "warning signs of a retinal tear", "RD precautions": what to watch for, not what was found
     ("warning signs of", "HYPOTHETICAL", "FORWARD"),
-    ("prn", "HYPOTHETICAL", "FORWARD"),  # "RTC sooner prn epiphora or irritation"
     ("signs and symptoms of", "HYPOTHETICAL", "FORWARD"),
     # "stable vs 10/2025", "improved vs prior": a comparison over time, not a differential diagnosis
     *(
@@ -115,6 +111,18 @@ class ContextReader:
         )
         # "RD precautions": only the words just before it, never the PVD earlier in the clause
         self._context.add([ConTextRule("precautions", "HYPOTHETICAL", direction="BACKWARD", max_scope=2)])
+        # "Episcleritis considered - not present", "considered and excluded": weighed and found absent, and
+        # "RTC sooner prn epiphora": a reason to come back; the few words next to them only
+        self._context.add(
+            [
+                ConTextRule("not present", "NEGATED_EXISTENCE", direction="BACKWARD", max_scope=3),
+                *(
+                    ConTextRule(f"{verb}excluded", "NEGATED_EXISTENCE", direction="BACKWARD", max_scope=3)
+                    for verb in ("and ", "was ", "is ")
+                ),
+                ConTextRule("sooner prn", "HYPOTHETICAL", direction="FORWARD", max_scope=4),
+            ]
+        )
         # "the old stye has resolved", "... has fully resolved": a resolved problem, the few words before it only
         self._context.add(
             [

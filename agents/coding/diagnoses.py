@@ -48,7 +48,7 @@ _NEGATED_DRUG = re.compile(
 # "Metformin - discontinued 2023", "metformin 2016-2023; stopped by PCP": the drug named, then stopped
 # "metformin - stopped", "insulin briefly during a hospital stay ... and has not used it since": not taken now
 _STOPPED_AFTER = re.compile(
-    r"[^.;\n]{0,25}?\b(?:stopped|discontinued|d/c['’]?d|held|no\s+longer|briefly|temporar(?:il)?y)\b"
+    r"[^.;\n]{0,25}?\b(?:stopped|discontinued|d/c['’]?d|held|no\s+longer|briefly)\b"
     r"|[^.;\n]{0,100}?\b(?:has|have)\s+not\s+(?:used|taken|needed|been\s+on)\s+(?:it|them|insulin)\s+since\b",
     re.I,
 )
@@ -58,10 +58,14 @@ _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
 # Narrative notes state the assessment in a sentence: the explicit ones first, then the softer readings.
 _IMPRESSION = re.compile(
     r"\b(?:my\s+|our\s+|the\s+)?(?:impression|assessment|diagnosis)\s+(?:is|was|today\s+is)\b"
-    r"|\bI\s+(?:believe|think|diagnosed)\b|\bdiagnosed\s+(?:with|as)\b"
-    # "She has age related cataracts ... in both eyes": the doctor's finding stated with its qualifier
-    r"|\b(?:she|he|they|the\s+patient)\s+(?:has|have)\s+(?:an?\s+)?(?:age[- ]related|visually\s+significant|early|mild"
-    r"|moderate|severe|advanced|bilateral)\b",
+    r"|\bI\s+(?:believe|think|diagnosed)\b|\bdiagnosed\s+(?:with|as)\b",
+    re.IGNORECASE,
+)
+# "She has age related cataracts ... in both eyes": the finding stated with its qualifier, read as the impression
+# only when no sentence states one outright (else it is history: "she has mild NPDR followed by her retina doctor")
+_HAS_IMPRESSION = re.compile(
+    r"\b(?:she|he|they|the\s+patient)\s+(?:has|have)\s+(?:an?\s+)?(?:age[- ]related|visually\s+significant|early"
+    r"|mild|moderate|severe|advanced|bilateral)\b",
     re.IGNORECASE,
 )
 _SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
@@ -597,10 +601,9 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
         return numbered, False
     sentences = [c for c in note.sentences if c.section in FALLBACK_SECTIONS]
     # "Impression is ..." states the assessment even where a dictated "Slit lamp colon" opened an exam section
-    stated = [
-        c
-        for c in note.sentences
-        if c.section in (*FALLBACK_SECTIONS, SectionKind.EXAM) and _IMPRESSION.search(note.span(c))
+    readable = [c for c in note.sentences if c.section in (*FALLBACK_SECTIONS, SectionKind.EXAM)]
+    stated = [c for c in readable if _IMPRESSION.search(note.span(c))] or [
+        c for c in readable if _HAS_IMPRESSION.search(note.span(c))
     ]
     stated += [c for c in sentences if c not in stated and _SOFT_IMPRESSION.search(note.span(c))]
     return stated + [c for c in sentences if c not in stated], True

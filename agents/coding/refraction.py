@@ -47,7 +47,9 @@ def _per_eye(text: str) -> dict[str, tuple[float, float]]:
         found[eye] = (sphere, cylinder)
     if not found:
         # a table row under "OD  OS" columns ("Manifest Rx   -3.25 sph   -3.00 sph"): right eye first
-        row = _VALUES.findall(text.split("\n", 1)[0])
+        first_line = text.split("\n", 1)[0]
+        # an "OU" row or an add is not the two eyes' powers ("MRx OU: -2.25 DS, add +2.50")
+        row = [] if re.search(r"\bOU\b", first_line) else _VALUES.findall(_ADD.sub(" ", first_line))
         if len(row) == 2:
             for eye, (sphere_text, cylinder_text) in zip(("right", "left"), row, strict=True):
                 sphere, cylinder = _power(sphere_text), _power(cylinder_text)

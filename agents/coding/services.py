@@ -71,7 +71,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or cues["before_mention_past"].search(before)
         # "Prior testing on file: gonioscopy 02/2024 ...; pachymetry 2023 548/552": the line's label, or a year
         # right after the test's name, dates it before today
-        or _PAST_LABEL.match(note.text, line_bounds(note.text, mention_start)[0], mention_start)
+        or (_PAST_LABEL.match(note.text, clause.start, mention_start) and not _STRONG_TODAY.search(text))
         or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
     ):
         return None
@@ -108,9 +108,12 @@ _PAST_LABEL = re.compile(
 _YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
 
 
+_TEST_NAME = re.compile(r"[A-Za-z][A-Za-z \t-]*?(?=[ \t]*(?:[(,]?[ \t]*\d|:|\n|$))")
+
+
 def _name_end(text: str, start: int) -> int:
     """The end of the word(s) naming a test at `start` (up to the first digit, colon or line end)."""
-    name = re.match(r"[A-Za-z][A-Za-z \t-]*?(?=[ \t]*(?:[(,]?[ \t]*\d|:|\n|$))", text[start : start + 40])
+    name = _TEST_NAME.match(text[start : start + 40])
     return start + (name.end() if name else 0)
 
 
@@ -201,8 +204,13 @@ def _declined_later(note: ParsedNote, lexicon: Lexicon, code: str, service: Foun
         patterns.append(_PLAIN_NAMES[code])
     later = [clause for clause in note.sentences if clause.start >= last]
     # "...; the technician stopped the test after two minutes and no result was saved": the next clause says
-    # "the test" without naming it
-    if later and _ABORTED.search(note.span(later[0])):
+    # "the test" without naming it (a clause naming another test speaks of that one)
+    others = [p for test in lexicon.tests if test.code != code for p in test.patterns]
+    if (
+        later
+        and _ABORTED.search(note.span(later[0]))
+        and not any(p.search(note.span(later[0])) for p in others)
+    ):
         return True
     return any(
         _REFUSED.search(text) and any(p.search(text) for p in patterns)
@@ -396,7 +404,7 @@ _PUNCTUM_ROW = re.compile(
     r"^[ \t]*(?P<lid>upper|lower)\s+punct(?:um|a)\b[ \t]{2,}(?P<od>\S.*?)[ \t]{2,}(?P<os>\S.*?)[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_NOT_PLUGGED = re.compile(r"\b(?:not|no|open|patent)\b", re.IGNORECASE)
+_NOT_PLUGGED = re.compile(r"\bnot\b|\bno\s+plug|\b(?:open|patent)\b", re.IGNORECASE)
 
 
 def _plug_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tuple[int, int]] | None:

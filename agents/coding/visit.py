@@ -97,7 +97,9 @@ _NOT_A_BENEFIT = re.compile(
     _I,
 )
 _REFRACTION_OPENING = re.compile(r"^[^.\n]{0,30}?\b(?:MRx|refraction|Rx\s+check)\b", _I)
-_NO_FULL_EXAM = re.compile(r"\bno\s+(?:full|complete|comprehensive|other)\s+exam(?:ination)?\b", _I)
+_NO_FULL_EXAM = re.compile(
+    r"\bno\s+(?:full|complete|comprehensive)\s+exam(?:ination)?\b(?!\s+(?:findings|abnormalit))", _I
+)
 _PROGRESSION = re.compile(
     r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
     r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
@@ -109,6 +111,7 @@ _PROGRESSION = re.compile(
 _SIDE_EFFECT = re.compile(r"side[- ]?effects?|adverse\s+(?:effect|reaction)|(?-i:\bSEs?\b)", _I)
 _DRUG_REACTION_AFTER = re.compile(r"[ \t]*(?:allerg(?:y|ic\s+reaction)|reaction|intolerance|toxicity)\b", _I)
 _DRUG_REACTION_BEFORE = re.compile(r"\b(?:allerg(?:y|ic(?:\s+reaction)?)|reaction|intoleran\w+)\s+to\s+$", _I)
+_DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denies|denied)\b[^.;,]*$", _I)
 _TREATMENT_CHANGE = re.compile(
     r"\b(?:switch\w*|stop\w*|d/c\b|discontinu\w*|chang(?:e|ed|ing)\s+(?:to|from)|replac\w*|substitut\w*"
     r"|hold\w*|add\w*|start\w*|reduc\w*|lower\w*\s+(?:the\s+)?dose)",
@@ -117,8 +120,10 @@ _TREATMENT_CHANGE = re.compile(
 # High MDM (AMA table): a threat to bodily function (vision) and a decision about urgent or emergency surgery.
 _HIGH_STAKES = re.compile(
     r"threat\w*\s+to\s+(?:\w+\s+){0,2}(?:vision|sight)|(?:sight|vision)[- ]threatening"
-    r"|\b(?:vision|sight)\s+(?:is\s+)?at\s+risk\b|\brisk\s+to\s+(?:\w+\s+)?(?:vision|sight)\b"
-    r"|\b(?:tomorrow|today)\s+for\s+(?:\w+\s+){0,2}(?:surgery|trab\w*|tube|vitrectomy|repair)\b"
+    # "central vision at risk" (not "the long-term risk to vision if drops are missed"), "sees pt tomorrow for trab"
+    r"|\b(?:vision|sight)\s+(?:is\s+)?at\s+risk\b(?![^.;\n]{0,30}\bif\b)"
+    r"|\brisk\s+to\s+(?:\w+\s+)?(?:vision|sight)\b(?![^.;\n]{0,30}\bif\b)"
+    r"|\btomorrow\s+for\s+(?:\w+\s+){0,2}(?:surgery|trab\w*|tube|vitrectomy|repair)\b"
     r"|\b(?:urgent|emergen\w*|same[- ]day|stat)\s+(?:\w+\s+){0,3}(?:surgery|trab\w*|trabeculectomy|tube|vitrectomy"
     r"|repair|iridotomy|LPI|referral)",
     _I,
@@ -297,7 +302,7 @@ def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None])
 # The reason for the visit can sit past a short first line ("44F est.", a clinic name, "Teague OD").
 _REASON_CHARS = 320
 _NEGATED_CUE = re.compile(
-    r"\b(?:no|denies|denied|without|w/o|not|nor|neg(?:ative)?\s+for)\b[^.;:!?]{0,60}$", _I
+    r"\b(?:no|nothing|denies|denied|without|w/o|not|nor|neg(?:ative)?\s+for)\b[^.;:!?]{0,60}$", _I
 )
 # a refractive complaint (blur with old glasses, weak readers) is not a new medical problem
 _GLASSES_CONTEXT = re.compile(
@@ -336,7 +341,7 @@ _STRONG_FOLLOW_UP = re.compile(
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
     r"|^[^.\n]{0,30}\bchk\b|\b(?:\w+\s+)?(?:days?|weeks?|months?)\s+ago,?\s+(?:(?:she|he|they|the\s+patient)\s+"
-    r"(?:came\s+in|was\s+seen|presented)|(?:I|we)\s+(?:removed|diagnosed|treated|found|started|saw|placed|inserted))\b",
+    r"came\s+in|(?:I|we)\s+(?:removed|diagnosed|treated|found|started|saw|placed|inserted))\b",
     _I,
 )
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
@@ -349,7 +354,7 @@ _ASSESSED_NEW = re.compile(
     _I | re.M,
 )
 _ALSO_NEW = re.compile(
-    r"\bnew\s+today\b|(?-i:\bNEW\s*:)|\balso\s+(?:c/o|complains?|complaining|reports?|notes?|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
+    r"\bnew\s+today\s*:|(?-i:\bNEW\s*:)|\balso\s+(?:c/o|complains?|complaining|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
     r"\b(?:c/o|complains?)\b",
     _I,
 )
@@ -395,7 +400,9 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     """A known problem checked again: a follow-up cue in the visit's reason and no new problem there, or (no
     cue either way) an assessment whose every item carries only a status (stable, improving, resolving ...)."""
     # "Chalazion of the left upper eyelid, new.": the doctor says the visit found a new problem
-    if any(_ASSESSED_NEW.search(note.span(c)) for c in note.clauses if c.section == SectionKind.ASSESSMENT):
+    # ("no new CNV" is not)
+    assessment = [note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT]
+    if any(_new_problem_cues(text, (_ASSESSED_NEW,)) for text in assessment):
         return False
     reason, opening = _reason_text(note), _opening(note)
     if _new_problem_cues(reason, (_NEW_ONSET,)):
@@ -510,7 +517,11 @@ def _side_effect_treated(note: ParsedNote) -> bool:
         named = any(not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text))
         # "follicular conj OU - brimonidine allergy", "reaction to dorzolamide": the drug's own adverse effect
         if not named and not any(
-            _DRUG_REACTION_AFTER.match(text, m.end()) or _DRUG_REACTION_BEFORE.search(text[: m.start()][-30:])
+            (
+                _DRUG_REACTION_AFTER.match(text, m.end())
+                or _DRUG_REACTION_BEFORE.search(text[: m.start()][-30:])
+            )
+            and not _DENIED_BEFORE.search(text[: m.start()][-30:])  # "no reaction to brimonidine"
             for m in drugs.finditer(text)
         ):
             continue

@@ -747,3 +747,89 @@ Impression: 1. atrophic round retinal hole within lattice degeneration, left eye
 2. Pterygium OD, peripheral, stationary."""
     codes = {d.code for d in _suggest(note).diagnoses}
     assert {"H33.322", "H35.412", "H11.041"} <= codes
+
+
+# ---- review mends: the session's rules kept to their own words ----
+
+
+def test_prn_and_not_present_reach_only_the_words_next_to_them() -> None:
+    prn = """A/P: 1. Pataday prn for allergic conjunctivitis OU. 2. ATs prn for dry eye syndrome OU."""
+    assert {"H10.13", "H04.123"} <= {d.code for d in _suggest(prn).diagnoses}
+    cnv = """VA 20/30 OU. Dilated: drusen OU, no fluid.
+A: Nonexudative AMD OU, intermediate stage, stable - CNV not present.
+P: AREDS2, Amsler."""
+    assert "H35.3132" in {d.code for d in _suggest(cnv).diagnoses}
+    tear = """Flashes OD x 2 days. Dilated with depression: Weiss ring OD, no break.
+A: Acute PVD OD, retinal tear was excluded on depressed exam.
+P: RD precautions."""
+    codes = {d.code for d in _suggest(tear).diagnoses}
+    assert "H43.811" in codes and not any(code.startswith("H33") for code in codes)
+
+
+def test_no_new_cnv_and_nothing_new_today_keep_a_follow_up() -> None:
+    amd = """AMD f/u 6 mo. On AREDS2. VA 20/30 OU. Dilated: drusen OU, no fluid. OCT mac today: no fluid OU.
+A: Dry AMD OU, intermediate stage, stable; no new CNV.
+P: continue AREDS2; RTC 6 mo."""
+    assert _visit(amd) == "99213"
+    glaucoma = """POAG f/u. HPI: latanoprost OU, no missed doses. Nothing new today. Also reports good compliance.
+VA 20/25 OU. IOP 16/15. C/D 0.6 OU. Lens 2+ NS OU.
+A: 1. POAG OU mild stage, stable. 2. Nuclear cataract OU, not visually significant.
+P: continue latanoprost."""
+    assert _visit(glaucoma).startswith("992")
+
+
+def test_dates_and_labels_elsewhere_in_the_line_leave_todays_test_billed() -> None:
+    dated = """OCT RNFL 03/10/2026: inferior thinning OD, stable.
+A: POAG OU mild stage, stable on latanoprost."""
+    assert "92133" in {code for code, _ in _lines(dated)}
+    labelled = """Past IOP range: 14-18 OU; OCT RNFL today shows inferior thinning OD.
+A: POAG OU mild stage, stable on latanoprost."""
+    assert "92133" in {code for code, _ in _lines(labelled)}
+    injected = """Wet AMD OS f/u. OCT macula: fluid decreased since the injection 5 days ago.
+A: Exudative AMD OS with active CNV, improving."""
+    assert "92134" in {code for code, _ in _lines(injected)}
+
+
+def test_a_routine_plan_or_a_conditional_risk_is_not_high_mdm() -> None:
+    note = """POAG f/u. Latanoprost OU. IOP 16/15. C/D 0.6 OU.
+A: POAG OU mild stage, stable.
+P: continue latanoprost. Stressed compliance and the long-term risk to vision if drops are missed."""
+    assert _visit(note) != "99215"
+
+
+def test_a_history_sentence_does_not_displace_the_stated_impression() -> None:
+    note = """She has mild diabetic retinopathy followed by her retina doctor. Today the right eye is red and sticky
+for two days. Acuity 20/20 each eye. The right conjunctiva is injected with mucopurulent discharge.
+Impression is acute bacterial conjunctivitis of the right eye."""
+    assert "H10.021" in {d.code for d in _suggest(note).diagnoses}
+
+
+def test_no_other_exam_abnormalities_is_not_a_refraction_only_visit() -> None:
+    note = """Refraction and diabetic eye exam. Type 2 on metformin.
+MRx: OD -1.00 DS, OS -1.25 DS, 20/20; Rx given. Pupils, fields, motility normal. IOP 15/15.
+SLE: trace NS OU, no other exam abnormalities. DFE: no retinopathy OU.
+A: Type 2 diabetes without retinopathy. Myopia OU."""
+    assert _visit(note) == "92014"
+
+
+def test_a_failed_scan_of_another_test_leaves_the_field_billed() -> None:
+    note = """HVF 24-2 today: superior arcuate OD, reliable. OCT RNFL: pt could not fixate, no data was saved.
+A: POAG OU mild stage, stable."""
+    codes = {code for code, _ in _lines(note)}
+    assert "92083" in codes
+
+
+def test_an_ou_refraction_row_is_not_read_as_two_eyes() -> None:
+    note = """Routine exam. MRx OU: -2.25 DS, add +2.50, 20/20. Rx given. Pupils, fields, motility normal.
+Dilated: healthy OU.
+A: healthy eyes."""
+    codes = {d.code for d in _suggest(note, payer_kind="vision", payer_name="VSP").diagnoses}
+    assert not codes & {"H52.11", "H52.02"}
+
+
+def test_a_denied_drug_reaction_is_no_side_effect() -> None:
+    note = """POAG f/u. On brimonidine and latanoprost OU.
+VA 20/25 OU. IOP 17/16.
+A: POAG OU mild, stable. No reaction to brimonidine.
+P: switch latanoprost to bimatoprost for cost. RTC 4 mo."""
+    assert _visit(note) == "99213"
