@@ -133,7 +133,7 @@ class OfflineCoder:
     def _suggest(self, request: CodingRequest) -> tuple[CodeSuggestion, list[tuple[str, CodeFeatures]]]:
         note = parse_note(request.note)
         diagnoses = find_diagnoses(note)
-        services = find_services(note, diagnoses, request.history)
+        services = find_services(note, diagnoses, request.history, request.date_of_service)
         diagnoses += _refraction_diagnoses(note, diagnoses, services)
         procedures = [s for s in services if s.kind == "procedure"]
         procedure_dx = {code for s in procedures for code in _procedure_dx(s, diagnoses)}

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from agents.coding.diagnoses import FoundDiagnosis
 from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lids_in
@@ -53,6 +54,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         clause = next((c for c in note.clauses if c.start <= mention_start < c.end), clause)
         text = note.span(clause)
     before = note.text[max(clause.start, mention_start - 25) : mention_start]
+    line_start = line_bounds(note.text, mention_start)[0]
     cues = lexicon.cues
     # "Corneal topography was performed today to design the lenses (it could not be done in February ...)": the
     # test's own "was performed today" outranks a negation elsewhere in the sentence about another day
@@ -71,7 +73,10 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or cues["before_mention_past"].search(before)
         # "Prior testing on file: gonioscopy 02/2024 ...; pachymetry 2023 548/552": the line's label, or a year
         # right after the test's name, dates it before today
-        or (_PAST_LABEL.match(note.text, clause.start, mention_start) and not _STRONG_TODAY.search(text))
+        or (
+            any(_PAST_LABEL.match(note.text, at, mention_start) for at in (line_start, clause.start))
+            and not _STRONG_TODAY.search(text)
+        )
         or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
     ):
         return None
@@ -146,7 +151,28 @@ def _under_today_heading(note: ParsedNote, clause: Clause) -> bool:
     )
 
 
-def _tests(note: ParsedNote, lexicon: Lexicon) -> dict[str, FoundService]:
+_FULL_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)?\d{2})(?![\d/])")
+_COMPARED = re.compile(r"\b(?:since|from|vs\.?|versus|compared\s+(?:to|with)|than|prior)\s*$", re.IGNORECASE)
+
+
+def _dated_before(text: str, day: date | None) -> bool:
+    """A full date in the test's clause that is not the date of service ("OCT RNFL 03/14/2024: ..."), unless it
+    is the date a result is compared with ("stable vs 03/14/2024")."""
+    for match in _FULL_DATE.finditer(text):
+        if _COMPARED.search(text[: match.start()]):
+            continue
+        month, dom, year = (int(g) for g in match.groups())
+        year += 2000 if year < 100 else 0
+        try:
+            written = date(year, month, dom)
+        except ValueError:
+            continue
+        if day is None or written != day:
+            return True
+    return False
+
+
+def _tests(note: ParsedNote, lexicon: Lexicon, day: date | None = None) -> dict[str, FoundService]:
     found: dict[str, FoundService] = {}
     for clause in note.sentences:
         text = note.span(clause)
@@ -164,7 +190,7 @@ def _tests(note: ParsedNote, lexicon: Lexicon) -> dict[str, FoundService]:
             if test.requires and not all(r.search(note.text) for r in test.requires):
                 continue
             basis = performed(note, clause, clause.start + start, lexicon)
-            if basis is None:
+            if basis is None or _dated_before(text, day):
                 continue
             if basis == "result" and not text[end:].strip(" \t:-|"):
                 continue  # a test's label with nothing after it ("OCT:  [ ] not done", masked): no result
@@ -585,12 +611,12 @@ def _biometry_modifiers(
 
 
 def find_services(
-    note: ParsedNote, diagnoses: list[FoundDiagnosis], history: list[PriorVisit]
+    note: ParsedNote, diagnoses: list[FoundDiagnosis], history: list[PriorVisit], day: date | None = None
 ) -> list[FoundService]:
     """Tests, refraction, fitting and procedures performed today (not reviewed, planned or declined)."""
     lexicon = load_lexicon()
     groups = {d.group for d in diagnoses}
-    tests = _tests(note, lexicon)
+    tests = _tests(note, lexicon, day)
     _oct_site(tests, groups)
     medical = {d.group for d in diagnoses if d.condition is not None and not d.condition.refractive}
     for code in [

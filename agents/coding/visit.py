@@ -108,7 +108,10 @@ _PROGRESSION = re.compile(
     _I,
 )
 # AMA: a side effect raises the problem only when the treatment needs attention (switched, stopped, added to).
-_SIDE_EFFECT = re.compile(r"side[- ]?effects?|adverse\s+(?:effect|reaction)|(?-i:\bSEs?\b)", _I)
+# "SE" as side effect, never the spherical equivalent of a refraction ("SE -2.50 OU")
+_SIDE_EFFECT = re.compile(
+    r"side[- ]?effects?|adverse\s+(?:effect|reaction)|(?-i:\bSEs?\b)(?!\s*[-+]?\s*\d)", _I
+)
 _DRUG_REACTION_AFTER = re.compile(r"[ \t]*(?:allerg(?:y|ic\s+reaction)|reaction|intolerance|toxicity)\b", _I)
 _DRUG_REACTION_BEFORE = re.compile(r"\b(?:allerg(?:y|ic(?:\s+reaction)?)|reaction|intoleran\w+)\s+to\s+$", _I)
 _DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denies|denied)\b[^.;,]*$", _I)
@@ -326,9 +329,10 @@ _ACUTE = re.compile(
 # a symptom that has developed: new, unless the visit opens as the follow-up of a known problem
 _DEVELOPED = re.compile(
     r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b"
-    # "both eyes have been burning and gritty for about two months" (not "have been better for two weeks")
-    r"|\b(?:has|have)\s+been\s+(?!better|improv|stable|fine|good|controlled|resolv|doing|using|on\b|taking)"
-    r"(?:\w+\s+){1,4}?for\s+(?:about\s+|the\s+(?:last|past)\s+)?(?:a\s+few\s+|\w+\s+)?(?:days?|weeks?|months?)\b",
+    # "both eyes have been burning and gritty for about two months": a symptom going on (not "compliant for a month")
+    r"|\b(?:has|have)\s+been\s+(?:\w+\s+){0,3}?(?:burning|gritty|itch\w*|blurr?\w*|red|painful|sore|watery|tearing"
+    r"|irritated|swollen|sticky|crusty|aching|hurting)\b[^.;\n]{0,30}?\bfor\s+(?:about\s+|the\s+(?:last|past)\s+)?"
+    r"(?:a\s+few\s+|\w+\s+)?(?:days?|weeks?|months?)\b",
     _I,
 )
 # an explicit follow-up in the opening ("6 wk f/u SCH OS", "DRY EYE FOLLOW-UP"), stronger than "returns because ..."

@@ -833,3 +833,39 @@ VA 20/25 OU. IOP 17/16.
 A: POAG OU mild, stable. No reaction to brimonidine.
 P: switch latanoprost to bimatoprost for cost. RTC 4 mo."""
     assert _visit(note) == "99213"
+
+
+def test_every_test_under_a_prior_label_and_old_full_dates_are_not_billed() -> None:
+    for note in (
+        "Prior testing on file: HVF 24-2 stable; OCT RNFL inferior thinning OD.\nA: POAG OU mild stage, stable.",
+        "Previous results: OCT RNFL, inferior thinning OD. HVF 24-2, superior arcuate OD.\nA: POAG OU mild, stable.",
+        "OCT RNFL 03/14/2024: inferior thinning OD.\nA: POAG OU mild stage, stable.",
+        "HVF 24-2 done 3 days ago: superior arcuate OD.\nFundus photos taken 2 days ago: cupping 0.6 OU.\n"
+        "A: POAG OU mild stage, stable.",
+    ):
+        assert not {code for code, _ in _lines(note)} & {"92133", "92083", "92250"}, note
+    compared = "OCT RNFL today: inferior thinning OD, stable vs 03/14/2024.\nA: POAG OU mild stage, stable."
+    assert "92133" in {code for code, _ in _lines(compared)}
+
+
+def test_se_as_a_spherical_equivalent_is_no_side_effect() -> None:
+    note = """POAG f/u. Latanoprost OU. IOP 16/15. MRx today, new Rx given.
+A: 1. POAG OU mild stage, stable. 2. Myopia OU, SE -2.50 OU, new Rx given.
+P: switch latanoprost to bimatoprost for cost."""
+    assert _visit(note) == "99213"
+
+
+def test_compliant_for_a_month_is_no_new_symptom() -> None:
+    note = """POAG OU. Here for IOP visit. She has been compliant with her drops for the past month.
+VA 20/25 OU. IOP 16/15. C/D 0.6 OU.
+A: POAG OU mild stage, stable.
+P: continue latanoprost."""
+    assert _visit(note) == "99213"
+
+
+def test_chronic_of_the_next_diagnosis_leaves_allergic_conjunctivitis_acute() -> None:
+    note = """Red itchy eyes OU x 3 days.
+A: Allergic conjunctivitis OU and chronic blepharitis OU.
+P: olopatadine OU, lid hygiene."""
+    codes = {d.code for d in _suggest(note).diagnoses}
+    assert "H10.13" in codes and "H10.45" not in codes
