@@ -64,10 +64,13 @@ _SEPARATE_NEW = re.compile(
 )
 # A decision for surgery (AMA: elective major surgery) is moderate risk, unless only contingent ("if ...").
 _SURGERY_DECISION = re.compile(
-    r"\b(?:refer(?:ral|red)?|schedul\w*|proceed(?:ing)?)\s+(?:\w+\s+){0,3}(?:for\s+|with\s+)?(?:\w+\s+)?"
+    r"\b(?:refer(?:ral|red)?|schedul\w*|proceed(?:ing)?)\s+(?:\w+\s+){0,5}(?:for\s+|with\s+)?(?:\w+\s+)?"
     r"(?:CXL|cross-?linking|surgery|phaco\w*|trab\w*|vitrectomy)\b(?![^.;\n]{0,20}\bif\b)"
     r"|\bplan\s+(?:for\s+)?(?:CE/IOL|CE\b|phaco\w*|cataract\s+(?:surgery|extraction))"
-    r"|\belects?\s+(?:\w+\s+){0,3}(?:surgery|CE/IOL|phaco\w*|cataract\s+extraction)\b",
+    r"|\belects?\s+(?:\w+\s+){0,3}(?:surgery|CE/IOL|phaco\w*|cataract\s+extraction)\b"
+    # "she would like to proceed. Referral to the cataract surgeon for ... phacoemulsification"
+    r"|\b(?:would\s+like|wants|elects?|agreed?|decided)\s+to\s+proceed\b(?=[^\n]{0,120}\b(?:surgery|phaco\w*|CE/IOL"
+    r"|trab\w*|CXL|cross-?linking)\b)",
     _I,
 )
 # AMA risk: a decision about minor surgery (a chalazion's incision and curettage, epilation) is low risk
@@ -149,7 +152,9 @@ _HISTORIAN = re.compile(
     r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
     r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)|did\s+most\s+of\s+the\s+talking"
     r"|(?:mother|father|parent|parents|caregiver|guardian|grandmother|grandfather|wife|husband|daughter|son)\s+"
-    r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history",
+    r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history"
+    # "cannot give a reliable history, so her daughter, who manages her care, provided it"
+    r"|\b(?:cannot|can't|unable\s+to)\s+give\s+(?:a\s+)?(?:reliable\s+)?history\b",
     _I,
 )
 _EXTERNAL_DATA = re.compile(
@@ -330,8 +335,9 @@ _ACUTE = re.compile(
 _DEVELOPED = re.compile(
     r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b"
     # "both eyes have been burning and gritty for about two months": a symptom going on (not "compliant for a month")
-    r"|\b(?:has|have)\s+been\s+(?:\w+\s+){0,3}?(?:burning|gritty|itch\w*|blurr?\w*|red|painful|sore|watery|tearing"
-    r"|irritated|swollen|sticky|crusty|aching|hurting)\b[^.;\n]{0,30}?\bfor\s+(?:about\s+|the\s+(?:last|past)\s+)?"
+    r"|\b(?:has|have)\s+(?:been\s+)?(?:\w+\s+){0,3}?(?:burn\w*|gritty|itch\w*|blurr?\w*|red|pain\w*|sore|water\w*"
+    r"|tear(?:ing|ed)|irritat\w*|swollen|sticky|crust\w*|ach(?:ing|ed)|hurt\w*)\b[^.;\n]{0,30}?\bfor\s+"
+    r"(?:about\s+|the\s+(?:last|past)\s+)?"
     r"(?:a\s+few\s+|\w+\s+)?(?:days?|weeks?|months?)\b",
     _I,
 )
@@ -342,6 +348,8 @@ _STRONG_FOLLOW_UP = re.compile(
     r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+"
     # "back for her dry eye", "returns six months after we diagnosed keratoconus"
     r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
+    # "This 22-year-old with known keratoconus ...", "has been followed here for ... cataracts"
+    r"|\bwith\s+known\s+(?!to\b)\w+|\b(?:has|have)\s+been\s+followed\s+(?:here|by\s+us|in\s+this\s+(?:office|clinic)|for)\b"
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
     r"|^[^.\n]{0,30}\bchk\b|\b(?:\w+\s+)?(?:days?|weeks?|months?)\s+ago,?\s+(?:(?:she|he|they|the\s+patient)\s+"
@@ -354,7 +362,8 @@ _ASSESSED_NEW = re.compile(
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
     r"|\bnew\s+(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
     r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
-    r"|BRVO|CRVO|(?:exudative|wet|neovascular)\s+(?:AMD|ARMD|macular\s+degeneration))\b",
+    r"|BRVO|CRVO|(?:exudative|wet|neovascular)\s+(?:AMD|ARMD|macular\s+degeneration))\b"
+    r"|\b(?:new|wet)\s+conversion\b|\bconverted\s+to\s+(?:wet|exudative|neovascular)\b",
     _I | re.M,
 )
 _ALSO_NEW = re.compile(
@@ -558,7 +567,13 @@ _NO_TREATMENT = re.compile(r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|me
 def _risk(note: ParsedNote) -> Level:
     lexicon = load_lexicon()
     no_treatment = _NO_TREATMENT.search(_decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN)))
+    decided = [
+        (x.start, x.end) for x in note.sections if x.kind in (SectionKind.ASSESSMENT, SectionKind.PLAN)
+    ]
     for match in lexicon.rx_drugs.finditer(note.text):
+        # "Plan: No medication.": a drug the history names (started, then stopped) is not managed today
+        if no_treatment and decided and not any(a <= match.start() < b for a, b in decided):
+            continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 60]
         if _STOPPED_BEFORE.search(prefix):

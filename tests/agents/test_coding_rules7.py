@@ -869,3 +869,61 @@ A: Allergic conjunctivitis OU and chronic blepharitis OU.
 P: olopatadine OU, lid hygiene."""
     codes = {d.code for d in _suggest(note).diagnoses}
     assert "H10.13" in codes and "H10.45" not in codes
+
+
+# ---- found on the tune21 rows ----
+
+
+def test_symptoms_that_have_itched_for_days_before_a_scheduled_check_are_a_new_problem() -> None:
+    note = """She came in ahead of her scheduled ocular hypertension check because both eyes have itched and watered for about ten days.
+Acuity 20/20 OU. Conjunctiva injected with papillae OU. Pressures 25 and 24. Nerves healthy.
+Impression: 1. Acute allergic conjunctivitis, both eyes. 2. Ocular hypertension, both eyes, stable, untreated.
+Plan: olopatadine 0.2% daily OU."""
+    assert _visit(note) == "92012"
+
+
+def test_a_known_problem_said_with_known_or_followed_here_is_a_follow_up() -> None:
+    kcn = """This 22-year-old with known keratoconus in both eyes returns for his six-month topography check.
+The right eye has become blurrier over the summer. Topography today: right Kmax up, left unchanged.
+Assessment: keratoconus, progressing in the right eye and stable in the left.
+Plan: referral to the cornea service for cross-linking of the right eye."""
+    assert _visit(kcn) == "99214"
+    cataract = """This 74-year-old woman has been followed here for age-related nuclear cataracts in both eyes.
+Night driving has become difficult since the spring. Acuity 20/50 OD, 20/40 OS. 3+ NS OD, 2-3+ OS.
+Assessment: age-related nuclear cataract, both eyes, progressing, now limiting daily activities.
+Plan: reviewed the risks and benefits of cataract surgery; she would like to proceed. Referral to the cataract surgeon for evaluation of phacoemulsification of the right eye."""
+    assert _visit(cataract, payer_kind="medicare", payer_name="Medicare") == "99214"
+
+
+def test_a_wet_conversion_in_the_assessment_is_a_new_problem() -> None:
+    note = """79 y/o F, known int dry AMD OU on AREDS2. c/o wavy lines OS x 4 d.
+VA 20/30 OD, 20/80 OS. DFE: OS subretinal heme. OCT mac today: OS SRF + PED.
+A: 1. Exudative AMD OS w/ active CNV - new conversion. 2. Int dry AMD OD, stable.
+P: urgent retina referral."""
+    assert _visit(note, payer_kind="medicare", payer_name="Medicare") == "92012"
+
+
+def test_a_history_given_for_a_patient_who_cannot_is_an_independent_historian() -> None:
+    note = """Six-month recheck of mild background diabetic retinopathy; type 2 diabetes on diet alone. She has dementia and cannot give a reliable history, so her daughter provided it.
+Acuity 20/30 OU. Dilated: scattered microaneurysms OU, unchanged.
+Impression: type 2 diabetes with mild nonproliferative retinopathy without macular edema, both eyes, stable.
+Plan: letter to her primary care doctor."""
+    assert _visit(note, payer_kind="medicaid", payer_name="Medicaid") == "99213"
+
+
+def test_a_drug_the_history_names_is_not_managed_when_the_plan_says_no_medication() -> None:
+    note = """Chief Complaint: Glaucoma follow-up after SLT
+HPI: POAG right eye, mild stage. Diagnosed here in June 2023 and started on latanoprost; lost to follow-up.
+Our ophthalmologist performed SLT right eye on 03/01/2026 and stopped latanoprost. No drops now.
+IOP 14/16. C/D 0.6 OD, unchanged.
+Impression: POAG right eye, mild stage, at target off drops after SLT.
+Plan: No medication. RTC 4 months."""
+    assert _visit(note, payer_kind="medicare", payer_name="Medicare") == "99212"
+
+
+def test_a_cl_row_that_refits_one_eye_is_a_one_eye_fit() -> None:
+    note = """Annual exam + CL eval. Wears CL OS only (OD plano).
+MRx OD pl, OS -2.50 sph. Pupils PERRL. CVF full. EOM full. DFE: healthy OU.
+CL OS: refit 2-wk -> daily 8.6/14.2 -2.50. Centered, good mvmt, VA 20/20.
+A: myopia OS, anisometropia."""
+    assert ("92310", ("52",)) in _lines(note, payer_kind="vision", payer_name="EyeMed")
