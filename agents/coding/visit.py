@@ -348,8 +348,6 @@ _STRONG_FOLLOW_UP = re.compile(
     r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+"
     # "back for her dry eye", "returns six months after we diagnosed keratoconus"
     r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
-    # "This 22-year-old with known keratoconus ...", "has been followed here for ... cataracts"
-    r"|\bwith\s+known\s+(?!to\b)\w+|\b(?:has|have)\s+been\s+followed\s+(?:here|by\s+us|in\s+this\s+(?:office|clinic)|for)\b"
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
     r"|^[^.\n]{0,30}\bchk\b|\b(?:\w+\s+)?(?:days?|weeks?|months?)\s+ago,?\s+(?:(?:she|he|they|the\s+patient)\s+"
@@ -357,6 +355,10 @@ _STRONG_FOLLOW_UP = re.compile(
     _I,
 )
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
+_KNOWN_PROBLEM = re.compile(
+    r"\bwith\s+known\s+(?!to\b)\w+|\b(?:has|have)\s+been\s+followed\s+(?:here|by\s+us|in\s+this\s+(?:office|clinic)|for)\b",
+    _I,
+)
 _ASSESSED_NEW = re.compile(
     r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$)|\bnew(?:ly)?[- ](?:onset|diagnosed)\b"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
@@ -424,11 +426,17 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
     stated = _STRONG_FOLLOW_UP.search(opening)
     symptoms = sorted(_new_problem_cues(opening, (_NEW_PROBLEM, _ACUTE)), key=lambda m: m.start())
+    if stated and symptoms and re.search(r"\bknown\b", stated.group(), _I):
+        stated = None  # "68 y/o with known glaucoma presents with new flashes": the known problem is not the reason
     # "3 mo IOP ck. ... New today: red patch R eye", "AMD f/u. Also c/o itchy eyes": a follow-up that found a
     # second, new problem is a new-problem visit (README: E/M only for a known problem with nothing new)
     if _new_problem_cues(reason, (_ALSO_NEW,)) and len({d.group for d in assessed}) >= 2:
         return False
     if stated and (not symptoms or stated.start() <= symptoms[0].start()):
+        return True
+    # "This 22-year-old with known keratoconus returns for his topography check" (a later "has become blurrier" is
+    # its progression); an opening that also names a symptom is left to the checks below
+    if not symptoms and _KNOWN_PROBLEM.search(opening):
         return True
     if _REFERRED.search(opening):
         return False  # "Referred by PCP - uncontrolled blood pressure, eye check": sent for a new evaluation
@@ -561,7 +569,10 @@ def _data(note: ParsedNote) -> Level:
 
 # "not on timolol", "stopped the tears": a product named but not managed today
 _STOPPED_BEFORE = re.compile(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", _I)
-_NO_TREATMENT = re.compile(r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b", _I)
+# "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
+_NO_TREATMENT = re.compile(
+    r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b(?!\s+(?:chang|adjust|modif))", _I
+)
 
 
 def _risk(note: ParsedNote) -> Level:

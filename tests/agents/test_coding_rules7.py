@@ -927,3 +927,20 @@ MRx OD pl, OS -2.50 sph. Pupils PERRL. CVF full. EOM full. DFE: healthy OU.
 CL OS: refit 2-wk -> daily 8.6/14.2 -2.50. Centered, good mvmt, VA 20/20.
 A: myopia OS, anisometropia."""
     assert ("92310", ("52",)) in _lines(note, payer_kind="vision", payer_name="EyeMed")
+
+
+def test_a_known_problem_with_a_new_symptom_in_the_opening_is_a_new_problem() -> None:
+    note = """68 y/o with known glaucoma presents with new flashes and floaters OS x 2 days.
+VA 20/25 OU. IOP 16/15. Dilated with depression: fresh PVD OS, no break. C/D 0.6 OU, stable.
+A: 1. PVD OS, acute, no tear. 2. POAG OU mild stage, stable on latanoprost.
+P: RD precautions; continue latanoprost."""
+    assert _visit(note) == "92012"
+
+
+def test_no_treatment_changes_keeps_the_drops_managed() -> None:
+    note = """Chief Complaint: Glaucoma follow-up
+HPI: POAG OU on latanoprost qhs OU, no missed doses.
+VA 20/25 OU. IOP 15/16. C/D 0.6 OU, unchanged.
+Impression: POAG OU mild stage, stable.
+Plan: no treatment changes. RTC 4 months."""
+    assert _visit(note) == "99213"
