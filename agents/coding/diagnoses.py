@@ -462,16 +462,34 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> 
         )
         whole = _dr_stage(scope)
         evidence = [(mention.start, mention.end)]
-        if len(per_eye) == 2 and per_eye[RIGHT] != per_eye[LEFT]:
-            for eye in (RIGHT, LEFT):
-                code = f"{family}.{per_eye[eye]}{_EYE_CHAR[eye]}"
-                found.append(
-                    FoundDiagnosis(
-                        code, mention.condition, evidence, mention.start, source, "explicit", "explicit"
-                    )
-                )
-            continue
         stage = whole or next((s for _, s in parts if s is not None), free)
+        # per-eye codes: stages that differ, or "mild NPDR both eyes, now with macular edema in the right eye"
+        tails: dict[str, str] = {}
+        if len(per_eye) == 2 and per_eye[RIGHT] != per_eye[LEFT]:
+            tails = {eye: str(per_eye[eye]) for eye in (RIGHT, LEFT)}
+        elif stage is not None and eyes == BOTH and stage.endswith("1"):
+            edema_eyes = frozenset(
+                eye
+                for piece in _SUBCLAUSE.split(scope)
+                if _EDEMA_YES.search(piece) and not _EDEMA_NO.search(piece) and len(eyes_in(piece)) == 1
+                for eye in eyes_in(piece)
+            )
+            if len(edema_eyes) == 1:
+                tails = {eye: stage if eye in edema_eyes else stage[:-1] + "9" for eye in (RIGHT, LEFT)}
+        if tails:
+            found += [
+                FoundDiagnosis(
+                    f"{family}.{tails[eye]}{_EYE_CHAR[eye]}",
+                    mention.condition,
+                    evidence,
+                    mention.start,
+                    source,
+                    "explicit",
+                    "explicit",
+                )
+                for eye in (RIGHT, LEFT)
+            ]
+            continue
         if stage is None:
             code = (
                 f"{family}.311"
@@ -481,28 +499,6 @@ def _diabetes_codes(note: ParsedNote, mentions: list[_Mention], source: str) -> 
             found.append(
                 FoundDiagnosis(code, mention.condition, evidence, mention.start, source, "n/a", "default")
             )
-            continue
-        # "mild NPDR both eyes, now with macular edema in the right eye": edema in one eye only splits the code
-        edema_eyes = frozenset(
-            eye
-            for piece in _SUBCLAUSE.split(scope)
-            if _EDEMA_YES.search(piece) and not _EDEMA_NO.search(piece) and len(eyes_in(piece)) == 1
-            for eye in eyes_in(piece)
-        )
-        if eyes == BOTH and stage.endswith("1") and len(edema_eyes) == 1:
-            for eye in (RIGHT, LEFT):
-                tail = stage if eye in edema_eyes else stage[:-1] + "9"
-                found.append(
-                    FoundDiagnosis(
-                        f"{family}.{tail}{_EYE_CHAR[eye]}",
-                        mention.condition,
-                        evidence,
-                        mention.start,
-                        source,
-                        "explicit",
-                        "explicit",
-                    )
-                )
             continue
         eye_char = "3" if eyes == BOTH else _EYE_CHAR[next(iter(eyes))] if eyes else "9"
         found.append(

@@ -29,6 +29,12 @@ def _power(text: str | None) -> float:
     return float(text.replace(" ", ""))
 
 
+def _minus_cylinder(sphere_text: str | None, cylinder_text: str | None) -> tuple[float, float]:
+    """Sphere and cylinder in minus-cylinder form (in plus-cylinder notation the minus-cylinder sphere is the sum)."""
+    sphere, cylinder = _power(sphere_text), _power(cylinder_text)
+    return (sphere + cylinder, -cylinder) if cylinder > 0 else (sphere, cylinder)
+
+
 def _per_eye(text: str) -> dict[str, tuple[float, float]]:
     """Sphere (minus-cylinder form) and cylinder per eye, the first values after each eye label."""
     found: dict[str, tuple[float, float]] = {}
@@ -41,21 +47,16 @@ def _per_eye(text: str) -> dict[str, tuple[float, float]]:
         values = _VALUES.match(text, label.end())
         if eye in found or values is None:
             continue
-        sphere, cylinder = _power(values.group("sphere")), _power(values.group("cylinder"))
-        if cylinder > 0:  # plus-cylinder notation: the minus-cylinder sphere is the sum
-            sphere, cylinder = sphere + cylinder, -cylinder
-        found[eye] = (sphere, cylinder)
+        found[eye] = _minus_cylinder(values.group("sphere"), values.group("cylinder"))
     if not found:
         # a table row under "OD  OS" columns ("Manifest Rx   -3.25 sph   -3.00 sph"): right eye first
         first_line = text.split("\n", 1)[0]
         # an "OU" row or an add is not the two eyes' powers ("MRx OU: -2.25 DS, add +2.50")
         row = [] if re.search(r"\bOU\b", first_line) else _VALUES.findall(_ADD.sub(" ", first_line))
         if len(row) == 2:
-            for eye, (sphere_text, cylinder_text) in zip(("right", "left"), row, strict=True):
-                sphere, cylinder = _power(sphere_text), _power(cylinder_text)
-                if cylinder > 0:
-                    sphere, cylinder = sphere + cylinder, -cylinder
-                found[eye] = (sphere, cylinder)
+            found = {
+                eye: _minus_cylinder(*values) for eye, values in zip(("right", "left"), row, strict=True)
+            }
     return found
 
 

@@ -354,11 +354,12 @@ _STRONG_FOLLOW_UP = re.compile(
     r"came\s+in|(?:I|we)\s+(?:removed|diagnosed|treated|found|started|saw|placed|inserted))\b",
     _I,
 )
-# an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
+# a known problem named in the opening ("with known keratoconus", "has been followed here for ...")
 _KNOWN_PROBLEM = re.compile(
     r"\bwith\s+known\s+(?!to\b)\w+|\b(?:has|have)\s+been\s+followed\s+(?:here|by\s+us|in\s+this\s+(?:office|clinic)|for)\b",
     _I,
 )
+# an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
 _ASSESSED_NEW = re.compile(
     r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$)|\bnew(?:ly)?[- ](?:onset|diagnosed)\b"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
