@@ -1,7 +1,7 @@
-"""Calibrated confidence: what kind of evidence backs a code, mapped to the precision seen out of sample."""
+"""Calibrated confidence: what kind of evidence backs a code, mapped by a model fitted out of sample to how often
+such codes were right."""
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,7 +13,8 @@ from knowledge.codes.icd10 import icd10_unspecified
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "lexicon" / "calibration.yaml"
 AUTO_DRAFT = 0.9
-BELOW_AUTO_DRAFT = 0.89  # the ceiling of a code whose bucket has not earned auto-drafting
+BELOW_AUTO_DRAFT = 0.89  # the ceiling of a code under the drafting cutoff
+CEILING = 0.995  # no code is certain
 
 # How much each kind of evidence is worth before calibration (1.0 = stated outright in the note).
 DX_SOURCE = {
@@ -78,7 +79,8 @@ class CodeFeatures:
         return score * (0.85 if self.fallback_link else 1.0)
 
     def buckets(self) -> tuple[str, ...]:
-        """Keys from the most specific to the coarsest; calibration uses the first with enough support."""
+        """The groups of alike codes this one belongs to, from the most specific to the coarsest (the confidence
+        model weighs each)."""
         certain = (
             self.eye in ("explicit", "n/a") and self.stage in ("explicit", "n/a") and not self.open_condition
         )
@@ -149,159 +151,56 @@ def line_features(
     )
 
 
-def wilson_lower(correct: float, total: float, z: float) -> float:
-    """Wilson score lower bound of a proportion (weighted counts allowed)."""
-    if total <= 0:
-        return 0.0
-    p = correct / total
-    centre = p + z * z / (2 * total)
-    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    return max(0.0, (centre - margin) / (1 + z * z / total))
+def model_inputs(features: CodeFeatures, code: str) -> dict[str, float]:
+    """What the confidence model reads of one code: every bucket its features fall in (fine to coarse), the code
+    itself (and its ICD-10-CM category), and the rule score."""
+    inputs = {f"bucket={key}": 1.0 for key in features.buckets()}
+    inputs[f"code={code.upper()}"] = 1.0
+    if features.kind == "diagnosis":
+        inputs[f"category={code.upper()[:3]}"] = 1.0
+    inputs["score"] = features.score()
+    return inputs
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Bucket -> confidence (fitted out of sample), with a rule-score map below the auto-draft line as fallback."""
+    """A logistic model of whether a suggested code is right, fitted on codes the coder had not been tuned on,
+    and the drafting cutoff: the probability above which, out of fold, drafted codes were right at least 99% of
+    the time. A code at or above the cutoff keeps its probability as confidence (at least the auto-draft line);
+    a code below it is held under the line, however high its probability."""
 
-    buckets: dict[str, float]
-    scores: tuple[float, ...]
-    values: tuple[float, ...]
+    weights: dict[str, float]
+    intercept: float
+    cutoff: float
     fitted_on: str
 
-    def __call__(self, features: CodeFeatures, vote: float = 1.0) -> float:
-        # a visit level the second opinion does not firmly share goes to review: out of fold such codes were right
-        # 95% of the time (agree) or about two times in three (differ), whatever their bucket's in-sample record
-        ceiling = BELOW_AUTO_DRAFT if features.opinion in ("agree", "differ") else 0.995
-        for key in features.buckets():
-            if key in self.buckets:
-                return round(min(self.buckets[key] * vote, ceiling), 4)
-        return round(min(self.from_score(features.score()) * vote, BELOW_AUTO_DRAFT), 4)
+    def probability(self, features: CodeFeatures, code: str) -> float:
+        z = self.intercept + sum(
+            self.weights.get(name, 0.0) * value for name, value in model_inputs(features, code).items()
+        )
+        return 1.0 / (1.0 + math.exp(-z))
 
-    def from_score(self, score: float) -> float:
-        """The rule-score map, for codes of a kind the fit never saw."""
-        if not self.scores:
-            return round(min(max(score, 0.0), 1.0), 4)
-        if score <= self.scores[0]:  # below anything seen in the fit: scale down, never flatten
-            return round(self.values[0] * max(score, 0.0) / self.scores[0], 4)
-        for (x0, y0), (x1, y1) in zip(
-            zip(self.scores, self.values, strict=True),
-            zip(self.scores[1:], self.values[1:], strict=True),
-            strict=False,
-        ):
-            if score <= x1:
-                return round(y0 + (y1 - y0) * (score - x0) / (x1 - x0) if x1 > x0 else y1, 4)
-        return self.values[-1]
+    def __call__(self, features: CodeFeatures, code: str, vote: float = 1.0) -> float:
+        if not self.weights:  # no fit stored: the rule score, never enough to auto-draft
+            return round(min(features.score() * vote, BELOW_AUTO_DRAFT), 4)
+        p = self.probability(features, code) * vote
+        if p >= self.cutoff:
+            return round(min(max(p, AUTO_DRAFT), CEILING), 4)
+        return round(min(p, BELOW_AUTO_DRAFT), 4)
 
 
 @cache
 def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
-    """The fitted map; the rule score itself (below auto-draft) when no fit has been stored."""
+    """The fitted model; the rule score (below auto-draft) when no fit has been stored."""
     if not path.is_file():
-        return Calibration({}, (), (), "none")
+        return Calibration({}, 0.0, 1.0, "none")
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    buckets = {key: float(entry["confidence"]) for key, entry in (data.get("buckets") or {}).items()}
     return Calibration(
-        buckets, tuple(data.get("scores", ())), tuple(data.get("values", ())), data.get("fitted_on", "")
+        {name: float(weight) for name, weight in (data.get("weights") or {}).items()},
+        float(data.get("intercept", 0.0)),
+        float(data.get("cutoff", 1.0)),
+        data.get("fitted_on", ""),
     )
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One suggested code of a calibration run: its features, whether the gold had it, and the sample's weight
-    (out-of-sample notes count fully, notes the rules were tuned on count little). `hand` marks a hand-written
-    note: only those can prove a bucket, because generated notes share the generator's phrasing."""
-
-    features: CodeFeatures
-    correct: bool
-    weight: float = 1.0
-    unseen: bool = True
-    hand: bool = False
-
-
-def fit_buckets(
-    samples: Iterable[Sample],
-    *,
-    min_support: float = 8.0,
-    z: float = 1.0,
-    gate: float = 0.99,
-    cap: float = 0.995,
-) -> dict[str, dict[str, Any]]:
-    """Each bucket's confidence is the Wilson lower bound (one-sided 84% at z=1) of its weighted precision.
-    A bucket may reach the auto-draft line only when its hand-written precision is >= `gate` with a Wilson
-    lower bound >= 0.9, AND its generated precision (if any) is >= `gate`; generated evidence alone never lifts
-    it. Visit codes earn it only in a bucket that names the code (an E/M level: with its complete support). Buckets with less
-    weighted support than `min_support`, or clean ones with less hand-written support, are left out, so their
-    codes back off to a coarser bucket."""
-    # per bucket, weighted: right, total; hand-written right, total; generated (not hand) right, total
-    tallies: dict[str, list[float]] = {}
-    sharp: set[str] = set()
-    for sample in samples:
-        keys = sample.features.buckets()
-        # a visit code is sharp when its bucket names the code or pools codes the second opinion firmly shared;
-        # an E/M level also needs its complete support or the opinion's agreement
-        if sample.features.kind == "visit":
-            firm = sample.features.opinion == "firm"
-            if sample.features.basis != "em":
-                sharp.update(keys[: len(keys) - 4])
-            elif sample.features.support or sample.features.opinion in ("agree", "firm"):
-                sharp.update(keys[: 2 if firm else 1])
-        for key in keys:
-            tally = tallies.setdefault(key, [0.0] * 6)
-            tally[0] += sample.weight * sample.correct
-            tally[1] += sample.weight
-            offset = 2 if sample.hand else 4
-            tally[offset] += sample.weight * sample.correct if sample.hand else sample.correct
-            tally[offset + 1] += sample.weight if sample.hand else 1
-    fitted: dict[str, dict[str, Any]] = {}
-    for key, (right, total, hand_right, hand_total, gen_right, gen_total) in sorted(tallies.items()):
-        # too little evidence, or clean but too few hand-written codes to decide: codes back off to a coarser
-        # bucket (a bucket with misses stays, so its misses cannot hide in a cleaner parent)
-        if total < min_support or (hand_total < min_support and right / total >= gate):
-            continue
-        lower = wilson_lower(right, total, z)
-        hand_lower = wilson_lower(hand_right, hand_total, z)
-        hand_precision = hand_right / hand_total if hand_total else 0.0
-        gen_precision = gen_right / gen_total if gen_total else 1.0
-        visit_ok = not key.startswith("visit") or key in sharp
-        earned = visit_ok and hand_precision >= gate and hand_lower >= AUTO_DRAFT and gen_precision >= gate
-        fitted[key] = {
-            "confidence": round(min(hand_lower, cap) if earned else min(lower, BELOW_AUTO_DRAFT), 4),
-            "support": round(total, 2),
-            "precision": round(right / total, 4),
-            "hand": round(hand_total, 2),
-            "hand_precision": round(hand_precision, 4),
-            "generated": int(gen_total),
-            "generated_precision": round(gen_precision, 4),
-        }
-    return fitted
-
-
-def fit_calibration(
-    samples: list[tuple[float, bool]], *, strength: float = 50.0, cap: float = BELOW_AUTO_DRAFT
-) -> dict[str, Any]:
-    """Fit the fallback score -> confidence map from (rule score, was the code right) pairs.
-
-    Codes are grouped by rule score (2 decimals); each group's precision is a Beta estimate whose prior is the
-    rule score itself worth `strength` pseudo-codes, so a small group that happened to be all right does not
-    read as certainty; then weighted isotonic regression makes the map non-decreasing. Capped below the
-    auto-draft line: only a fitted bucket can earn auto-drafting."""
-    from sklearn.isotonic import IsotonicRegression
-
-    groups: dict[float, list[bool]] = {}
-    for score, correct in samples:
-        groups.setdefault(round(score, 2), []).append(correct)
-    scores = sorted(groups)
-    estimates = [(sum(groups[x]) + strength * x) / (len(groups[x]) + strength) for x in scores]
-    weights = [len(groups[x]) for x in scores]
-    fitted = IsotonicRegression(increasing=True, y_max=cap).fit_transform(
-        scores, estimates, sample_weight=weights
-    )
-    return {
-        "scores": [float(x) for x in scores],
-        "values": [round(float(y), 4) for y in fitted],
-        "samples": len(samples),
-        "strength": strength,
-    }
 
 
 def vote_factor(agreement: float | None) -> float:

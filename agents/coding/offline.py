@@ -284,7 +284,7 @@ class OfflineCoder:
                 SuggestedDiagnosis(
                     code=d.code,
                     description=icd10_description(d.code) or "",
-                    confidence=calibrate(found, vote_factor(vote.of(d.code))),
+                    confidence=calibrate(found, d.code, vote_factor(vote.of(d.code))),
                     evidence=_evidence(note, d.evidence),
                 )
             )
@@ -323,7 +323,9 @@ class OfflineCoder:
                     modifiers=draft.modifiers,
                     units=draft.units,
                     diagnosis_codes=draft.diagnosis_codes,
-                    confidence=calibrate(found, vote_factor(vote.of(line_key(draft.code, draft.modifiers)))),
+                    confidence=calibrate(
+                        found, draft.code, vote_factor(vote.of(line_key(draft.code, draft.modifiers)))
+                    ),
                     evidence=_evidence(note, spans),
                     rationale=why,
                 )

@@ -1,11 +1,11 @@
-"""Fit the offline coder's confidence: per-code calibration samples from gold sets, then buckets stored in YAML."""
+"""Fit the offline coder's confidence: per-code calibration samples from gold sets, then a model stored in YAML."""
 
 import argparse
 import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,9 @@ import yaml
 
 from agents.coding.confidence import (
     CALIBRATION_FILE,
+    Calibration,
     CodeFeatures,
-    Sample,
-    fit_buckets,
-    fit_calibration,
+    model_inputs,
     unspecified_eye_code,
 )
 from agents.coding.offline import OfflineCoder
@@ -75,12 +74,33 @@ def _record(row_id: str, kind: str, code: str, found: CodeFeatures, correct: boo
     return {"id": row_id, "kind": kind, "code": code, "features": asdict(found), "correct": correct}
 
 
-def _samples(path: Path, *, weight: float, unseen: bool, hand: bool = False) -> list[Sample]:
+@dataclass(frozen=True)
+class Sample:
+    """One suggested code of a calibration run: its features, whether the gold had it, its weight, and the gold
+    set it came from (the unit left out when the cutoff is chosen out of fold)."""
+
+    features: CodeFeatures
+    code: str
+    correct: bool
+    weight: float
+    group: str
+    untuned: bool
+
+
+_SET = re.compile(r"(tune\d+)")
+
+
+def load_samples(path: Path, weight: float) -> list[Sample]:
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     untuned = _UNTUNED.fullmatch(path.name)
     if untuned and not any("opinion" in record["features"] for record in records):
         records = add_opinion(records, DATASETS / f"coding_{untuned.group(1)}.jsonl")
-    return [Sample(_features(record), bool(record["correct"]), weight, unseen, hand) for record in records]
+    found = _SET.search(path.name)
+    group = found.group(1) if found else path.stem
+    return [
+        Sample(_features(record), record["code"], bool(record["correct"]), weight, group, bool(untuned))
+        for record in records
+    ]
 
 
 def _features(record: dict[str, Any]) -> CodeFeatures:
@@ -92,52 +112,107 @@ def _features(record: dict[str, Any]) -> CodeFeatures:
     return features
 
 
-def _weighted(spec: str, default: float) -> tuple[Path, float]:
-    """PATH or PATH:WEIGHT (an in-sample file's own weight)."""
-    path, _, weight = spec.rpartition(":")
-    try:
-        return Path(path), float(weight)
-    except ValueError:  # no weight given (or a colon inside the path)
-        return Path(spec), default
+def _set_number(group: str) -> int:
+    return int(group.removeprefix("tune")) if group.removeprefix("tune").isdigit() else 0
+
+
+def fit_model(samples: Sequence[Sample], c: float = 1.0) -> tuple[dict[str, float], float]:
+    """L2 logistic regression of 'the code was right' on the codes' model inputs: (weights, intercept)."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = DictVectorizer()
+    inputs = vectorizer.fit_transform([model_inputs(s.features, s.code) for s in samples])
+    model = LogisticRegression(C=c, max_iter=5000)
+    model.fit(inputs, [s.correct for s in samples], sample_weight=[s.weight for s in samples])
+    names = vectorizer.get_feature_names_out()
+    return {str(n): round(float(w), 4) for n, w in zip(names, model.coef_[0], strict=True)}, float(
+        model.intercept_[0]
+    )
+
+
+def drafting_cutoff(probabilities: Sequence[float], correct: Sequence[bool], target: float) -> float:
+    """The lowest probability such that the codes at or above it (ties included) are right at least `target` of
+    the time (1.0, nothing drafts, when no such probability exists)."""
+    ranked = sorted(zip(probabilities, correct, strict=True), key=lambda pair: -pair[0])
+    cutoff, right = 1.0, 0
+    for count, (probability, ok) in enumerate(ranked, start=1):
+        right += ok
+        tied_with_next = count < len(ranked) and ranked[count][0] == probability
+        if not tied_with_next and right / count >= target:
+            cutoff = probability
+    return cutoff
+
+
+def out_of_fold(samples: Sequence[Sample], folds: Sequence[str], c: float) -> tuple[list[float], list[bool]]:
+    """Each fold's untuned codes scored by a model fitted without that gold set (its untuned and its in-sample
+    codes alike): what the model says of notes it has not seen."""
+    probabilities: list[float] = []
+    correct: list[bool] = []
+    for fold in folds:
+        weights, intercept = fit_model([s for s in samples if s.group != fold], c)
+        held = Calibration(weights, intercept, 1.0, "fold")
+        for s in samples:
+            if s.group == fold and s.untuned:
+                probabilities.append(held.probability(s.features, s.code))
+                correct.append(s.correct)
+    return probabilities, correct
 
 
 def fit(
-    unseen: list[Path], in_sample: list[str], in_sample_weight: float, note: str, hand: Sequence[str] = ()
+    untuned: Sequence[Path],
+    in_sample: Sequence[Path],
+    *,
+    recent: int = 8,
+    older_weight: float = 0.3,
+    in_sample_weight: float = 0.3,
+    c: float = 1.0,
+    target: float = 0.99,
+    note: str = "",
 ) -> dict[str, Any]:
-    """`unseen` and `in_sample` are generated notes; `hand` are hand-written gold sets (PATH:WEIGHT), the only
-    evidence that can lift a bucket to the auto-draft line."""
-    weighted = [_weighted(spec, in_sample_weight) for spec in in_sample]
-    handwritten = [_weighted(spec, 1.0) for spec in hand]
-    samples = [s for p in unseen for s in _samples(p, weight=1.0, unseen=True)]
-    samples += [s for p, w in weighted for s in _samples(p, weight=w, unseen=False)]
-    samples += [s for p, w in handwritten for s in _samples(p, weight=w, unseen=False, hand=True)]
-    fallback = fit_calibration([(s.features.score(), s.correct) for s in samples if s.unseen])
+    """The confidence model: fitted on untuned runs (the last `recent` sets at full weight, older ones, from
+    coders further from today's, at `older_weight`) and on today's coder over the tuning rows (in sample, so at
+    `in_sample_weight`); the drafting cutoff is chosen out of fold over the recent sets at `target` precision."""
+    kept = [load_samples(path, 1.0) for path in untuned]
+    newest = sorted({s.group for batch in kept for s in batch}, key=_set_number)[-recent:]
+    samples = [replace(s, weight=1.0 if s.group in newest else older_weight) for batch in kept for s in batch]
+    samples += [s for path in in_sample for s in load_samples(path, in_sample_weight)]
+    probabilities, correct = out_of_fold(samples, newest, c)
+    cutoff = drafting_cutoff(probabilities, correct, target)
+    drafted = [ok for p, ok in zip(probabilities, correct, strict=True) if p >= cutoff]
+    weights, intercept = fit_model(samples, c)
     return {
         "fitted_on": note,
-        "method": "Codes are bucketed by their calibration features (kind, evidence basis, whether eye/stage/type "
-        "were explicit, problem list vs prose), fine to coarse; a code uses the first bucket with weighted "
-        "support >= 8. Generated codes weigh 1 (in-sample generated files their own weight), hand-written codes "
-        "their file's weight (sources.hand). A bucket may reach the 0.9 auto-draft line only when its "
-        "hand-written precision is >= 0.99 with a one-sided 84% (z=1) Wilson lower bound >= 0.9 (its confidence) "
-        "AND its generated precision is >= 0.99; generated evidence alone never lifts a bucket, and visit codes "
-        "earn it only in their sharpest bucket (code + complete support). Otherwise the bucket's confidence is the "
-        "Wilson lower bound of all its weighted evidence, held at <= 0.89. Codes in no bucket use the rule-score isotonic map "
-        "(scores/values), capped at 0.89. Refit: python -m evals.coding.calibrate (see --help). Never fit on "
-        "holdout rows.",
+        "method": "A logistic regression (L2, C as below) of 'the suggested code was right' on each code's model "
+        "inputs (agents/coding/confidence.py model_inputs: every bucket of its calibration features, the code, "
+        "its ICD-10-CM category, the rule score). Samples: the untuned runs kept in "
+        "evals/coding/calibration_samples/ (codes the coder had never been tuned on; the newest sets at weight 1, "
+        "older ones at a lower weight because today's coder has moved further from theirs) and today's coder on "
+        "the tuning rows (in sample, at a low weight). The drafting cutoff is the lowest probability at which, "
+        "out of fold (each recent set scored by a model fitted without it), drafted codes were right >= target "
+        "of the time. A code at or above the cutoff keeps its probability (at least 0.9, the auto-draft line); "
+        "below it, the probability held at <= 0.89. Refit: python -m evals.coding.calibrate (see --help). Never "
+        "fit on holdout or check rows (calibrate collect skips them).",
         "fitted": date.today().isoformat(),
         "sources": {
-            "unseen": [str(p) for p in unseen],
-            "in_sample": {str(p): w for p, w in weighted},
-            "hand": {str(p): w for p, w in handwritten},
+            "untuned": [str(path) for path in untuned],
+            "in_sample": [str(path) for path in in_sample],
+            "recent_sets": newest,
+            "older_weight": older_weight,
+            "in_sample_weight": in_sample_weight,
         },
-        "buckets": fit_buckets(samples),
-        "scores": fallback["scores"],
-        "values": fallback["values"],
-        "samples": {
-            "unseen": sum(s.unseen for s in samples),
-            "in_sample": sum(not s.unseen and not s.hand for s in samples),
-            "hand": sum(s.hand for s in samples),
+        "c": c,
+        "target_precision": target,
+        "out_of_fold": {
+            "codes": len(correct),
+            "drafted": len(drafted),
+            "coverage": round(len(drafted) / len(correct), 4) if correct else 0.0,
+            "precision": round(sum(drafted) / len(drafted), 4) if drafted else 0.0,
         },
+        "samples": len(samples),
+        "cutoff": round(cutoff, 4),
+        "intercept": round(intercept, 4),
+        "weights": dict(sorted(weights.items())),
     }
 
 
@@ -147,15 +222,16 @@ def main() -> None:
     take = commands.add_parser("collect", help="write per-code calibration samples of a gold set")
     take.add_argument("dataset", type=Path)
     take.add_argument("out", type=Path)
-    store = commands.add_parser("fit", help="fit the buckets and store them")
-    store.add_argument("--unseen", type=Path, nargs="+", required=True)
+    store = commands.add_parser("fit", help="fit the confidence model and store it")
     store.add_argument(
-        "--hand", nargs="*", default=[], help="hand-written sets, PATH or PATH:WEIGHT (default 1)"
+        "--untuned", type=Path, nargs="+", required=True, help="untuned runs (calibration_samples)"
     )
-    store.add_argument(
-        "--in-sample", nargs="*", default=[], help="PATH or PATH:WEIGHT (default weight below)"
-    )
-    store.add_argument("--in-sample-weight", type=float, default=0.25)
+    store.add_argument("--in-sample", type=Path, nargs="*", default=[], help="today's coder on tuning rows")
+    store.add_argument("--recent", type=int, default=8, help="newest untuned sets at full weight")
+    store.add_argument("--older-weight", type=float, default=0.3)
+    store.add_argument("--in-sample-weight", type=float, default=0.3)
+    store.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
+    store.add_argument("--target", type=float, default=0.99, help="out-of-fold precision of drafted codes")
     store.add_argument("--note", default="")
     store.add_argument("--out", type=Path, default=CALIBRATION_FILE)
     args = parser.parse_args()
@@ -165,10 +241,23 @@ def main() -> None:
         args.out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         print(f"{len(records)} codes, {sum(r['correct'] for r in records)} right -> {args.out}")
     else:
-        fitted = fit(args.unseen, args.in_sample, args.in_sample_weight, args.note, args.hand)
+        fitted = fit(
+            args.untuned,
+            args.in_sample,
+            recent=args.recent,
+            older_weight=args.older_weight,
+            in_sample_weight=args.in_sample_weight,
+            c=args.c,
+            target=args.target,
+            note=args.note,
+        )
         header = "# Confidence calibration of the offline coder (evals/coding/calibrate.py, agents/coding/confidence.py).\n"
         args.out.write_text(header + yaml.safe_dump(fitted, sort_keys=False, width=110), encoding="utf-8")
-        print(f"{len(fitted['buckets'])} buckets -> {args.out}")
+        folds = fitted["out_of_fold"]
+        print(
+            f"cutoff {fitted['cutoff']}: out of fold {folds['coverage']:.1%} drafted at {folds['precision']:.4f} "
+            f"-> {args.out}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """General reading rules of the offline coder (titles, checkboxes, problem lists, list sites, fitting phrasing,
-outside discussion) and its out-of-sample bucket calibration."""
+outside discussion)."""
 
-from agents.coding.confidence import AUTO_DRAFT, CodeFeatures, Sample, fit_buckets, wilson_lower
 from agents.coding.laterality import lids_in
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import CodeSuggestion
@@ -73,27 +72,3 @@ def test_discussing_management_with_an_outside_physician_counts_as_data(coder: O
     talked = _codes(coder.suggest(_request(note.format(talk="I discussed her case with Dr. Chen today."))))
     silent = _codes(coder.suggest(_request(note.format(talk=""))))
     assert ("99214", ()) in talked and ("99214", ()) not in silent
-
-
-def _features(basis: str) -> CodeFeatures:
-    return CodeFeatures("visit", basis, family="92014")
-
-
-def test_a_bucket_earns_auto_draft_only_with_clean_hand_written_precision_and_support() -> None:
-    def hand(basis: str, correct: bool) -> Sample:
-        return Sample(_features(basis), correct, 1.0, unseen=False, hand=True)
-
-    clean = [hand("comprehensive", True)] * 40
-    one_miss = [hand("em", True)] * 39 + [hand("em", False)]
-    thin = [hand("intermediate", True)] * 9 + [hand("intermediate", False)]
-    fitted = fit_buckets(clean + one_miss + thin)
-    assert fitted["visit|comprehensive|sure|92014"]["confidence"] >= AUTO_DRAFT
-    assert fitted["visit|em|sure|92014"]["confidence"] < AUTO_DRAFT  # 0.975 hand-written is not 0.99
-    assert fitted["visit|intermediate|sure|92014"]["confidence"] < AUTO_DRAFT  # nine of ten is not proof
-    generated_only = [Sample(_features("comprehensive"), True)] * 400
-    assert all(b["confidence"] < AUTO_DRAFT for b in fit_buckets(generated_only).values())
-
-
-def test_wilson_bound_is_below_the_point_estimate() -> None:
-    assert 0.8 < wilson_lower(19, 20, 1.0) < 0.95
-    assert wilson_lower(0, 0, 1.0) == 0.0

@@ -1,9 +1,8 @@
 """Visit-code rules of the offline coder (README "Exam family" and "MDM"): minor-procedure days, the MDM level
-of follow-ups, surgery decisions and plan-stated progression; and the hand-written gate of the calibration."""
+of follow-ups, surgery decisions and plan-stated progression."""
 
 from datetime import date
 
-from agents.coding.confidence import AUTO_DRAFT, CodeFeatures, Sample, fit_buckets
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import CodeSuggestion, CodingRequest, PriorVisit
 
@@ -95,40 +94,6 @@ def test_a_cataract_surgery_planning_visit_is_a_follow_up_em(coder: OfflineCoder
         "\nSLE: 3+ nuclear cataract OD.\nA/P:\n1. nuclear cataract OD\n- Plan CE/IOL OD\n- Pre-op instructions given"
     )
     assert _visit(coder, note) == [("99213", ())]
-
-
-def _visit_features(basis: str = "comprehensive", code: str = "92014", support: str = "") -> CodeFeatures:
-    return CodeFeatures("visit", basis, family=code, support=support)
-
-
-def test_generated_evidence_alone_never_lifts_a_bucket() -> None:
-    generated = [Sample(_visit_features(), True)] * 400
-    fitted = fit_buckets(generated + [Sample(_visit_features("em", "99213"), False)] * 10)
-    assert fitted and all(bucket["confidence"] < AUTO_DRAFT for bucket in fitted.values())
-
-
-def test_a_bucket_needs_clean_hand_written_and_generated_evidence() -> None:
-    hand = [Sample(_visit_features(), True, 1.0, unseen=False, hand=True)] * 30
-    clean = fit_buckets(hand + [Sample(_visit_features(), True)] * 50)
-    assert clean["visit|comprehensive|sure|92014"]["confidence"] >= AUTO_DRAFT
-    generated_misses = [Sample(_visit_features(), True)] * 45 + [Sample(_visit_features(), False)] * 5
-    assert fit_buckets(hand + generated_misses)["visit|comprehensive|sure|92014"]["confidence"] < AUTO_DRAFT
-    hand_miss = [*hand[:29], Sample(_visit_features(), False, 1.0, unseen=False, hand=True)]
-    assert fit_buckets(hand_miss)["visit|comprehensive|sure|92014"]["confidence"] < AUTO_DRAFT  # 0.967 < 0.99
-
-
-def test_visit_codes_earn_it_only_in_a_bucket_naming_the_code() -> None:
-    hand = [Sample(_visit_features(), True, 1.0, unseen=False, hand=True)] * 30
-    fitted = fit_buckets(hand)
-    assert fitted["visit|comprehensive|sure|92014"]["confidence"] >= AUTO_DRAFT
-    assert fitted["visit|comprehensive"]["confidence"] < AUTO_DRAFT
-    em = [Sample(_visit_features("em", "99213"), True, 1.0, unseen=False, hand=True)] * 30
-    em_complete = [
-        Sample(_visit_features("em", "99213", "complete-other"), True, 1.0, unseen=False, hand=True)
-    ]
-    fitted = fit_buckets(em + em_complete * 30)
-    assert fitted["visit|em|sure|99213"]["confidence"] < AUTO_DRAFT  # an E/M level also needs its support
-    assert fitted["visit|em|sure|99213|complete-other"]["confidence"] >= AUTO_DRAFT
 
 
 def test_a_child_comprehensive_exam_may_use_a_sensorimotor_evaluation_for_the_fields(

@@ -1,13 +1,10 @@
 """The approved-encounter vote and the validation of a suggestion against the knowledge layer."""
 
-import json
 from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 
-from agents.coding.confidence import CALIBRATION_FILE, fit_calibration, load_calibration
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import (
     AUTO_DRAFT_THRESHOLD,
@@ -20,7 +17,6 @@ from agents.coding.schemas import (
 )
 from agents.coding.validate import validate_suggestion
 from billing.settings import Settings
-from evals.coding.splits import SPLITS
 from knowledge.base import KnowledgeBase, load_knowledge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,29 +124,3 @@ def test_the_coder_with_knowledge_runs_the_validator(kb: KnowledgeBase) -> None:
     suggestion = OfflineCoder(kb).suggest(request)
     assert {"99212", "92134"} == {x.code for x in suggestion.lines}
     assert any(f.code == "NOT_IN_FEE_SCHEDULE" and f.lines == [2] for f in suggestion.findings)
-
-
-def test_the_fallback_map_is_monotone_and_never_reaches_auto_draft() -> None:
-    samples = [(1.0, True)] * 200 + [(0.8, True)] * 5 + [(0.8, False)] * 5 + [(0.9, True)] * 3
-    fitted = fit_calibration(samples)
-    assert fitted["values"] == sorted(fitted["values"])
-    by_score = dict(zip(fitted["scores"], fitted["values"], strict=True))
-    assert by_score[0.8] < by_score[1.0] < AUTO_DRAFT_THRESHOLD  # only a fitted bucket earns auto-drafting
-    assert by_score[0.9] < 0.95  # three right answers are not proof
-
-
-def test_the_stored_calibration_is_gated_on_untuned_runs_of_tuning_rows_only() -> None:
-    stored = load_calibration()
-    assert any(value >= AUTO_DRAFT_THRESHOLD for value in stored.buckets.values())
-    assert any(value < AUTO_DRAFT_THRESHOLD for value in stored.buckets.values())
-    sources = yaml.safe_load(CALIBRATION_FILE.read_text(encoding="utf-8"))["sources"]
-    untuned = [Path(REPO, path) for path in sources["hand"] if "calibration_samples/untuned_" in path]
-    assert len(untuned) >= 3 and all(path.is_file() for path in untuned)
-    # the out-of-sample evidence comes from tuning rows; holdout and check rows never feed the fit
-    splits = {
-        row["id"]: row["split"]
-        for path in sorted((REPO / "evals" / "datasets").glob("coding_tune*.jsonl"))
-        for row in map(json.loads, path.read_text().splitlines())
-    }
-    ids = {json.loads(line)["id"] for path in untuned for line in path.read_text().splitlines()}
-    assert ids and {splits[i] for i in ids} <= {name for name in SPLITS if name.startswith("tune")}

@@ -7,7 +7,6 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from agents.coding.confidence import BELOW_AUTO_DRAFT, Calibration, CodeFeatures, Sample, fit_buckets
 from agents.coding.offline import OfflineCoder
 from agents.coding.schemas import AUTO_DRAFT_THRESHOLD
 from agents.coding.visit_opinion import (
@@ -21,7 +20,7 @@ from agents.coding.visit_opinion import (
     opinion_text,
     train_opinion,
 )
-from evals.coding.calibrate import _samples
+from evals.coding.calibrate import load_samples
 from evals.coding.datasets import load_rows
 from evals.coding.opinion import DATASETS, gold_visit, row_text, train
 from tests.support.coding_requests import coding_request
@@ -115,35 +114,6 @@ def test_a_disputed_visit_code_waits_for_review_with_the_opinion_as_a_finding() 
     assert {d.code for d in shared.diagnoses} == {d.code for d in plain.diagnoses}
 
 
-def _visit(opinion: str, code: str = "99213") -> CodeFeatures:
-    return CodeFeatures("visit", "em", family=code, structured=True, opinion=opinion)
-
-
-def test_only_a_firm_opinion_lets_a_visit_code_keep_an_auto_draft_confidence() -> None:
-    buckets = {key: 0.97 for opinion in ("firm", "agree", "differ") for key in _visit(opinion).buckets()}
-    calibrate = Calibration(buckets, (), (), "test")
-    assert calibrate(_visit("firm")) >= AUTO_DRAFT_THRESHOLD
-    assert calibrate(_visit("agree")) == BELOW_AUTO_DRAFT
-    assert calibrate(_visit("differ")) == BELOW_AUTO_DRAFT
-
-
-def test_firm_em_levels_pool_their_evidence_across_levels() -> None:
-    # five firm codes of each level: no level alone has the support to be fitted, together they earn it
-    samples = [
-        Sample(_visit("firm", code), True, hand=True)
-        for code in ("99212", "99213", "99214")
-        for _ in range(5)
-    ]
-    fitted = fit_buckets(samples)
-    pooled = _visit("firm").buckets()[1]
-    assert pooled == "visit|em|sure|opinion-firm"
-    assert fitted[pooled]["confidence"] >= AUTO_DRAFT_THRESHOLD
-    assert not any(key.endswith("|99213|firm") for key in fitted)
-    # the same codes with a mere agreement earn nothing at the pooled level
-    agreed = fit_buckets([Sample(_visit("agree", s.features.family), True, hand=True) for s in samples])
-    assert all(entry["confidence"] < AUTO_DRAFT_THRESHOLD for entry in agreed.values())
-
-
 def test_the_stored_opinion_is_what_the_gold_sets_train_today() -> None:
     stored = load_opinion(OPINION_FILE)
     assert stored is not None and NO_VISIT in stored.classes and "92014" in stored.classes
@@ -159,7 +129,7 @@ def test_the_stored_opinion_is_what_the_gold_sets_train_today() -> None:
 
 def test_untuned_samples_get_their_visit_opinion_out_of_fold(tmp_path: Path) -> None:
     kept = sorted((DATASETS.parent / "coding" / "calibration_samples").glob("untuned_tune5_at_*.jsonl"))[0]
-    samples = _samples(kept, weight=0.1, unseen=False, hand=True)
+    samples = load_samples(kept, 0.1)
     visits = [s for s in samples if s.features.kind == "visit" and s.features.basis != "vision_plan"]
     assert visits and all(s.features.opinion in ("firm", "agree", "differ") for s in visits)
     assert all(s.features.opinion == "" for s in samples if s.features.kind != "visit")
