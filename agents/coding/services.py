@@ -262,8 +262,11 @@ def _oct_site(found: dict[str, FoundService], groups: set[str]) -> None:
 
 def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
     """A manifest refraction done today with a result: values after it (on its line or the lines under a
-    "Manifest refraction" heading) or a final prescription stated anywhere in the note."""
+    "Manifest refraction" heading) or a final prescription stated anywhere in the note; none when the note puts
+    the spectacle prescription off."""
     final_rx = lexicon.refraction_final_rx.search(note.text)
+    if not final_rx and lexicon.refraction_no_final_rx.search(note.text):
+        return None
     for clause in note.sentences:
         text = note.span(clause)
         for match in lexicon.refraction.finditer(text):

@@ -86,6 +86,7 @@ class Lexicon:
     refraction: re.Pattern[str]
     refraction_values: re.Pattern[str]
     refraction_final_rx: re.Pattern[str]
+    refraction_no_final_rx: re.Pattern[str]
     cl_fit: re.Pattern[str]
     cl_fit_code: str
     cl_fit_keratoconus_code: str
@@ -168,6 +169,7 @@ def load_lexicon() -> Lexicon:
         refraction=_union(services["refraction"]["patterns"]),
         refraction_values=re.compile(services["refraction"]["values"], FLAGS),
         refraction_final_rx=re.compile(services["refraction"]["final_rx"], FLAGS),
+        refraction_no_final_rx=re.compile(services["refraction"]["no_final_rx"], FLAGS),
         cl_fit=_union(services["contact_lens_fit"]["patterns"]),
         cl_fit_code=str(services["contact_lens_fit"]["code"]),
         cl_fit_keratoconus_code=str(services["contact_lens_fit"]["keratoconus_code"]),
