@@ -159,9 +159,22 @@ _EYE_LABEL = re.compile(
 )
 
 
+# "POAG OS, mild (OD nl): IOP 12 OD / 17 OS": the other eye called normal, and the measurements after the item's
+# colon, name no eye of this finding
+_NORMAL_EYE = re.compile(
+    r"\(?[ \t]*\b(?:OD|OS|RE|LE|right\s+eye|left\s+eye)[ \t]+(?:nl|normal|wnl|clear|healthy|unaffected)\b[ \t]*\)?",
+    re.IGNORECASE,
+)
+
+
 def _before_denial(after: str, offset: int) -> str:
     """A finding's own words: "moderate NPDR of the left eye, without macular edema in either eye" stops at the
-    denial when an eye was named before it (the eyes of what is denied are not this finding's)."""
+    denial when an eye was named before it (the eyes of what is denied are not this finding's); an eye called
+    normal is left out, and so are the measurements after a colon that follows the finding's own eye."""
+    after = _NORMAL_EYE.sub(lambda m: " " * len(m.group()), after)
+    colon = after.find(":", offset)
+    if colon != -1 and eyes_in(after[:colon]):
+        after = after[:colon]
     denied = _DENIAL.search(after, offset)
     return after[: denied.start()] if denied and eyes_in(after[: denied.start()]) else after
 

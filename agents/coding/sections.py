@@ -157,6 +157,7 @@ def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
 
 
 _INLINE_LIST_HEADER = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?\s+list\b", re.IGNORECASE)
+_DX_LABEL = re.compile(r"\s*(?:Dx|Diagnos[ie]s)\s*$", re.IGNORECASE)
 _NUMBERED_ITEM = re.compile(r"\n[ \t]*\d{1,2}[.)][ \t]+\S")
 
 
@@ -173,14 +174,19 @@ def split_sections(note: str) -> list[Section]:
 
 
 def _bound_problem_lists(sections: list[Section], note: str) -> list[Section]:
-    """Where a problem list ends: "Problem list: ADHD / acne" holds only its line, and an indented "Plan:" under
+    """Where a problem list ends: "Problem list: ADHD / acne" (or a "Dx:" label above the note's own assessment)
+    holds only its line, and an indented "Plan:" under
     a numbered assessment item plans that item only (the next numbered item is the problem list again)."""
     out: list[Section] = []
-    for section in sections:
+    for index, section in enumerate(sections):
         line_end = note.find("\n", section.start, section.end)
+        # "Dx: SLE on HCQ" heading a tests-only visit whose own "A:" comes later: a label of the visit's reason
+        reason_label = bool(_DX_LABEL.match(section.header)) and any(
+            later.kind == SectionKind.ASSESSMENT for later in sections[index + 1 :]
+        )
         if (
             section.kind == SectionKind.ASSESSMENT
-            and _INLINE_LIST_HEADER.match(section.header)
+            and (_INLINE_LIST_HEADER.match(section.header) or reason_label)
             and line_end != -1
             and note[section.start : line_end].strip()
         ):

@@ -42,7 +42,7 @@ _ONE_EYE_DILATION = re.compile(
     _I,
 )
 _COMPREHENSIVE_WORDS = re.compile(
-    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:\w+\s+)?(?:follow|f/u|check|recheck))|comprehensive|complete\s+exam|full\s+exam|\bbaseline\b|\bscreening\b"
+    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:(?!exam)[\w-]+\s+){0,4}(?:follow|f/u|check|recheck))|comprehensive|complete\s+exam|full\s+exam|\bbaseline\b|\bscreening\b"
     r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
     r"|first\s+eye\s+exam",
     _I,
@@ -64,12 +64,12 @@ _SEPARATE_NEW = re.compile(
 )
 # A decision for surgery (AMA: elective major surgery) is moderate risk, unless only contingent ("if ...").
 _SURGERY_DECISION = re.compile(
-    r"\b(?:refer(?:ral|red)?|schedul\w*|proceed(?:ing)?)\s+(?:\w+\s+){0,5}(?:for\s+|with\s+)?(?:\w+\s+)?"
+    r"\b(?:refer(?:ral|red)?|schedul\w*|proceed(?:ing)?)\s+(?:\w+\.?\s+){0,5}(?:for\s+|with\s+)?(?:\w+\s+)?"
     r"(?:CXL|cross-?linking|surgery|phaco\w*|trab\w*|vitrectomy)\b(?![^.;\n]{0,20}\bif\b)"
     r"|\bplan\s+(?:for\s+)?(?:CE/IOL|CE\b|phaco\w*|cataract\s+(?:surgery|extraction))"
     r"|\belects?\s+(?:\w+\s+){0,3}(?:surgery|CE/IOL|phaco\w*|cataract\s+extraction)\b"
     # "she would like to proceed. Referral to the cataract surgeon for ... phacoemulsification"
-    r"|\b(?:would\s+like|wants|elects?|agreed?|decided)\s+to\s+proceed\b(?=[^\n]{0,120}\b(?:surgery|phaco\w*|CE/IOL"
+    r"|\b(?:would\s+like|wants|elects?|agreed?|decided)\s+to\s+(?:proceed|go\s+ahead)\b(?=[^\n]{0,120}\b(?:surgery|phaco\w*|CE/IOL"
     r"|trab\w*|CXL|cross-?linking)\b)",
     _I,
 )
@@ -90,7 +90,9 @@ _NO_EXAM = re.compile(
     r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done|repeated)"
     r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
     r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
+    # ("refraction only improves it to 20/30" is what the refraction did, not the visit's scope)
     r"|\b(?:refraction|biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+(?:visit\s+)?only\b"
+    r"(?!\s+(?:improv|help|gets?\b|got\b|gives?\b|gave\b|brings?\b|brought\b|makes?\b|made\b|to\b))"
     r"|(?m:^\s*tech(?:nician)?\s+visit\b)|\btech(?:nician)?\s+visit\s*[-,:]|\b(?:encounter|visit)\s+type\s*:\s*tech"
     r"|only\s+(?:to\s+have|for)\s+(?:his|her|their|a)?\s*(?:glasses|spectacle|refraction|Rx)",
     _I,
@@ -107,7 +109,7 @@ _PROGRESSION = re.compile(
     r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
     r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
     r"|not\s+tolerat\w*|not\s+improv\w*|no\s+better\b"
-    r"|exacerbat|intoleran|new\s+defect",
+    r"|exacerbat|intoleran|new\s+defect|\bnow\s+visually\s+significant",
     _I,
 )
 # AMA: a side effect raises the problem only when the treatment needs attention (switched, stopped, added to).
@@ -117,6 +119,10 @@ _SIDE_EFFECT = re.compile(
 )
 _DRUG_REACTION_AFTER = re.compile(r"[ \t]*(?:allerg(?:y|ic\s+reaction)|reaction|intolerance|toxicity)\b", _I)
 _DRUG_REACTION_BEFORE = re.compile(r"\b(?:allerg(?:y|ic(?:\s+reaction)?)|reaction|intoleran\w+)\s+to\s+$", _I)
+# "reports dry mouth and fatigue since brimonidine started": a complaint dated from a drug's start
+_SINCE_DRUG_BEFORE = re.compile(r"\bsince\s+(?:starting\s+|the\s+)?$", _I)
+_SINCE_DRUG_AFTER = re.compile(r"[ \t]+(?:was\s+)?(?:started|began|added)\b", _I)
+_COMPLAINT_WORDS = re.compile(r"\b(?:reports?|c/o|complain\w*|notes|noticed|has\s+had|experienc\w*)\b", _I)
 _DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denies|denied)\b[^.;,]*$", _I)
 _TREATMENT_CHANGE = re.compile(
     r"\b(?:switch\w*|stop\w*|d/c\b|discontinu\w*|chang(?:e|ed|ing)\s+(?:to|from)|replac\w*|substitut\w*"
@@ -153,6 +159,9 @@ _HISTORIAN = re.compile(
     r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)|did\s+most\s+of\s+the\s+talking"
     r"|(?:mother|father|parent|parents|caregiver|guardian|grandmother|grandfather|wife|husband|daughter|son)\s+"
     r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history"
+    # "His mother reports that he wears them all day": a parent's account of the child's history
+    r"|\b(?:his|her|their|the)\s+(?:mother|father|parents?|mom|dad|caregiver|guardian|grandmother|grandfather)\s+"
+    r"(?:reports|says|states|notes|describes)\b"
     # "cannot give a reliable history, so her daughter, who manages her care, provided it"
     r"|\b(?:cannot|can't|unable\s+to)\s+give\s+(?:a\s+)?(?:reliable\s+)?history\b",
     _I,
@@ -161,6 +170,8 @@ _EXTERNAL_DATA = re.compile(
     r"\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos)\b", _I
 )
 _REVIEWED = re.compile(r"\breviewed\b", _I)
+# "Reviewed today: endocrinology note ... . HbA1c 7.4% (PCP lab report)": every sentence on the label's line
+_REVIEWED_LABEL = re.compile(r"[ \t]*(?:[\w-]+[ \t]+){0,2}reviewed(?:[ \t]+today)?[ \t]*:", _I)
 _DISCUSSED = re.compile(
     r"\b(?:called|phoned|telephoned)\s+(?:Dr\.?\s|the\s+(?:retina|glaucoma|cornea)|her\s+(?:retina|glaucoma|PCP))"
     r"|\b(?:discussed|spoke|talked|conferred|went\s+over)\b[^.;\n]{0,60}(?:\bwith|\bw/)\s*(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
@@ -177,11 +188,21 @@ _FAILED_SCREENING = re.compile(
 
 _LIMITED_EXAM = re.compile(
     r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit)\b"
-    r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b",
+    r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b"
+    # "booked as his annual, but ... asked us only to look at his macular degeneration"
+    r"|\b(?:asked|wanted|wants)\s+(?:us\s+)?only\s+to\s+(?:look\s+at|check|examine)\b",
     _I,
 )
 # A visit whose stated reason is only a contact lens fitting ("Reason for visit: aphakic contact lens fitting")
 _FIT_VISIT = re.compile(r"\b(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b", _I)
+# "returns two weeks after her first soft contact lens fitting": the fit was an earlier visit
+_EARLIER_FIT = re.compile(
+    r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}(?:contact\s+lens|CL)\s+(?:re)?fit", _I
+)
+# a visit booked to follow up a lens fitting, not a medical problem
+_LENS_FOLLOW_UP = re.compile(
+    r"\b(?:CL|contact\s+lens(?:es)?)\s+(?:f/u|follow[- ]?up|re-?check|chk|ck)\b|" + _EARLIER_FIT.pattern, _I
+)
 _EXAM_WORDS = re.compile(
     r"\bexam\w*|\bannual\b|\broutine\b|\bcheck\b|\bevaluation\b|\bcomprehensive\b|\bc/o\b|complain|\bpain|\bred\b|\bblur",
     _I,
@@ -395,6 +416,9 @@ def _reason_text(note: ParsedNote) -> str:
     return ". ".join(dict.fromkeys([*complaint[:2], *head]))  # sentence ends keep a negation in its sentence
 
 
+_TREATED_WITH = re.compile(r"\b(?:treated\s+with|using|taking|(?:has\s+been|is|been)\s+on)\b[^.;\n]*$", _I)
+
+
 def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[re.Match[str]]:
     """New-problem words that are not negated ("no new floaters") and not a glasses complaint."""
     found = []
@@ -407,6 +431,9 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
             if match.group().lower().startswith("blur") and _GLASSES_CONTEXT.search(around):
                 continue
             if re.match(r"since\s+last\s+(?:visit|exam)", text[match.start() :], _I):
+                continue
+            # "treated with latanoprost at bedtime in both eyes since last July": how long a drug has been used
+            if match.group().lower().startswith("since") and _TREATED_WITH.search(before):
                 continue
             found.append(match)
     return found
@@ -423,6 +450,8 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     reason, opening = _reason_text(note), _opening(note)
     if _new_problem_cues(reason, (_NEW_ONSET,)):
         return False  # "returns with a new complaint", "sudden floaters"
+    if _LENS_FOLLOW_UP.search(opening) and any(d.condition and not d.condition.chronic for d in assessed):
+        return False  # "returns two weeks after her lens fitting ... punctate keratitis": the lens check found it
     # the first line or chief complaint decides: an explicit follow-up named before any new symptom
     # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
     stated = _STRONG_FOLLOW_UP.search(opening)
@@ -542,6 +571,14 @@ def _side_effect_treated(note: ParsedNote) -> bool:
             (
                 _DRUG_REACTION_AFTER.match(text, m.end())
                 or _DRUG_REACTION_BEFORE.search(text[: m.start()][-30:])
+                or (
+                    _COMPLAINT_WORDS.search(text[: m.start()])
+                    and _SINCE_DRUG_BEFORE.search(text[: m.start()][-30:])
+                    and (
+                        _SINCE_DRUG_AFTER.match(text, m.end())
+                        or text[: m.start()].rstrip().endswith("starting")
+                    )
+                )
             )
             and not _DENIED_BEFORE.search(text[: m.start()][-30:])  # "no reaction to brimonidine"
             for m in drugs.finditer(text)
@@ -556,7 +593,10 @@ def _data(note: ParsedNote) -> Level:
     items = sum(
         len(_EXTERNAL_DATA.findall(note.span(c)))
         for c in note.sentences
-        if _REVIEWED.search(note.span(c))
+        if (
+            _REVIEWED.search(note.span(c))
+            or _REVIEWED_LABEL.match(note.text, line_bounds(note.text, c.start)[0])
+        )
         and re.search(
             r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat", note.span(c), _I
         )
@@ -687,7 +727,7 @@ def choose_visit(
             "no exam performed today: only the services done are billed",
         )
     fit_only = _FIT_VISIT.search(opening)
-    if fit_only and not _EXAM_WORDS.search(opening):
+    if fit_only and not _EXAM_WORDS.search(opening) and not _EARLIER_FIT.search(opening):
         return VisitChoice(
             None,
             "none",
