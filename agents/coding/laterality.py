@@ -98,6 +98,11 @@ _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 _UPPER_AND_LOWER = re.compile(
     r"\bupper\s*(?:and|\+|&|/)\s*lower\b|\blower\s*(?:and|\+|&|/)\s*upper\b", _FLAGS
 )
+# "the right and left lower puncta": the same lid of both eyes
+_BOTH_SIDES_LID = re.compile(
+    r"\b(?:right\s*(?:and|&|/)\s*left|left\s*(?:and|&|/)\s*right)\s+(?P<lid>lower|inferior|upper|superior)\b",
+    _FLAGS,
+)
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ def lid_mentions(text: str) -> list[EyeMention]:
 def lids_in(text: str) -> frozenset[str]:
     """The eyelids a phrase names; "upper and lower lids" with an eye means both lids of that eye."""
     lids = {lid for mention in lid_mentions(text) for lid in mention.eyes}
+    for both in _BOTH_SIDES_LID.finditer(text):
+        lids |= {"RLL", "LLL"} if both.group("lid").lower() in ("lower", "inferior") else {"RUL", "LUL"}
     if _UPPER_AND_LOWER.search(text):
         for eye in eyes_in(text) or BOTH:
             lids |= {lid for lid in LIDS if LID_EYE[lid] == eye}

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from agents.coding.diagnoses import FoundDiagnosis
-from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lids_in
+from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lid_mentions, lids_in
 from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
@@ -221,6 +221,9 @@ _PLAIN_NAMES = {
 }
 
 
+_NOT_DONE_OPENING = re.compile(r"[ \t]*not\s+(?:done|repeated|performed|obtained)\b", re.IGNORECASE)
+
+
 def _declined_later(note: ParsedNote, lexicon: Lexicon, code: str, service: FoundService) -> bool:
     """An addendum or later line saying the test was declined or never obtained: the final record wins over
     the plan or order that named it for today."""
@@ -232,9 +235,13 @@ def _declined_later(note: ParsedNote, lexicon: Lexicon, code: str, service: Foun
     # "...; the technician stopped the test after two minutes and no result was saved": the next clause says
     # "the test" without naming it (a clause naming another test speaks of that one)
     others = [p for test in lexicon.tests if test.code != code for p in test.patterns]
+    # "OCT RNFL: last 09/2025; not done today, next due 09/2026": the next clause, on its line, says it was not
     if (
         later
-        and _ABORTED.search(note.span(later[0]))
+        and (
+            _ABORTED.search(note.span(later[0]))
+            or (_NOT_DONE_OPENING.match(note.span(later[0])) and "\n" not in note.text[last : later[0].start])
+        )
         and not any(p.search(note.span(later[0])) for p in others)
     ):
         return True
@@ -389,12 +396,12 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             not _STRONG_TODAY.search(text) and (cues["past"].search(text) or cues["future"].search(text))
         ):
             continue
-        named = lids_in(text) or _listed_lids(note, clause) or _grid_lids(note, clause)
+        named = _plugged_lids(text) or _listed_lids(note, clause) or _grid_lids(note, clause)
         if named:
             lids |= named
             evidence.append((clause.start + match.start(), clause.start + match.end()))
     if not lids:
-        table = _plug_table(note, lexicon) or _plug_rows(note, lexicon)
+        table = _plug_table(note, lexicon) or _plug_rows(note, lexicon) or _plug_site_rows(note, lexicon)
         if table:
             lids, evidence = set(table[0]), [table[1]]
     return [
@@ -409,6 +416,46 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         for lid in sorted(lids, key=lambda lid: LID_MODIFIER[lid])
         if lid in LIDS
     ]
+
+
+# "because the left lower lid is inflamed I placed only one plug, in the right lower punctum": a lid named as an
+# eyelid is not a punctum plugged, when the sentence also names a punctum
+_LID_AS_EYELID = re.compile(r"[ \t]+(?:eye)?lids?\b", re.IGNORECASE)
+
+
+def _plugged_lids(text: str) -> frozenset[str]:
+    mentions = lid_mentions(text)
+    puncta = [m for m in mentions if not _LID_AS_EYELID.match(text, m.end)]
+    if puncta and len(puncta) < len(mentions):
+        return frozenset(lid for m in puncta for lid in m.eyes)
+    return lids_in(text)
+
+
+_SITE_ROW = re.compile(
+    r"^[ \t]*(?P<site>RUL|RLL|LUL|LLL|(?:right|left)\s+(?:upper|lower))(?:\s+punct\w*)?[ \t]{2,}(?P<cell>\S[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PLUGGED_CELL = re.compile(
+    r"\byes\b|[✓✔xX]\s*$|\bplug|\bsilicone\b|\bcollagen\b|\b(?:placed|inserted|replaced)\b", re.IGNORECASE
+)
+
+
+def _plug_site_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tuple[int, int]] | None:
+    """A procedure table with a row per punctum under a plug line ("Silicone plugs inserted:" then "RLL   yes",
+    "RUL   not plugged"; or "Punctum   Plug" then "Right lower   silicone 0.5 mm, placed"): each row whose cell
+    says a plug went in is a punctum plugged today."""
+    if not lexicon.plug_done.search(note.text):
+        return None
+    lids: set[str] = set()
+    first: tuple[int, int] | None = None
+    for row in _SITE_ROW.finditer(note.text):
+        if not lexicon.plug.search("\n".join(note.text[: row.start()].split("\n")[-7:])):
+            continue  # the table of another procedure
+        cell = row.group("cell")
+        if _PLUGGED_CELL.search(cell) and not _NOT_PLUGGED.search(cell):
+            lids |= lids_in(row.group("site"))
+            first = first or row.span("cell")
+    return (frozenset(lids), first) if lids and first else None
 
 
 _PUNCTA_ROW = re.compile(r"^[ \t]*(?:puncta|punctum|sites?)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
@@ -499,6 +546,9 @@ def _grid_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
     return lids_in("; ".join(checked))
 
 
+_CORNEA_WORD = re.compile(r"\bcorneal?\b", re.IGNORECASE)
+
+
 def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:
     removal = next(
         (
@@ -524,7 +574,11 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             continue
         site = "corneal" if code.startswith("T15.0") else "conjunctival"
         # the variant: an embedded conjunctival FB (65210), a corneal one taken off without the slit lamp (65220)
-        if site == "conjunctival" and lexicon.fb_embedded.search(note.text):
+        if site == "conjunctival" and any(
+            # "sand-grain FB superficially embedded" in the cornea says nothing of the conjunctival one
+            lexicon.fb_embedded.search(text) and not _CORNEA_WORD.search(text)
+            for text in (note.span(c) for c in note.sentences)
+        ):
             site = "conjunctival_embedded"
         elif site == "corneal" and lexicon.fb_no_slit_lamp.search(note.text):
             site = "corneal_no_slit_lamp"

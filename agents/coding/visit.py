@@ -33,7 +33,9 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
     ),
 }
 _UNDILATED = re.compile(
-    r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated|\bdilat\w*\s*:?\s*(?:\[[xX]\]\s*)?no\b"
+    # a template's "Dilated: [x] No" (not "after dilation no retinopathy")
+    r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated"
+    r"|\bdilat\w*[ \t]*(?:[:?][ \t]*)?(?:\[[xX]\][ \t]*)?no\b(?![ \t]+[a-z])"
     r"|\bno\s+dilation\b",
     _I,
 )
@@ -42,7 +44,9 @@ _ONE_EYE_DILATION = re.compile(
     _I,
 )
 _COMPREHENSIVE_WORDS = re.compile(
-    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:(?!exam)[\w-]+\s+){0,4}(?:follow|f/u|check|recheck))|comprehensive|complete\s+exam|full\s+exam|\bbaseline\b|\bscreening\b"
+    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:(?!exam)[\w-]+\s+){0,4}(?:follow|f/u|check|recheck))|comprehensive|complete\s+exam|full\s+exam|\bscreening\b"
+    # a baseline exam, not baseline tests ("baseline photos taken then")
+    r"|\bbaseline\b(?!\s+(?:disc\s+|fundus\s+|stereo\s+)?(?:photo\w*|OCT|fields?|VF|images?|imaging|scans?|test\w*|pachy\w*|IOP|measurements?|values?))"
     r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
     r"|first\s+eye\s+exam",
     _I,
@@ -552,10 +556,30 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
         return Level.MODERATE
     if chronic:
         return Level.LOW
-    minor = [g for g in groups.values() if all(d.condition and d.condition.self_limited for d in g)]
+    # a self-limited problem, or an acute one the assessment calls healed ("corneal abrasion OS - healed")
+    minor = [
+        g
+        for g in groups.values()
+        if all(d.condition and (d.condition.self_limited or _healed(note, d)) for d in g)
+    ]
     if len(groups) - len(minor) >= 1 or len(minor) >= 2:
         return Level.LOW
     return Level.MINIMAL
+
+
+_HEALED = re.compile(
+    r"(?<!partly )(?<!partially )(?<!not )(?<!yet )(?<!almost )(?<!nearly )(?<!mostly )\b(?:healed|resolved)\b",
+    _I,
+)
+
+
+def _healed(note: ParsedNote, diagnosis: FoundDiagnosis) -> bool:
+    """An acute problem the assessment line calls healed or resolved."""
+    return any(
+        _HEALED.search(note.text[slice(*line_bounds(note.text, start))])
+        for start, _ in diagnosis.evidence
+        if any(x.start <= start < x.end for x in note.sections if x.kind == SectionKind.ASSESSMENT)
+    ) and not (diagnosis.condition and diagnosis.condition.chronic)
 
 
 def _side_effect_treated(note: ParsedNote) -> bool:

@@ -174,3 +174,141 @@ def test_an_eye_called_normal_beside_the_item_is_not_its_eye() -> None:
     )
     codes = {d.code for d in _suggest(note).diagnoses}
     assert "H40.1121" in codes and "H40.1131" not in codes
+
+
+def _plugs(note: str) -> set[str]:
+    return {line.modifiers[0] for line in _suggest(note).lines if line.code == "68761"}
+
+
+def test_plug_tables_with_a_row_per_punctum() -> None:
+    yes_no = (
+        "PROCEDURE VISIT - PUNCTAL OCCLUSION\nIndication: dry eye syndrome OU, failed PF tears x 3 mo.\n"
+        "Procedure: consent signed. Silicone punctal plugs (0.4 mm) inserted:\n  RLL   yes\n  LLL   yes\n"
+        "  RUL   not plugged\n  LUL   not plugged\nPlugs seated well.\nAssessment: dry eye syndrome OU.\n"
+        "Plan: RTC 4 wk plug check."
+    )
+    assert _plugs(yes_no) == {"E4", "E2"}
+    cells = (
+        "Procedure Note: Punctal occlusion\nIndication: dry eye syndrome both eyes despite tears and cyclosporine.\n"
+        "Procedure: Consent signed. Punctal size gauged.\nPunctum          Plug\n"
+        "Right lower      silicone 0.5 mm, placed without difficulty\nLeft lower       not plugged\n"
+        "Impression: Dry eye syndrome OU.\nPlan: RTC 6 weeks."
+    )
+    assert _plugs(cells) == {"E4"}
+
+
+def test_plug_puncta_named_in_prose() -> None:
+    both = (
+        "Dry eye both eyes not controlled on tears.\nProcedure: silicone punctal plugs placed in the right and left "
+        "lower puncta without difficulty.\nAssessment: dry eye syndrome both eyes.\nPlan: plug check 6 weeks."
+    )
+    assert _plugs(both) == {"E4", "E2"}
+    replaced = (
+        "Plug check. R eye drier again; thinks RLL plug fell out.\nSLE: RLL punctum open, no plug. LLL plug in "
+        "place, good position.\nReplaced RLL plug (same size silicone) at SL.\nA: DED OU, RLL plug extruded -> "
+        "replaced.\nP: cont AT. RTC 6 mo."
+    )
+    assert _plugs(replaced) == {"E4"}
+    one = (
+        "Here for planned plugs for dry eye. Because the left lower lid is inflamed I placed only one plug today, "
+        "a silicone plug in the right lower punctum.\nAssessment: dry eye syndrome, both eyes, right lower plug "
+        "placed.\nPlan: return in two weeks for the left lower plug."
+    )
+    assert _plugs(one) == {"E4"}
+
+
+def test_a_relative_diagnosed_with_glaucoma_is_family_history_beside_a_suspect() -> None:
+    note = (
+        "Yearly dilated exam as a glaucoma suspect. His older brother was diagnosed with glaucoma at 55. No drops.\n"
+        "VA 20/20 OU. Pupils, fields, motility normal. IOP 20/21. Dilated: C/D 0.6/0.65, rims intact.\n"
+        "Assessment: glaucoma suspect both eyes, high risk.\nPlan: field in six months."
+    )
+    assert "Z83.511" in {d.code for d in _suggest(note).diagnoses}
+
+
+def test_stereo_photographs_of_both_optic_discs_are_fundus_photography() -> None:
+    note = (
+        "Glaucoma suspect, annual. VA 20/20 OU. IOP 19/19. Dilated: C/D 0.6 OU.\n"
+        "Today we took stereo photographs of both optic discs as a baseline.\n"
+        "Assessment: glaucoma suspect both eyes, low risk.\nPlan: RTC 1 yr."
+    )
+    assert "92250" in _codes(note)
+
+
+def test_baseline_photos_of_an_earlier_visit_do_not_make_a_follow_up_comprehensive() -> None:
+    note = (
+        "Chief Complaint: 6-month follow-up, choroidal nevus left eye\nHPI: Nevus OS first noted at 09/2025 annual "
+        "exam; baseline photos taken then. No symptoms.\nVA cc 20/20 OU. IOP 12/13.\nDFE: OD normal; OS flat gray "
+        "lesion ~2 DD, no SRF, no orange pigment.\nDiagnostic Studies: Fundus photos OU today - no change.\n"
+        "Impression: Choroidal nevus left eye, stable.\nPlan: Observe. Repeat photos in 6 months."
+    )
+    assert _visit(note) == "99212"
+
+
+def test_glaucoma_drops_beside_staged_glaucoma_add_no_unspecified_glaucoma() -> None:
+    note = (
+        "Pressure check; both eyes burn and feel sandy for two months.\nTBUT 4 s OU, inferior SPK OU. IOP 16/16.\n"
+        "Assessment: dry eye syndrome of both eyes, new. The preservative in her glaucoma drops may add to it. "
+        "Open-angle glaucoma both eyes, moderate stage, stable.\nPlan: PF tears qid; keep the glaucoma drops."
+    )
+    codes = {d.code for d in _suggest(note).diagnoses}
+    assert "H40.1132" in codes and "H40.9" not in codes
+
+
+def test_after_dilation_no_retinopathy_is_a_dilated_exam() -> None:
+    note = (
+        "Came in for the planned punctal plugs for dry eye; also due for her yearly diabetic eye exam, done today. "
+        "Type 2 diabetes on diet alone. Acuity 20/25 OU, pupils normal, fields and motility full, pressures 14 "
+        "and 15, and after dilation no diabetic retinopathy in either eye. Then silicone plugs were placed in the "
+        "right lower and left lower puncta.\nAssessment: (1) dry eye syndrome both eyes, plugs placed; (2) type 2 "
+        "diabetes without retinopathy.\nPlan: recheck 4 weeks."
+    )
+    assert ("92014", ("25",)) in {(line.code, tuple(line.modifiers)) for line in _suggest(note).lines}
+
+
+def test_a_test_row_that_says_not_done_today_on_its_line_is_not_billed() -> None:
+    note = (
+        "Chief Complaint: Annual glaucoma exam\nVA cc 20/25 OU. Confrontation full. Motility full. IOP 15/14.\n"
+        "C/D (dilated) 0.75 OD, 0.6 OS.\nTesting today:\n- Humphrey 24-2 SITA: OD superior arcuate defect, stable.\n"
+        "- OCT RNFL: last 09/2025; not done today, next due 09/2026.\nImpression: POAG both eyes, moderate stage.\n"
+        "Plan: continue latanoprost."
+    )
+    codes = _codes(note)
+    assert "92083" in codes and "92133" not in codes
+
+
+def test_a_corneal_and_a_tarsal_foreign_body_are_two_removals() -> None:
+    note = (
+        "CC: L eye scratchy after bike ride\nSLE OS: small black particle on superior tarsal conj; sand-grain FB "
+        "superficially embedded in the cornea at 2:00.\nProcedures (OS): tarsal particle wiped off with a cotton "
+        "tip. Corneal FB removed at slit lamp with 25g needle.\nImpression:\n1. Foreign body cornea, left eye, "
+        "removed.\n2. Foreign body under left upper lid (superior tarsal conjunctiva), removed.\nPlan: ung QID OS."
+    )
+    lines = {(line.code, tuple(line.modifiers)) for line in _suggest(note).lines}
+    assert {("65222", ("LT",)), ("65205", ("LT",))} <= lines and ("65210", ("LT",)) not in lines
+
+
+def test_a_healed_injury_is_a_minimal_problem_and_a_partly_resolved_one_is_not() -> None:
+    healed = (
+        "RECHECK corneal abrasion OS. Pain gone. Ointment course done.\nSLE OS: epi healed, no stain.\n"
+        "A: corneal abrasion OS - healed.\nP: no further tx. AT prn. RTC prn."
+    )
+    assert _visit(healed) == "99212"
+    partly = (
+        "Three-week recheck of the bump on her left upper lid; smaller, no longer tender.\nFirm nontender 4 mm "
+        "nodule left upper tarsus.\nAssessment: chalazion, left upper eyelid, partly resolved.\nPlan: discussed "
+        "more compresses versus incision and curettage; she prefers compresses."
+    )
+    assert _visit(partly) == "99213"
+
+
+def test_a_lens_caused_corneal_problem_is_h18_82_and_a_clock_position_is_no_field() -> None:
+    note = (
+        "2 wk CL f/u - new wearer. C/o OS red + gritty x 2 d.\nVA cc 20/20 OD, 20/25 OS.\nOS: tight lens. "
+        "SLE OS: arcuate epithelial lesion sup cornea 10-2 o'clock, 2+ NaFl stain, no infiltrate.\n"
+        "A: SEAL OS - CL-related (tight lens).\nP: no CL OS x 5 d, PF tears QID OS. Refit next visit."
+    )
+    suggestion = _suggest(note)
+    assert "H18.822" in {d.code for d in suggestion.diagnoses}
+    codes = [line.code for line in suggestion.lines]
+    assert "92012" in codes and "92083" not in codes
