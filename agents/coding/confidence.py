@@ -183,10 +183,11 @@ class Calibration:
     def __call__(self, features: CodeFeatures, code: str, vote: float = 1.0) -> float:
         if not self.weights:  # no fit stored: the rule score, never enough to auto-draft
             return round(min(features.score() * vote, BELOW_AUTO_DRAFT), 4)
-        p = self.probability(features, code) * vote
-        if p >= self.cutoff:
-            return round(min(max(p, AUTO_DRAFT), CEILING), 4)
-        return round(min(p, BELOW_AUTO_DRAFT), 4)
+        p = self.probability(features, code)
+        # neighbours may pull a code under the cutoff, never lift one over it: the cutoff was chosen without them
+        if p >= self.cutoff and p * min(vote, 1.0) >= self.cutoff:
+            return round(min(max(p * vote, AUTO_DRAFT), CEILING), 4)
+        return round(min(p * vote, BELOW_AUTO_DRAFT), 4)
 
 
 @cache

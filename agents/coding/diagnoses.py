@@ -167,13 +167,19 @@ _NORMAL_EYE = re.compile(
 )
 
 
+# "nuclear cataract OD: 2+, OS: 2+": a per-eye label's colon, not the end of the finding's words
+_EYE_BEFORE_COLON = re.compile(
+    r"\b(?:OD|OS|OU|RE|LE|BE|right\s+eye|left\s+eye|both\s+eyes)[ \t]*$", re.IGNORECASE
+)
+
+
 def _before_denial(after: str, offset: int) -> str:
     """A finding's own words: "moderate NPDR of the left eye, without macular edema in either eye" stops at the
     denial when an eye was named before it (the eyes of what is denied are not this finding's); an eye called
     normal is left out, and so are the measurements after a colon that follows the finding's own eye."""
     after = _NORMAL_EYE.sub(lambda m: " " * len(m.group()), after)
     colon = after.find(":", offset)
-    if colon != -1 and eyes_in(after[:colon]):
+    if colon != -1 and eyes_in(after[:colon]) and not _EYE_BEFORE_COLON.search(after[:colon]):
         after = after[:colon]
     denied = _DENIAL.search(after, offset)
     return after[: denied.start()] if denied and eyes_in(after[: denied.start()]) else after

@@ -157,6 +157,7 @@ def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
 
 
 _INLINE_LIST_HEADER = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?\s+list\b", re.IGNORECASE)
+_LIST_LINE = re.compile(r"[ \t]*(?:\d{1,2}[.)]|[-•*])[ \t]")
 _DX_LABEL = re.compile(r"\s*(?:Dx|Diagnos[ie]s)\s*$", re.IGNORECASE)
 _NUMBERED_ITEM = re.compile(r"\n[ \t]*\d{1,2}[.)][ \t]+\S")
 
@@ -181,8 +182,10 @@ def _bound_problem_lists(sections: list[Section], note: str) -> list[Section]:
     for index, section in enumerate(sections):
         line_end = note.find("\n", section.start, section.end)
         # "Dx: SLE on HCQ" heading a tests-only visit whose own "A:" comes later: a label of the visit's reason
-        reason_label = bool(_DX_LABEL.match(section.header)) and any(
-            later.kind == SectionKind.ASSESSMENT for later in sections[index + 1 :]
+        reason_label = (
+            bool(_DX_LABEL.match(section.header))
+            and any(later.kind == SectionKind.ASSESSMENT for later in sections[index + 1 :])
+            and not (line_end != -1 and _LIST_LINE.match(note, line_end + 1))  # "Dx: 1. POAG\n2. Dry eye"
         )
         if (
             section.kind == SectionKind.ASSESSMENT

@@ -267,12 +267,23 @@ def _oct_site(found: dict[str, FoundService], groups: set[str]) -> None:
         found.pop(drop)
 
 
+# "Last year her spec Rx was deferred", "deferred at the 1-week visit": another visit's
+_EARLIER = re.compile(
+    r"\blast\s+(?:year|visit|time|exam)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b|\bago\b"
+    r"|\bat\s+the\s+(?:[\w-]+\s+){0,2}(?:visit|exam)\b",
+    re.I,
+)
+
+
 def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
     """A manifest refraction done today with a result: values after it (on its line or the lines under a
     "Manifest refraction" heading) or a final prescription stated anywhere in the note; none when the note puts
     the spectacle prescription off."""
     final_rx = lexicon.refraction_final_rx.search(note.text)
-    if not final_rx and lexicon.refraction_no_final_rx.search(note.text):
+    if not final_rx and any(
+        lexicon.refraction_no_final_rx.search(text) and not _EARLIER.search(text)
+        for text in (note.span(s) for s in note.sentences)
+    ):
         return None
     for clause in note.sentences:
         text = note.span(clause)
@@ -319,6 +330,9 @@ _BOTH_EYES = re.compile(r"\bOU\b|\bboth\s+eyes\b", re.IGNORECASE)
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
 
+_AFTER_EARLIER = re.compile(r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
+
+
 def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
     """The fitting done today; a fit of one eye only (every fitting line that names an eye names the same one)
     takes modifier 52."""
@@ -338,6 +352,8 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             eyes |= eyes_in(only.group())
         elif other:
             eyes |= BOTH - eyes_in(other.group())
+        if _AFTER_EARLIER.search(text[: match.start()]):
+            continue  # "returns two weeks after her first soft contact lens fitting": an earlier visit's fit
         basis = performed(note, clause, clause.start + match.start(), lexicon)
         fitted = _FITTED.search(text)
         if (
@@ -549,6 +565,12 @@ def _grid_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
 _CORNEA_WORD = re.compile(r"\bcorneal?\b", re.IGNORECASE)
 
 
+_REMOVED_AT_SLIT_LAMP = re.compile(
+    r"\b(?:removed|removal|lifted|taken\s+off|spudded)\b[^.\n]{0,40}?\b(?:at|with|under)\s+(?:the\s+)?(?:slit[- ]?lamp|SL)\b",
+    re.IGNORECASE,
+)
+
+
 def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:
     removal = next(
         (
@@ -580,7 +602,11 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             for text in (note.span(c) for c in note.sentences)
         ):
             site = "conjunctival_embedded"
-        elif site == "corneal" and lexicon.fb_no_slit_lamp.search(note.text):
+        elif (
+            site == "corneal"
+            and lexicon.fb_no_slit_lamp.search(note.text)
+            and not _REMOVED_AT_SLIT_LAMP.search(note.text)
+        ):
             site = "corneal_no_slit_lamp"
         eye = {"1": "right", "2": "left"}.get(code[5])
         modifiers = [EYE_MODIFIER[eye]] if eye else []

@@ -44,7 +44,7 @@ _ONE_EYE_DILATION = re.compile(
     _I,
 )
 _COMPREHENSIVE_WORDS = re.compile(
-    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:(?!exam)[\w-]+\s+){0,4}(?:follow|f/u|check|recheck))|comprehensive|complete\s+exam|full\s+exam|\bscreening\b"
+    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:\w+\s+)?(?:follow|f/u|check|recheck))(?!\s+(?:\w+[- ])?(?:months?|mo|weeks?|wks?)\b)|comprehensive|complete\s+exam|full\s+exam|\bscreening\b"
     # a baseline exam, not baseline tests ("baseline photos taken then")
     r"|\bbaseline\b(?!\s+(?:disc\s+|fundus\s+|stereo\s+)?(?:photo\w*|OCT|fields?|VF|images?|imaging|scans?|test\w*|pachy\w*|IOP|measurements?|values?))"
     r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
@@ -73,7 +73,9 @@ _SURGERY_DECISION = re.compile(
     r"|\bplan\s+(?:for\s+)?(?:CE/IOL|CE\b|phaco\w*|cataract\s+(?:surgery|extraction))"
     r"|\belects?\s+(?:\w+\s+){0,3}(?:surgery|CE/IOL|phaco\w*|cataract\s+extraction)\b"
     # "she would like to proceed. Referral to the cataract surgeon for ... phacoemulsification"
-    r"|\b(?:would\s+like|wants|elects?|agreed?|decided)\s+to\s+(?:proceed|go\s+ahead)\b(?=[^\n]{0,120}\b(?:surgery|phaco\w*|CE/IOL"
+    r"|\b(?:would\s+like|wants|elects?|agreed?|decided)\s+to\s+(?:proceed|go\s+ahead)\b"
+    r"(?![^\n]{0,120}\b(?:revisit|reconsider|defer\w*|hold\s+off|not\s+ready|next\s+year|later\s+date)\b)"
+    r"(?=[^\n]{0,120}\b(?:surgery|phaco\w*|CE/IOL"
     r"|trab\w*|CXL|cross-?linking)\b)",
     _I,
 )
@@ -96,7 +98,7 @@ _NO_EXAM = re.compile(
     r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
     # ("refraction only improves it to 20/30" is what the refraction did, not the visit's scope)
     r"|\b(?:refraction|biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+(?:visit\s+)?only\b"
-    r"(?!\s+(?:improv|help|gets?\b|got\b|gives?\b|gave\b|brings?\b|brought\b|makes?\b|made\b|to\b))"
+    r"(?!\s+(?:improv|help|gets?\b|got\b|gives?\b|gave\b|brings?\b|brought\b|makes?\b|made\b))"
     r"|(?m:^\s*tech(?:nician)?\s+visit\b)|\btech(?:nician)?\s+visit\s*[-,:]|\b(?:encounter|visit)\s+type\s*:\s*tech"
     r"|only\s+(?:to\s+have|for)\s+(?:his|her|their|a)?\s*(?:glasses|spectacle|refraction|Rx)",
     _I,
@@ -126,6 +128,7 @@ _DRUG_REACTION_BEFORE = re.compile(r"\b(?:allerg(?:y|ic(?:\s+reaction)?)|reactio
 # "reports dry mouth and fatigue since brimonidine started": a complaint dated from a drug's start
 _SINCE_DRUG_BEFORE = re.compile(r"\bsince\s+(?:starting\s+|the\s+)?$", _I)
 _SINCE_DRUG_AFTER = re.compile(r"[ \t]+(?:was\s+)?(?:started|began|added)\b", _I)
+_BETTER = re.compile(r"\b(?:better|improv\w*|relief|reliev\w*|less|fewer|no\s+(?:more|longer))\b", _I)
 _COMPLAINT_WORDS = re.compile(r"\b(?:reports?|c/o|complain\w*|notes|noticed|has\s+had|experienc\w*)\b", _I)
 _DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denies|denied)\b[^.;,]*$", _I)
 _TREATMENT_CHANGE = re.compile(
@@ -194,7 +197,7 @@ _LIMITED_EXAM = re.compile(
     r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit)\b"
     r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b"
     # "booked as his annual, but ... asked us only to look at his macular degeneration"
-    r"|\b(?:asked|wanted|wants)\s+(?:us\s+)?only\s+to\s+(?:look\s+at|check|examine)\b",
+    r"|\b(?:asked|wanted|wants)\s+(?:us\s+)?only\s+to\s+(?:look\s+at|check|examine)\s+(?:his|her|their|the)\s+(?!eyes?\b)\w+",
     _I,
 )
 # A visit whose stated reason is only a contact lens fitting ("Reason for visit: aphakic contact lens fitting")
@@ -420,7 +423,10 @@ def _reason_text(note: ParsedNote) -> str:
     return ". ".join(dict.fromkeys([*complaint[:2], *head]))  # sentence ends keep a negation in its sentence
 
 
-_TREATED_WITH = re.compile(r"\b(?:treated\s+with|using|taking|(?:has\s+been|is|been)\s+on)\b[^.;\n]*$", _I)
+_TREATED_WITH = re.compile(
+    r"\b(?:treated\s+with|using|taking|(?:has\s+been|is|been)\s+on)\b(?:(?!\b(?:and|but|has|have|had|with)\b)[^.;,\n]){0,60}$",
+    _I,
+)
 
 
 def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[re.Match[str]]:
@@ -454,7 +460,12 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     reason, opening = _reason_text(note), _opening(note)
     if _new_problem_cues(reason, (_NEW_ONSET,)):
         return False  # "returns with a new complaint", "sudden floaters"
-    if _LENS_FOLLOW_UP.search(opening) and any(d.condition and not d.condition.chronic for d in assessed):
+    if (
+        _LENS_FOLLOW_UP.search(opening)
+        and any(d.condition and not d.condition.chronic for d in assessed)
+        # "CL follow-up, 5 days after we treated a lens-related abrasion": the opening names the problem followed
+        and not any(p.search(opening) for d in assessed if d.condition for p in d.condition.patterns)
+    ):
         return False  # "returns two weeks after her lens fitting ... punctate keratitis": the lens check found it
     # the first line or chief complaint decides: an explicit follow-up named before any new symptom
     # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
@@ -591,26 +602,47 @@ def _side_effect_treated(note: ParsedNote) -> bool:
         text = note.span(sentence)
         named = any(not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text))
         # "follicular conj OU - brimonidine allergy", "reaction to dorzolamide": the drug's own adverse effect
-        if not named and not any(
-            (
-                _DRUG_REACTION_AFTER.match(text, m.end())
-                or _DRUG_REACTION_BEFORE.search(text[: m.start()][-30:])
-                or (
-                    _COMPLAINT_WORDS.search(text[: m.start()])
-                    and _SINCE_DRUG_BEFORE.search(text[: m.start()][-30:])
-                    and (
-                        _SINCE_DRUG_AFTER.match(text, m.end())
-                        or text[: m.start()].rstrip().endswith("starting")
-                    )
+        since = next((end for end in _since_drug_started(text, drugs)), None)
+        if (
+            not named
+            and since is None
+            and not any(
+                (
+                    _DRUG_REACTION_AFTER.match(text, m.end())
+                    or _DRUG_REACTION_BEFORE.search(text[: m.start()][-30:])
                 )
+                and not _DENIED_BEFORE.search(text[: m.start()][-30:])  # "no reaction to brimonidine"
+                for m in drugs.finditer(text)
             )
-            and not _DENIED_BEFORE.search(text[: m.start()][-30:])  # "no reaction to brimonidine"
-            for m in drugs.finditer(text)
         ):
             continue
-        if any(_TREATMENT_CHANGE.search(note.span(s)) for s in decisions[index : index + 3]):
+        # "... since brimonidine started" itself says "started": the change must come after it
+        following = [text[since:]] if since is not None and not named else [text]
+        following += [note.span(s) for s in decisions[index + 1 : index + 3]]
+        if any(_TREATMENT_CHANGE.search(part) for part in following):
             return True
     return False
+
+
+def _since_drug_started(text: str, drugs: re.Pattern[str]) -> list[int]:
+    """Where "reports dry mouth since brimonidine started" ends: a complaint dated from a drug's start (not
+    "better comfort since latanoprost was started")."""
+    ends = []
+    for m in drugs.finditer(text):
+        before = text[: m.start()]
+        after = _SINCE_DRUG_AFTER.match(text, m.end())
+        if (
+            _COMPLAINT_WORDS.search(before)
+            and not _BETTER.search(before)
+            and _SINCE_DRUG_BEFORE.search(before[-30:])
+            and (after or before.rstrip().endswith("starting"))
+        ):
+            ends.append(after.end() if after else m.end())
+    return ends
+
+
+# "FHx: glaucoma; her mother says she lost the sight of one eye to it": the relative's history, not a historian
+_FAMILY_LINE = re.compile(r"[ \t]*(?:FHx?|family\s+(?:history|hx))\b", _I)
 
 
 def _data(note: ParsedNote) -> Level:
@@ -625,7 +657,10 @@ def _data(note: ParsedNote) -> Level:
             r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat", note.span(c), _I
         )
     )
-    historian = bool(_HISTORIAN.search(note.text))
+    historian = any(
+        not _FAMILY_LINE.match(note.text, line_bounds(note.text, m.start())[0])
+        for m in _HISTORIAN.finditer(note.text)
+    )
     # discussing management with an outside physician is its own category of data, worth moderate (AMA MDM)
     if items >= 3 or _DISCUSSED.search(note.text):
         return Level.MODERATE

@@ -95,12 +95,26 @@ def load_samples(path: Path, weight: float) -> list[Sample]:
     untuned = _UNTUNED.fullmatch(path.name)
     if untuned and not any("opinion" in record["features"] for record in records):
         records = add_opinion(records, DATASETS / f"coding_{untuned.group(1)}.jsonl")
-    found = _SET.search(path.name)
-    group = found.group(1) if found else path.stem
+    return samples_of(records, path.name, weight, untuned=bool(untuned))
+
+
+def samples_of(records: list[dict[str, Any]], name: str, weight: float, *, untuned: bool) -> list[Sample]:
+    """Samples of one file's records; `name` (a file name) gives their gold set."""
+    found = _SET.search(name)
+    group = found.group(1) if found else Path(name).stem
     return [
-        Sample(_features(record), record["code"], bool(record["correct"]), weight, group, bool(untuned))
+        Sample(_features(record), record["code"], bool(record["correct"]), weight, group, untuned)
         for record in records
     ]
+
+
+def collect_current() -> dict[str, list[dict[str, Any]]]:
+    """Today's coder on the tuning rows of every hand-written gold set, each set coded with a second opinion
+    trained without it: the in-sample evidence, rebuilt from the repository alone."""
+    return {
+        path.name: collect(path, OfflineCoder(opinion=train(exclude=path)))
+        for path in sorted(DATASETS.glob("coding_*.jsonl"))
+    }
 
 
 def _features(record: dict[str, Any]) -> CodeFeatures:
@@ -161,7 +175,7 @@ def out_of_fold(samples: Sequence[Sample], folds: Sequence[str], c: float) -> tu
 
 def fit(
     untuned: Sequence[Path],
-    in_sample: Sequence[Path],
+    in_sample: Sequence[Path] | None,
     *,
     recent: int = 8,
     older_weight: float = 0.3,
@@ -176,7 +190,15 @@ def fit(
     kept = [load_samples(path, 1.0) for path in untuned]
     newest = sorted({s.group for batch in kept for s in batch}, key=_set_number)[-recent:]
     samples = [replace(s, weight=1.0 if s.group in newest else older_weight) for batch in kept for s in batch]
-    samples += [s for path in in_sample for s in load_samples(path, in_sample_weight)]
+    if in_sample is None:  # rebuilt from the repository: what makes the stored fit reproducible
+        current = collect_current()
+        samples += [
+            s
+            for name, records in current.items()
+            for s in samples_of(records, name, in_sample_weight, untuned=False)
+        ]
+    else:
+        samples += [s for path in in_sample for s in load_samples(path, in_sample_weight)]
     probabilities, correct = out_of_fold(samples, newest, c)
     cutoff = drafting_cutoff(probabilities, correct, target)
     drafted = [ok for p, ok in zip(probabilities, correct, strict=True) if p >= cutoff]
@@ -196,7 +218,9 @@ def fit(
         "fitted": date.today().isoformat(),
         "sources": {
             "untuned": [str(path) for path in untuned],
-            "in_sample": [str(path) for path in in_sample],
+            "in_sample": "today's coder on every gold set's tuning rows, collected when fitted"
+            if in_sample is None
+            else [str(path) for path in in_sample],
             "recent_sets": newest,
             "older_weight": older_weight,
             "in_sample_weight": in_sample_weight,
@@ -226,7 +250,13 @@ def main() -> None:
     store.add_argument(
         "--untuned", type=Path, nargs="+", required=True, help="untuned runs (calibration_samples)"
     )
-    store.add_argument("--in-sample", type=Path, nargs="*", default=[], help="today's coder on tuning rows")
+    store.add_argument(
+        "--in-sample",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="today's coder on tuning rows, collected files (default: collected now from every gold set)",
+    )
     store.add_argument("--recent", type=int, default=8, help="newest untuned sets at full weight")
     store.add_argument("--older-weight", type=float, default=0.3)
     store.add_argument("--in-sample-weight", type=float, default=0.3)

@@ -38,6 +38,9 @@ def test_a_code_under_the_cutoff_is_held_below_the_line_however_likely() -> None
     looser = replace(calibrate, cutoff=0.95)
     assert looser(STATED, "H40.1131") == round(looser.probability(STATED, "H40.1131"), 4)
     assert looser(STATED, "H40.1131", vote=0.9) < AUTO_DRAFT  # a silent neighbourhood pulls it under
+    # agreeing neighbours never lift a code the cutoff held back (it was chosen without them)
+    assert calibrate(STATED, "H40.1131", vote=1.04) == BELOW_AUTO_DRAFT
+    assert looser(STATED, "H40.1131", vote=1.04) >= looser(STATED, "H40.1131")
 
 
 def test_without_a_stored_fit_the_rule_score_never_auto_drafts(tmp_path: Path) -> None:
