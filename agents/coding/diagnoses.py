@@ -225,11 +225,14 @@ def _read_scope(
 ) -> tuple[list[tuple[frozenset[str], str | None]], str | None]:
     """Each sub-clause's eyes and stage, and the stage stated without an eye."""
     parts: list[tuple[frozenset[str], str | None]] = []
-    free_stage, cursor = None, 0
+    free_stage, cursor, pending = None, 0, ""
     for cut in [*_SUBCLAUSE.finditer(text), None]:
-        piece = text[cursor : cut.start() if cut else len(text)]
+        # "stable, treated proliferative retinopathy of the right eye": words with neither eye nor stage qualify
+        # the next piece
+        piece = pending + text[cursor : cut.start() if cut else len(text)]
         cursor = cut.end() if cut else len(text)
         eyes, stage = eyes_in(piece), stage_of(piece)
+        pending = piece + " " if not eyes and stage is None else ""
         if eyes:
             parts.append((eyes, stage))
         elif stage is not None and parts and parts[-1][1] is None:

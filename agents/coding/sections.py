@@ -282,7 +282,8 @@ _COPIED_FORWARD = re.compile(r"\[copied\s+(?:forward\s+)?from[^\]\n]*\][^\n]*", 
 # "Last visit summary (copied ...):", "copied from the record of 08/2022". What follows it on its line (or, under a
 # label that ends its line, the lines up to the next blank line or heading) is not today's.
 _COPIED_LABEL = re.compile(
-    r"\((?:copied|carried\s+forward)\b[^)\n]*\)|\bcopied\s+from\b|\blast\s+visit\s+summary\b", re.IGNORECASE
+    r"\((?:copied|carried\s+(?:forward|fwd))\b[^)\n]*\)|\bcopied\s+from\b|\blast\s+visit\s+summary\b",
+    re.IGNORECASE,
 )
 _BLOCK_END = re.compile(r"[ \t]*$|[ \t]*[A-Z][A-Z0-9 /&()+-]{3,}:?[ \t]*$|[ \t]*[A-Z][A-Za-z /&-]{2,30}:")
 

@@ -46,6 +46,9 @@ class FoundService:
     dx_codes: tuple[str, ...] = ()  # diagnoses the line must point to (procedures)
 
 
+_COMPARISON = re.compile(r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\b[^)\n]*\)", re.IGNORECASE)
+
+
 def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lexicon) -> str | None:
     """How we know a service named in this clause was done today: "today", "result", or None (not today)."""
     text = note.span(clause)
@@ -97,7 +100,9 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     if not strong and cues["reviewed_only"].search(text) and not cues["done_today"].search(text):
         return None
     today = strong or _under_today_heading(note, clause)
-    if not today and (cues["past"].search(text) or cues["future"].search(text)):
+    # "add +2.50 (was +0.50 sph OU 1/25)": the earlier value it is compared with dates nothing done today
+    current = _COMPARISON.sub(lambda m: " " * len(m.group()), text)
+    if not today and (cues["past"].search(current) or cues["future"].search(current)):
         return None
     if today:
         return "today"

@@ -82,7 +82,10 @@ _SURGERY_DECISION = re.compile(
 # AMA risk: a decision about minor surgery (a chalazion's incision and curettage, epilation) is low risk
 _MINOR_SURGERY_DECISION = re.compile(
     r"\b(?:elects?|opts?|chooses?|decided|wants|refer(?:ral|red)?|schedul\w*|discussed|versus|vs\.?)\b[^.;\n]{0,40}"
-    r"\b(?:incision\s+and\s+(?:curettage|drainage)|I\s?&\s?[CD]\b|excision|epilation)",
+    r"\b(?:incision\s+and\s+(?:curettage|drainage)|I\s?&\s?[CD]\b|excision|epilation)"
+    # "referral to our surgeon for cataract evaluation": the surgeon decides on surgery, not this visit
+    r"|\brefer(?:ral|red)?\s+(?:[\w.]+\s+){0,5}for\s+(?:a\s+)?(?:cataract|surgical|surgery|CE/IOL|YAG)\s+"
+    r"(?:evaluation|eval|consult\w*|assessment)\b",
     _I,
 )
 _NEW_PROBLEM = re.compile(
@@ -112,7 +115,7 @@ _NO_FULL_EXAM = re.compile(
     r"\bno\s+(?:full|complete|comprehensive)\s+exam(?:ination)?\b(?!\s+(?:findings|abnormalit))", _I
 )
 _PROGRESSION = re.compile(
-    r"progress|worse|worsening|unstable|above\s+(?:target|goal)|not\s+at\s+(?:target|goal)|uncontrolled|increas"
+    r"progress|worse|worsening|unstable|above\s+(?:target|goal|tgt)|not\s+at\s+(?:target|goal|tgt)|uncontrolled|increas"
     r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
     r"|not\s+tolerat\w*|not\s+improv\w*|no\s+better\b"
     r"|exacerbat|intoleran|new\s+defect|\bnow\s+visually\s+significant",
@@ -291,6 +294,17 @@ def _element_not_done(note: ParsedNote, position: int) -> bool:
     return listed or bool(_ELEMENT_NOT_DONE.search(text))
 
 
+_DASHES = re.compile(r"[ \t]*:?[ \t]*-{2,}")  # a template row left as dashes ("CVF: --")
+
+
+def _named_not_done(note: ParsedNote, name: str) -> bool:
+    """The element is named, and every mention says it was not done ("CVF: --", "motility not tested")."""
+    mentions = list(ELEMENTS[name].finditer(note.text))
+    return bool(mentions) and all(
+        _element_not_done(note, m.start()) or _DASHES.match(note.text, m.end()) for m in mentions
+    )
+
+
 def _row_emptied(note: ParsedNote, start: int, end: int) -> bool:
     """A template row whose only content was an unchecked box or copied-forward text ("Pupils  [ ] not examined",
     "Motility  [copied forward from 05/2025] full OU"): cleaning left its label alone, so nothing was examined."""
@@ -310,6 +324,7 @@ def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
                 for m in pattern.finditer(note.text)
                 if not any(a <= m.start() < b for a, b in plan)
                 and not _element_not_done(note, m.start())
+                and not _DASHES.match(note.text, m.end())
                 and not _row_emptied(note, m.start(), m.end())
             ),
             None,
@@ -329,9 +344,12 @@ def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
 def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None]) -> bool:
     if not elements["dilated"]:
         return False
+    # "DFE OD: ..." then "DFE OS: ...": each eye dilated on its own line
+    per_eye = {m.group(1).upper() for m in re.finditer(r"\bDFE[ \t]+(OD|OS)\b", note.text, _I)}
     return not (
         _ONE_EYE_DILATION.search(note.text)
         and not re.search(r"\bDFE\s+OU\b|dilated.{0,40}both", note.text, _I)
+        and per_eye != {"OD", "OS"}
     )
 
 
@@ -402,6 +420,9 @@ _ALSO_NEW = re.compile(
     r"\b(?:c/o|complains?)\b",
     _I,
 )
+# "Four-month macular check for ...": a scheduled interval visit, unless the opening also names a new symptom
+_INTERVAL_CHECK = re.compile(r"^[^.\n]{0,30}\b\w+[- ](?:months?|mo|weeks?|wks?)\s+(?:\w+\s+){0,2}check\b", _I)
+_SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed|reports?)\b", _I)
 _REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
 _STATUS_ONLY = re.compile(
     r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
@@ -423,6 +444,7 @@ def _reason_text(note: ParsedNote) -> str:
     return ". ".join(dict.fromkeys([*complaint[:2], *head]))  # sentence ends keep a negation in its sentence
 
 
+_AFTER_THE = re.compile(r"\b(?:weeks?|days?|months?)\s+after\s+(?:the|a|an|his|her|their)\s+$", _I)
 _TREATED_WITH = re.compile(
     r"\b(?:treated\s+with|using|taking|(?:has\s+been|is|been)\s+on)\b(?:(?!\b(?:and|but|has|have|had|with)\b)[^.;,\n]){0,60}$",
     _I,
@@ -441,6 +463,9 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
             if match.group().lower().startswith("blur") and _GLASSES_CONTEXT.search(around):
                 continue
             if re.match(r"since\s+last\s+(?:visit|exam)", text[match.start() :], _I):
+                continue
+            # "returns four weeks after the sudden onset of floaters, which we diagnosed as a PVD": that visit's onset
+            if _AFTER_THE.search(before):
                 continue
             # "treated with latanoprost at bedtime in both eyes since last July": how long a drug has been used
             if match.group().lower().startswith("since") and _TREATED_WITH.search(before):
@@ -475,13 +500,18 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
         stated = None  # "68 y/o with known glaucoma presents with new flashes": the known problem is not the reason
     # "3 mo IOP ck. ... New today: red patch R eye", "AMD f/u. Also c/o itchy eyes": a follow-up that found a
     # second, new problem is a new-problem visit (README: E/M only for a known problem with nothing new)
-    if _new_problem_cues(reason, (_ALSO_NEW,)) and len({d.group for d in assessed}) >= 2:
+    # "Separately, for about three weeks he has had a painless lump ..." anywhere in the history
+    told = " ".join(
+        note.span(c) for c in note.sentences if c.section not in (SectionKind.ASSESSMENT, SectionKind.PLAN)
+    )
+    also_new = _new_problem_cues(reason, (_ALSO_NEW,)) or _SEPARATELY.search(told)
+    if also_new and len({d.group for d in assessed}) >= 2:
         return False
     if stated and (not symptoms or stated.start() <= symptoms[0].start()):
         return True
     # "This 22-year-old with known keratoconus returns for his topography check" (a later "has become blurrier" is
     # its progression); an opening that also names a symptom is left to the checks below
-    if not symptoms and _KNOWN_PROBLEM.search(opening):
+    if not symptoms and (_KNOWN_PROBLEM.search(opening) or _INTERVAL_CHECK.search(opening)):
         return True
     if _REFERRED.search(opening):
         return False  # "Referred by PCP - uncontrolled blood pressure, eye check": sent for a new evaluation
@@ -822,7 +852,11 @@ def choose_visit(
         or (not _NEW_PROBLEM.search(opening) and _comprehensive_words_today(note))
     )
     # "Today I limited the examination to this problem": an intermediate exam, whatever else was looked at
-    comprehensive = dilated and (full or bool(keyword)) and not _LIMITED_EXAM.search(note.text)
+    # a comprehensive-visit word does not make up for fields or motility the note says were not done
+    skipped = any(_named_not_done(note, name) for name in ("fields", "motility"))
+    comprehensive = (
+        dilated and (full or (bool(keyword) and not skipped)) and not _LIMITED_EXAM.search(note.text)
+    )
     if routine and (diagnoses or sum(1 for span in elements.values() if span) >= 5):
         code = (
             ("92014" if established else "92004")

@@ -455,3 +455,124 @@ def test_going_ahead_with_something_else_while_surgery_waits_is_no_surgery_decis
         "with anti-glare coating on his glasses for now and will revisit surgery next year."
     )
     assert _visit(note) == "99212"
+
+
+# tune24 and older tuning residuals
+def test_a_referral_for_cataract_evaluation_is_low_risk() -> None:
+    note = (
+        "Back for his six-month cataract check. Night driving harder, halos.\nSlit lamp: 3+ NS right, 2+ left.\n"
+        "Impression: age-related nuclear cataracts both eyes, progressing, now visually significant in the right "
+        "eye.\nPlan: referral to our surgeon for cataract evaluation of the right eye."
+    )
+    assert _visit(note) == "99213"
+
+
+def test_an_interval_check_whose_symptom_has_become_worse_is_a_follow_up() -> None:
+    note = (
+        "Four-month macular check for this woman with dry macular degeneration. Reading with the left eye has "
+        "become patchy.\nVA 20/40 OD, 20/100 OS. Dilated: OS geographic atrophy now subfoveal.\nAssessment: "
+        "nonexudative AMD, left eye advanced atrophic with subfoveal involvement, progressing; right eye "
+        "intermediate dry stage, stable.\nPlan: I called Dr. Lind's retina office and discussed injections for the "
+        "left eye. Continue AREDS2."
+    )
+    assert _visit(note) == "99214"
+
+
+def test_fields_and_motility_left_as_dashes_keep_a_baseline_exam_intermediate() -> None:
+    note = (
+        "Baseline HCQ exam, referred by rheum. Started hydroxychloroquine 11/25. No vis c/o.\nVA cc 20/20 OU. "
+        "Pupils nl.\nSLE: clear OU.\nIOP 14/14.\nCVF: --. EOM: --.\nDFE: C/D 0.3 OU, mac flat, periph flat.\n"
+        "OCT mac today: EZ intact OU.\nA: HCQ therapy for SLE, baseline, no toxicity.\nP: HVF 10-2 in 1 mo."
+    )
+    assert _visit(note) == "92012"
+
+
+def test_tests_pulled_up_or_in_the_chart_are_reviewed_not_done() -> None:
+    note = (
+        "Returns for her three-month pressure check. IOP 17/15.\nUndilated: right cup 0.8 with a notch, unchanged "
+        "from the disc photos in her chart.\nThe Humphrey 24-2 done this afternoon shows the known arcuate defect. "
+        "I also pulled up her September nerve fiber OCT and compared it with the field.\nImpression: primary open "
+        "angle glaucoma, moderate stage right eye, mild stage left eye, stable.\nPlan: continue drops."
+    )
+    codes = _codes(note)
+    assert "92083" in codes and "92133" not in codes and "92250" not in codes
+
+
+def test_tests_in_a_carried_forward_history_line_are_not_today() -> None:
+    note = (
+        "Annual VSP exam. Near blur with current progs.\nPOHx (carried fwd): Glc suspect OU 2021 - d/c 2023, nl "
+        "OCT/VF x2.\nVA cc 20/20 OU.\nMRx: OD +1.25 sph 20/20, OS +1.50 sph 20/20, add +2.25.\nPupils PERRL. CF "
+        "full. EOM full. IOP 15/15.\nDFE: C/D .4/.4, mac/periph flat OU.\nA: Hyperopia OU. Presbyopia.\n"
+        "P: new progs Rx given."
+    )
+    codes = _codes(note, payer_kind="vision", payer_name="VSP")
+    assert "92083" not in codes and "92133" not in codes
+
+
+def test_an_earlier_value_in_parentheses_leaves_todays_refraction() -> None:
+    note = (
+        "c/o distance blur OU x 3 mo.\nMRx OD -1.00 -0.50x090 20/25, OS -0.75 -0.50x095 20/25, add +2.50 (was "
+        "+0.50 sph OU 1/25).\nIOP 16/15. SLE: 2+ NS OU.\nA: 1. Age-related nuclear cataract OU causing myopic "
+        "shift. 2. Myopic astigmatism OU; presbyopia.\nP: new SRx given. RTC 1 yr."
+    )
+    assert "92015" in _codes(note, payer_kind="medicare", payer_name="Medicare")
+
+
+def test_plugs_placed_as_planned_are_todays() -> None:
+    note = (
+        "Came in for her scheduled lower punctal plugs. Dry eye both eyes despite tears and cyclosporine.\n"
+        "As planned, after topical anesthetic, silicone plugs were placed in the right lower and left lower "
+        "puncta.\nAssessment: dry eye syndrome both eyes.\nPlan: recheck the plugs in one month."
+    )
+    assert _plugs(note) == {"E4", "E2"}
+
+
+def test_glaucoma_above_tgt_with_a_drop_added_is_moderate() -> None:
+    note = (
+        "POAG f/u. Latanoprost qhs OU.\nIOP 24 OD / 15 OS (tgt OD <=17).\nA: POAG OD moderate stage - above tgt. "
+        "POAG OS mild stage - at tgt.\nP: add timolol 0.5% BID OD, cont latanoprost OU. IOP recheck 6 wk."
+    )
+    assert _visit(note) == "99214"
+
+
+def test_the_onset_told_as_the_story_of_the_first_visit_is_no_new_problem() -> None:
+    note = (
+        "Mr. Brandt returns four weeks after the sudden onset of floaters in his right eye, which we diagnosed as a "
+        "posterior vitreous detachment without a tear. The floaters are fading.\nVA 20/20 OU. Dilated: Weiss ring "
+        "OD, retina flat 360.\nAssessment: posterior vitreous detachment of the right eye, resolving.\nPlan: RD "
+        "warning signs reviewed again. No treatment needed."
+    )
+    assert _visit(note) == "99212"
+
+
+def test_per_eye_dfe_lines_for_both_eyes_are_a_dilated_exam() -> None:
+    note = (
+        "Annual DFE - DM2 x 9 yrs, metformin. Blur + glare driving at night.\nVA cc 20/30 OD, 20/25 OS. IOP "
+        "15/16. Pupils nl. CF full, EOM full.\nSLE: Lens 2+ NS OU.\nDFE OD: DBH all 4 quads, no NV. Mac flat.\n"
+        "DFE OS: few MAs. Mac flat.\nA: 1. DM2 w/ moderate NPDR OD, no DME.\n   2. DM2 w/ mild NPDR OS, no DME.\n"
+        "   3. Age-related NS cataract OU.\nP: letter to PCP. RTC 4 mo."
+    )
+    assert _visit(note, payer_kind="medicare_advantage", payer_name="Humana") == "92014"
+
+
+def test_stable_treated_proliferative_retinopathy_takes_the_stable_code_in_its_eye() -> None:
+    note = (
+        "Type 1 diabetes on an insulin pump, here for his four-month retinopathy check.\nDilated: OD regressed "
+        "PRP-treated fronds; OS dot-blot hemorrhages, no NV.\nAssessment: type 1 diabetes with stable, treated "
+        "proliferative retinopathy of the right eye and moderate nonproliferative retinopathy of the left eye "
+        "without macular edema.\nPlan: recheck in four months."
+    )
+    codes = {d.code for d in _suggest(note).diagnoses}
+    assert "E10.3551" in codes and "E10.3591" not in codes
+
+
+def test_a_separate_complaint_told_in_the_history_makes_a_new_problem() -> None:
+    note = (
+        "Mr. Ode, 41, has had type 1 diabetes since childhood and uses an insulin pump. He is here for his "
+        "scheduled four-month retinopathy check after laser in 2023, disease quiet since. Separately, for about "
+        "three weeks he has had a painless lump in the left upper eyelid.\nVA 20/25 OD, 20/20 OS. Left upper lid: "
+        "firm 5 mm nodule.\nDilated: OD PRP scars, no NV; OS dot-blot hemorrhages.\nAssessment: type 1 diabetes "
+        "with stable proliferative retinopathy of the right eye and moderate nonproliferative retinopathy of the "
+        "left eye without macular edema; chalazion of the left upper eyelid.\nPlan: warm compresses."
+    )
+    assert _visit(note) == "92012"
