@@ -168,6 +168,7 @@ _NORMAL_EYE = re.compile(
 
 
 # "nuclear cataract OD: 2+, OS: 2+": a per-eye label's colon, not the end of the finding's words
+_EYE_LABEL_AFTER = re.compile(r"\b(?:OD|OS|RE|LE|right\s+eye|left\s+eye)[ \t]*:", re.IGNORECASE)
 _EYE_BEFORE_COLON = re.compile(
     r"\b(?:OD|OS|OU|RE|LE|BE|right\s+eye|left\s+eye|both\s+eyes)[ \t]*$", re.IGNORECASE
 )
@@ -179,7 +180,9 @@ def _before_denial(after: str, offset: int) -> str:
     normal is left out, and so are the measurements after a colon that follows the finding's own eye."""
     after = _NORMAL_EYE.sub(lambda m: " " * len(m.group()), after)
     colon = after.find(":", offset)
-    if colon != -1 and eyes_in(after[:colon]) and not _EYE_BEFORE_COLON.search(after[:colon]):
+    # ("cataract OD: 2+, OS: 2+" labels each eye and is cut nowhere; "cataract OS: 2+, OD pseudophakic" is)
+    per_eye_labels = _EYE_BEFORE_COLON.search(after[:colon]) and _EYE_LABEL_AFTER.search(after, colon + 1)
+    if colon != -1 and eyes_in(after[:colon]) and not per_eye_labels:
         after = after[:colon]
     denied = _DENIAL.search(after, offset)
     return after[: denied.start()] if denied and eyes_in(after[: denied.start()]) else after

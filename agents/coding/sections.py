@@ -158,6 +158,7 @@ def _kind_of(match: re.Match[str]) -> tuple[SectionKind, str]:
 
 _INLINE_LIST_HEADER = re.compile(r"\s*(?:active\s+|chronic\s+)?problems?\s+list\b", re.IGNORECASE)
 _LIST_LINE = re.compile(r"[ \t]*(?:\d{1,2}[.)]|[-•*])[ \t]")
+_NUMBERED = re.compile(r"[ \t]*\d{1,2}[.)][ \t]")
 _DX_LABEL = re.compile(r"\s*(?:Dx|Diagnos[ie]s)\s*$", re.IGNORECASE)
 _NUMBERED_ITEM = re.compile(r"\n[ \t]*\d{1,2}[.)][ \t]+\S")
 
@@ -185,7 +186,12 @@ def _bound_problem_lists(sections: list[Section], note: str) -> list[Section]:
         reason_label = (
             bool(_DX_LABEL.match(section.header))
             and any(later.kind == SectionKind.ASSESSMENT for later in sections[index + 1 :])
-            and not (line_end != -1 and _LIST_LINE.match(note, line_end + 1))  # "Dx: 1. POAG\n2. Dry eye"
+            # "Dx: 1. POAG\n2. Dry eye": a numbered list that goes on below its label (not test results bulleted under it)
+            and not (
+                line_end != -1
+                and _NUMBERED.match(note, section.start)
+                and _LIST_LINE.match(note, line_end + 1)
+            )
         )
         if (
             section.kind == SectionKind.ASSESSMENT

@@ -245,7 +245,11 @@ def _declined_later(note: ParsedNote, lexicon: Lexicon, code: str, service: Foun
         later
         and (
             _ABORTED.search(note.span(later[0]))
-            or (_NOT_DONE_OPENING.match(note.span(later[0])) and "\n" not in note.text[last : later[0].start])
+            or (
+                _NOT_DONE_OPENING.match(note.span(later[0]))
+                and "\n" not in note.text[last : later[0].start]
+                and not eyes_in(note.span(later[0]))  # "not obtained OS": the other eye was scanned
+            )
         )
         and not any(p.search(note.span(later[0])) for p in others)
     ):
@@ -275,7 +279,7 @@ def _oct_site(found: dict[str, FoundService], groups: set[str]) -> None:
 # "Last year her spec Rx was deferred", "deferred at the 1-week visit": another visit's
 _EARLIER = re.compile(
     r"\blast\s+(?:year|visit|time|exam)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b|\bago\b"
-    r"|\bat\s+the\s+(?:[\w-]+\s+){0,2}(?:visit|exam)\b",
+    r"|\bat\s+the\s+(?!next\b|following\b)(?:[\w-]+\s+){0,2}(?:visit|exam)\b",
     re.I,
 )
 
@@ -417,6 +421,9 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             not _STRONG_TODAY.search(text) and (cues["past"].search(text) or cues["future"].search(text))
         ):
             continue
+        done = lexicon.plug_done.search(text)
+        if done and _NEGATED_BEFORE.search(text[: done.start()]):
+            continue  # "she does not want it replaced"
         named = _plugged_lids(text) or _listed_lids(note, clause) or _grid_lids(note, clause)
         if named:
             lids |= named
@@ -441,7 +448,9 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
 
 # "because the left lower lid is inflamed I placed only one plug, in the right lower punctum": a lid named as an
 # eyelid is not a punctum plugged, when the sentence also names a punctum
-_LID_AS_EYELID = re.compile(r"[ \t]+(?:eye)?lids?\b", re.IGNORECASE)
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|n't|declin\w*|refus\w*)\b[^.;]{0,30}$", re.IGNORECASE)
+# an eyelid that is the subject of a finding ("the left lower lid is inflamed"), not a punctum plugged
+_LID_AS_EYELID = re.compile(r"[ \t]+(?:eye)?lids?\s+(?:is|was|has|looks|appears)\b", re.IGNORECASE)
 
 
 def _plugged_lids(text: str) -> frozenset[str]:
@@ -456,8 +465,13 @@ _SITE_ROW = re.compile(
     r"^[ \t]*(?P<site>RUL|RLL|LUL|LLL|(?:right|left)\s+(?:upper|lower))(?:\s+punct\w*)?[ \t]{2,}(?P<cell>\S[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
-_PLUGGED_CELL = re.compile(
-    r"\byes\b|[✓✔xX]\s*$|\bplug|\bsilicone\b|\bcollagen\b|\b(?:placed|inserted|replaced)\b", re.IGNORECASE
+_PLACED_CELL = re.compile(r"\b(?:placed|inserted)\b", re.IGNORECASE)
+_YES_CELL = re.compile(r"^\s*(?:yes|[✓✔xX])\b", re.IGNORECASE)
+# "s/p punctal occlusion OU 12/2025", "plugs were placed in January": a heading about an earlier placement
+_EARLIER_PLUGS = re.compile(
+    r"\b(?:s/p|status\s+post|ago|last|previous(?:ly)?|prior)\b|\d{1,2}/\d{2,4}|\bin\s+(?:january|february|march|april"
+    r"|may|june|july|august|september|october|november|december|(?:19|20)\d\d)\b",
+    re.IGNORECASE,
 )
 
 
@@ -465,15 +479,16 @@ def _plug_site_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str],
     """A procedure table with a row per punctum under a plug line ("Silicone plugs inserted:" then "RLL   yes",
     "RUL   not plugged"; or "Punctum   Plug" then "Right lower   silicone 0.5 mm, placed"): each row whose cell
     says a plug went in is a punctum plugged today."""
-    if not lexicon.plug_done.search(note.text):
-        return None
     lids: set[str] = set()
     first: tuple[int, int] | None = None
     for row in _SITE_ROW.finditer(note.text):
-        if not lexicon.plug.search("\n".join(note.text[: row.start()].split("\n")[-7:])):
-            continue  # the table of another procedure
+        above = reversed(note.text[: row.start()].split("\n")[-7:])
+        heading = next((line for line in above if lexicon.plug.search(line)), None)
+        if heading is None or _EARLIER_PLUGS.search(heading):
+            continue  # the table of another procedure, or of plugs placed before
         cell = row.group("cell")
-        if _PLUGGED_CELL.search(cell) and not _NOT_PLUGGED.search(cell):
+        placed = _PLACED_CELL.search(cell) or (_YES_CELL.match(cell) and lexicon.plug_done.search(heading))
+        if placed and not _NOT_PLUGGED.search(cell):
             lids |= lids_in(row.group("site"))
             first = first or row.span("cell")
     return (frozenset(lids), first) if lids and first else None
@@ -568,6 +583,12 @@ def _grid_lids(note: ParsedNote, clause: Clause) -> frozenset[str]:
 
 
 _CORNEA_WORD = re.compile(r"\bcorneal?\b", re.IGNORECASE)
+# "embedded in the temporal bulbar conjunctiva, 2 mm from the corneal limbus": its own object is the conjunctiva
+_CONJ_OBJECT = re.compile(
+    r"\s+(?:in|into|within|under)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}(?:conj\w*|bulbar|tarsal|fornix|sclera)",
+    re.IGNORECASE,
+)
+_NOT_AT_SLIT_LAMP = re.compile(r"\bnot\b|\bwithout\b|impossible", re.IGNORECASE)
 
 
 _REMOVED_AT_SLIT_LAMP = re.compile(
@@ -603,14 +624,18 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
         # the variant: an embedded conjunctival FB (65210), a corneal one taken off without the slit lamp (65220)
         if site == "conjunctival" and any(
             # "sand-grain FB superficially embedded" in the cornea says nothing of the conjunctival one
-            lexicon.fb_embedded.search(text) and not _CORNEA_WORD.search(text)
+            (embedded := lexicon.fb_embedded.search(text))
+            and (_CONJ_OBJECT.match(text, embedded.end()) or not _CORNEA_WORD.search(text))
             for text in (note.span(c) for c in note.sentences)
         ):
             site = "conjunctival_embedded"
         elif (
             site == "corneal"
             and lexicon.fb_no_slit_lamp.search(note.text)
-            and not _REMOVED_AT_SLIT_LAMP.search(note.text)
+            and not any(
+                not _NOT_AT_SLIT_LAMP.search(m.group() + note.text[m.end() : m.end() + 20])
+                for m in _REMOVED_AT_SLIT_LAMP.finditer(note.text)
+            )
         ):
             site = "corneal_no_slit_lamp"
         eye = {"1": "right", "2": "left"}.get(code[5])

@@ -35,7 +35,7 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
 _UNDILATED = re.compile(
     # a template's "Dilated: [x] No" (not "after dilation no retinopathy")
     r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated"
-    r"|\bdilat\w*[ \t]*(?:[:?][ \t]*)?(?:\[[xX]\][ \t]*)?no\b(?![ \t]+[a-z])"
+    r"|\bdilat\w*[ \t]*(?:[:?]|\[[xX]\])[ \t]*(?:\[[xX]\][ \t]*)?no\b|(?m:\bdilat\w*[ \t]{2,}no[ \t]*$)"
     r"|\bno\s+dilation\b",
     _I,
 )
@@ -44,7 +44,8 @@ _ONE_EYE_DILATION = re.compile(
     _I,
 )
 _COMPREHENSIVE_WORDS = re.compile(
-    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:\w+\s+)?(?:follow|f/u|check|recheck))(?!\s+(?:\w+[- ])?(?:months?|mo|weeks?|wks?)\b)|comprehensive|complete\s+exam|full\s+exam|\bscreening\b"
+    r"\bannual\b|\byearly\b|\broutine\b(?!\s+(?:(?!exam)[\w-]+\s+){0,4}(?:follow|f/u|check|recheck))|comprehensive|complete\s+exam"
+    r"|full\s+exam|\bscreening\b|\bdilated\s+diabetic\s+(?:eye\s+)?check\b"
     # a baseline exam, not baseline tests ("baseline photos taken then")
     r"|\bbaseline\b(?!\s+(?:disc\s+|fundus\s+|stereo\s+)?(?:photo\w*|OCT|fields?|VF|images?|imaging|scans?|test\w*|pachy\w*|IOP|measurements?|values?))"
     r"|diabetic\s+(?:eye\s+)?exam|\bDM\s+eye\s+exam|fail(?:ed|ing)\s+(?:the\s+)?(?:school\s+)?(?:vision\s+)?screen"
@@ -131,7 +132,6 @@ _DRUG_REACTION_BEFORE = re.compile(r"\b(?:allerg(?:y|ic(?:\s+reaction)?)|reactio
 # "reports dry mouth and fatigue since brimonidine started": a complaint dated from a drug's start
 _SINCE_DRUG_BEFORE = re.compile(r"\bsince\s+(?:starting\s+|the\s+)?$", _I)
 _SINCE_DRUG_AFTER = re.compile(r"[ \t]+(?:was\s+)?(?:started|began|added)\b", _I)
-_BETTER = re.compile(r"\b(?:better|improv\w*|relief|reliev\w*|less|fewer|no\s+(?:more|longer))\b", _I)
 _COMPLAINT_WORDS = re.compile(r"\b(?:reports?|c/o|complain\w*|notes|noticed|has\s+had|experienc\w*)\b", _I)
 _DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denies|denied)\b[^.;,]*$", _I)
 _TREATMENT_CHANGE = re.compile(
@@ -609,7 +609,8 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
 
 
 _HEALED = re.compile(
-    r"(?<!partly )(?<!partially )(?<!not )(?<!yet )(?<!almost )(?<!nearly )(?<!mostly )\b(?:healed|resolved)\b",
+    r"[-–:,][ \t]*(?:(?:now|fully|completely)[ \t]+)?(?:healed|resolved)\b(?![ \t]+(?:centrally|partially|except))"
+    r"(?![^\n]*\b(?:remains?|persists?|residual)\b)",
     _I,
 )
 
@@ -663,7 +664,6 @@ def _since_drug_started(text: str, drugs: re.Pattern[str]) -> list[int]:
         after = _SINCE_DRUG_AFTER.match(text, m.end())
         if (
             _COMPLAINT_WORDS.search(before)
-            and not _BETTER.search(before)
             and _SINCE_DRUG_BEFORE.search(before[-30:])
             and (after or before.rstrip().endswith("starting"))
         ):
