@@ -230,12 +230,13 @@ def _read_scope(
     parts: list[tuple[frozenset[str], str | None]] = []
     free_stage, cursor, pending = None, 0, ""
     for cut in [*_SUBCLAUSE.finditer(text), None]:
-        # "stable, treated proliferative retinopathy of the right eye": words with neither eye nor stage qualify
-        # the next piece
+        # "stable, treated proliferative retinopathy of the right eye": a short qualifier with neither eye nor stage
+        # qualifies the next piece (not a denial: "severe OD, no DME, moderate OS with CSME")
         piece = pending + text[cursor : cut.start() if cut else len(text)]
         cursor = cut.end() if cut else len(text)
         eyes, stage = eyes_in(piece), stage_of(piece)
-        pending = piece + " " if not eyes and stage is None else ""
+        short_qualifier = len(piece.split()) <= 3 and not _DENIAL.search(piece)
+        pending = piece + " " if not eyes and stage is None and short_qualifier else ""
         if eyes:
             parts.append((eyes, stage))
         elif stage is not None and parts and parts[-1][1] is None:

@@ -46,7 +46,15 @@ class FoundService:
     dx_codes: tuple[str, ...] = ()  # diagnoses the line must point to (procedures)
 
 
-_COMPARISON = re.compile(r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\b[^)\n]*\)", re.IGNORECASE)
+_MONTH_BEFORE = re.compile(
+    r"\b(?:his|her|their|the)\s+(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december)\s+(?:[\w-]+\s+){0,3}$",
+    re.IGNORECASE,
+)
+_COMPARISON = re.compile(
+    r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)",
+    re.IGNORECASE,
+)
 
 
 def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lexicon) -> str | None:
@@ -74,6 +82,8 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         cues["not_done"].search(text)
         or cues["before_mention_negation"].search(before)
         or cues["before_mention_past"].search(before)
+        # "her September nerve fiber OCT" (not "we repeated the October 24-2 HVF today")
+        or (_MONTH_BEFORE.search(before) and not _STRONG_TODAY.search(text))
         # "Prior testing on file: gonioscopy 02/2024 ...; pachymetry 2023 548/552": the line's label, or a year
         # right after the test's name, dates it before today
         or (
@@ -407,6 +417,9 @@ def _one_lens_eye(note: ParsedNote) -> frozenset[str]:
     return frozenset(eyes) if len(eyes) == 1 else frozenset()
 
 
+_AS_PLANNED = re.compile(r"^\s*as\s+(?:planned|scheduled)\s*,", re.IGNORECASE)
+
+
 def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     lids: set[str] = set()
     evidence: list[tuple[int, int]] = []
@@ -417,8 +430,10 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         if match is None or not (lexicon.plug_done.search(text) or clause.section == SectionKind.PROCEDURE):
             continue
         cues = lexicon.cues
+        # "As planned, after topical anesthetic, silicone plugs were placed": done today as planned
+        timing = _AS_PLANNED.sub("", text)
         if cues["not_done"].search(text) or (
-            not _STRONG_TODAY.search(text) and (cues["past"].search(text) or cues["future"].search(text))
+            not _STRONG_TODAY.search(text) and (cues["past"].search(timing) or cues["future"].search(timing))
         ):
             continue
         done = lexicon.plug_done.search(text)

@@ -294,7 +294,7 @@ def _element_not_done(note: ParsedNote, position: int) -> bool:
     return listed or bool(_ELEMENT_NOT_DONE.search(text))
 
 
-_DASHES = re.compile(r"[ \t]*:?[ \t]*-{2,}")  # a template row left as dashes ("CVF: --")
+_DASHES = re.compile(r"[ \t]*:?[ \t]*-{2,}(?=[ \t]*(?:[.;,\n]|$))")  # a row left as dashes ("CVF: --")
 
 
 def _named_not_done(note: ParsedNote, name: str) -> bool:
@@ -422,7 +422,7 @@ _ALSO_NEW = re.compile(
 )
 # "Four-month macular check for ...": a scheduled interval visit, unless the opening also names a new symptom
 _INTERVAL_CHECK = re.compile(r"^[^.\n]{0,30}\b\w+[- ](?:months?|mo|weeks?|wks?)\s+(?:\w+\s+){0,2}check\b", _I)
-_SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed|reports?)\b", _I)
+_SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
 _REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
 _STATUS_ONLY = re.compile(
     r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
@@ -444,6 +444,9 @@ def _reason_text(note: ParsedNote) -> str:
     return ". ".join(dict.fromkeys([*complaint[:2], *head]))  # sentence ends keep a negation in its sentence
 
 
+_SEEN_BEFORE = re.compile(
+    r"\b(?:which|that|when)\s+(?:we|I)\s+(?:diagnosed|saw|treated|found)\b|\breturns?\b|\bis\s+back\b", _I
+)
 _AFTER_THE = re.compile(r"\b(?:weeks?|days?|months?)\s+after\s+(?:the|a|an|his|her|their)\s+$", _I)
 _TREATED_WITH = re.compile(
     r"\b(?:treated\s+with|using|taking|(?:has\s+been|is|been)\s+on)\b(?:(?!\b(?:and|but|has|have|had|with)\b)[^.;,\n]){0,60}$",
@@ -465,7 +468,7 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
             if re.match(r"since\s+last\s+(?:visit|exam)", text[match.start() :], _I):
                 continue
             # "returns four weeks after the sudden onset of floaters, which we diagnosed as a PVD": that visit's onset
-            if _AFTER_THE.search(before):
+            if _AFTER_THE.search(before) and _SEEN_BEFORE.search(text):
                 continue
             # "treated with latanoprost at bedtime in both eyes since last July": how long a drug has been used
             if match.group().lower().startswith("since") and _TREATED_WITH.search(before):
