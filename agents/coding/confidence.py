@@ -1,5 +1,5 @@
-"""Calibrated confidence: what kind of evidence backs a code, mapped by a model fitted out of sample to how often
-such codes were right."""
+"""Calibrated confidence: what kind of evidence backs a code, mapped by a fitted model to how often such codes were
+right on notes the coder had not been tuned on."""
 
 import math
 from dataclasses import dataclass
@@ -164,10 +164,11 @@ def model_inputs(features: CodeFeatures, code: str) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Calibration:
-    """A logistic model of whether a suggested code is right, fitted on codes the coder had not been tuned on,
-    and the drafting cutoff: the probability above which, out of fold, drafted codes were right at least 99% of
-    the time. A code at or above the cutoff keeps its probability as confidence (at least the auto-draft line);
-    a code below it is held under the line, however high its probability."""
+    """A logistic model of whether a suggested code is right (fitted mostly on codes the coder had not been tuned
+    on, evals/coding/calibrate.py) and the drafting cutoff: the probability above which, out of fold, drafted codes
+    were right at least the fit's target precision of the time. A code at or above the cutoff keeps its probability
+    as confidence (at least the auto-draft line); a code below it is held under the line, however high its
+    probability, and so is a visit code the learned second opinion disputes (its finding asks for review)."""
 
     weights: dict[str, float]
     intercept: float
@@ -185,7 +186,7 @@ class Calibration:
             return round(min(features.score() * vote, BELOW_AUTO_DRAFT), 4)
         p = self.probability(features, code)
         # neighbours may pull a code under the cutoff, never lift one over it: the cutoff was chosen without them
-        if p >= self.cutoff and p * min(vote, 1.0) >= self.cutoff:
+        if p * min(vote, 1.0) >= self.cutoff and features.opinion != "differ":
             return round(min(max(p * vote, AUTO_DRAFT), CEILING), 4)
         return round(min(p * vote, BELOW_AUTO_DRAFT), 4)
 

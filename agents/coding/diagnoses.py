@@ -181,8 +181,11 @@ def _before_denial(after: str, offset: int) -> str:
     after = _NORMAL_EYE.sub(lambda m: " " * len(m.group()), after)
     colon = after.find(":", offset)
     # ("cataract OD: 2+, OS: 2+" labels each eye and is cut nowhere; "cataract OS: 2+, OD pseudophakic" is)
-    per_eye_labels = _EYE_BEFORE_COLON.search(after[:colon]) and _EYE_LABEL_AFTER.search(after, colon + 1)
-    if colon != -1 and eyes_in(after[:colon]) and not per_eye_labels:
+    if (
+        colon != -1
+        and eyes_in(after[:colon])
+        and not (_EYE_BEFORE_COLON.search(after[:colon]) and _EYE_LABEL_AFTER.search(after, colon + 1))
+    ):
         after = after[:colon]
     denied = _DENIAL.search(after, offset)
     return after[: denied.start()] if denied and eyes_in(after[: denied.start()]) else after

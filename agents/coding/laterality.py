@@ -150,11 +150,3 @@ def lids_in(text: str) -> frozenset[str]:
         for eye in eyes_in(text) or BOTH:
             lids |= {lid for lid in LIDS if LID_EYE[lid] == eye}
     return frozenset(lids)
-
-
-def eye_words(eyes: frozenset[str]) -> str:
-    if eyes == BOTH:
-        return "both eyes"
-    if eyes:
-        return f"{next(iter(eyes))} eye"
-    return "eye not stated"

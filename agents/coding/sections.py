@@ -176,9 +176,9 @@ def split_sections(note: str) -> list[Section]:
 
 
 def _bound_problem_lists(sections: list[Section], note: str) -> list[Section]:
-    """Where a problem list ends: "Problem list: ADHD / acne" (or a "Dx:" label above the note's own assessment)
-    holds only its line, and an indented "Plan:" under
-    a numbered assessment item plans that item only (the next numbered item is the problem list again)."""
+    """Where a problem list ends: "Problem list: ADHD / acne", or a "Dx:" label above the note's own assessment
+    (unless it opens a numbered list that goes on below it), holds only its line; and an indented "Plan:" under a
+    numbered assessment item plans that item only (the next numbered item is the problem list again)."""
     out: list[Section] = []
     for index, section in enumerate(sections):
         line_end = note.find("\n", section.start, section.end)

@@ -461,10 +461,10 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     ]
 
 
-# "because the left lower lid is inflamed I placed only one plug, in the right lower punctum": a lid named as an
-# eyelid is not a punctum plugged, when the sentence also names a punctum
+# "she does not want it replaced": a placement denied
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|n't|declin\w*|refus\w*)\b[^.;]{0,30}$", re.IGNORECASE)
-# an eyelid that is the subject of a finding ("the left lower lid is inflamed"), not a punctum plugged
+# "because the left lower lid is inflamed I placed only one plug, in the right lower punctum": an eyelid that is the
+# subject of a finding is not a punctum plugged, when the sentence also names a punctum
 _LID_AS_EYELID = re.compile(r"[ \t]+(?:eye)?lids?\s+(?:is|was|has|looks|appears)\b", re.IGNORECASE)
 
 

@@ -636,7 +636,7 @@ def _side_effect_treated(note: ParsedNote) -> bool:
         text = note.span(sentence)
         named = any(not _CONTINGENT_CUE.search(text[: m.start()][-16:]) for m in _SIDE_EFFECT.finditer(text))
         # "follicular conj OU - brimonidine allergy", "reaction to dorzolamide": the drug's own adverse effect
-        since = next((end for end in _since_drug_started(text, drugs)), None)
+        since = _since_drug_started(text, drugs)
         if (
             not named
             and since is None
@@ -658,10 +658,9 @@ def _side_effect_treated(note: ParsedNote) -> bool:
     return False
 
 
-def _since_drug_started(text: str, drugs: re.Pattern[str]) -> list[int]:
-    """Where "reports dry mouth since brimonidine started" ends: a complaint dated from a drug's start (not
-    "better comfort since latanoprost was started")."""
-    ends = []
+def _since_drug_started(text: str, drugs: re.Pattern[str]) -> int | None:
+    """Where the first "reports dry mouth since brimonidine started" ends: a complaint dated from a drug's start
+    (whether it changes the treatment is read after it)."""
     for m in drugs.finditer(text):
         before = text[: m.start()]
         after = _SINCE_DRUG_AFTER.match(text, m.end())
@@ -670,8 +669,8 @@ def _since_drug_started(text: str, drugs: re.Pattern[str]) -> list[int]:
             and _SINCE_DRUG_BEFORE.search(before[-30:])
             and (after or before.rstrip().endswith("starting"))
         ):
-            ends.append(after.end() if after else m.end())
-    return ends
+            return after.end() if after else m.end()
+    return None
 
 
 # "FHx: glaucoma; her mother says she lost the sight of one eye to it": the relative's history, not a historian

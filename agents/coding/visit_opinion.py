@@ -3,8 +3,8 @@
 Character n-grams of the note, with the patient's status, payer and age band, go through TF-IDF and a logistic
 regression trained on the hand-written gold sets (evals/coding/opinion.py writes the stored model). It never picks
 the code: the rules do. Where it disagrees the visit line goes to review with its view as a finding; where it
-agrees, the calibration decides whether the line has earned auto-drafting (out of sample, codes both readers
-chose were right far more often than codes they disputed)."""
+agrees, its grade is one of the confidence model's inputs (out of sample, codes both readers chose were right far
+more often than codes they disputed)."""
 
 import re
 from dataclasses import dataclass

@@ -76,8 +76,9 @@ def _record(row_id: str, kind: str, code: str, found: CodeFeatures, correct: boo
 
 @dataclass(frozen=True)
 class Sample:
-    """One suggested code of a calibration run: its features, whether the gold had it, its weight, and the gold
-    set it came from (the unit left out when the cutoff is chosen out of fold)."""
+    """One suggested code of a calibration run: its features and code, whether the gold had it, its weight, the
+    gold set it came from (the unit left out when the cutoff is chosen out of fold), and whether it is an untuned
+    run's (only those are scored out of fold)."""
 
     features: CodeFeatures
     code: str
@@ -90,12 +91,14 @@ class Sample:
 _SET = re.compile(r"(tune\d+)")
 
 
-def load_samples(path: Path, weight: float) -> list[Sample]:
+def load_samples(path: Path, weight: float, *, untuned: bool) -> list[Sample]:
+    """A calibration file's samples; an untuned run kept from an earlier coder gets its visit opinions filled in
+    out of fold when it predates them (its name, untuned_tuneN_at_COMMIT.jsonl, names its gold set)."""
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    untuned = _UNTUNED.fullmatch(path.name)
-    if untuned and not any("opinion" in record["features"] for record in records):
-        records = add_opinion(records, DATASETS / f"coding_{untuned.group(1)}.jsonl")
-    return samples_of(records, path.name, weight, untuned=bool(untuned))
+    kept = _UNTUNED.fullmatch(path.name)
+    if kept and not any("opinion" in record["features"] for record in records):
+        records = add_opinion(records, DATASETS / f"coding_{kept.group(1)}.jsonl")
+    return samples_of(records, path.name, weight, untuned=untuned)
 
 
 def samples_of(records: list[dict[str, Any]], name: str, weight: float, *, untuned: bool) -> list[Sample]:
@@ -175,7 +178,7 @@ def out_of_fold(samples: Sequence[Sample], folds: Sequence[str], c: float) -> tu
 
 def fit(
     untuned: Sequence[Path],
-    in_sample: Sequence[Path] | None,
+    in_sample: Sequence[Path] | None = None,
     *,
     recent: int = 8,
     older_weight: float = 0.3,
@@ -187,7 +190,7 @@ def fit(
     """The confidence model: fitted on untuned runs (the last `recent` sets at full weight, older ones, from
     coders further from today's, at `older_weight`) and on today's coder over the tuning rows (in sample, so at
     `in_sample_weight`); the drafting cutoff is chosen out of fold over the recent sets at `target` precision."""
-    kept = [load_samples(path, 1.0) for path in untuned]
+    kept = [load_samples(path, 1.0, untuned=True) for path in untuned]
     newest = sorted({s.group for batch in kept for s in batch}, key=_set_number)[-recent:]
     samples = [replace(s, weight=1.0 if s.group in newest else older_weight) for batch in kept for s in batch]
     if in_sample is None:  # rebuilt from the repository: what makes the stored fit reproducible
@@ -198,7 +201,7 @@ def fit(
             for s in samples_of(records, name, in_sample_weight, untuned=False)
         ]
     else:
-        samples += [s for path in in_sample for s in load_samples(path, in_sample_weight)]
+        samples += [s for path in in_sample for s in load_samples(path, in_sample_weight, untuned=False)]
     probabilities, correct = out_of_fold(samples, newest, c)
     cutoff = drafting_cutoff(probabilities, correct, target)
     drafted = [ok for p, ok in zip(probabilities, correct, strict=True) if p >= cutoff]
@@ -253,7 +256,7 @@ def main() -> None:
     store.add_argument(
         "--in-sample",
         type=Path,
-        nargs="*",
+        nargs="+",
         default=None,
         help="today's coder on tuning rows, collected files (default: collected now from every gold set)",
     )

@@ -43,6 +43,12 @@ def test_a_code_under_the_cutoff_is_held_below_the_line_however_likely() -> None
     assert looser(STATED, "H40.1131", vote=1.04) >= looser(STATED, "H40.1131")
 
 
+def test_a_visit_code_the_second_opinion_disputes_waits_for_review() -> None:
+    calibrate = Calibration({"code=99213": 6.0}, 0.0, 0.95, "test")  # p = 0.9975
+    assert calibrate(VISIT, "99213") >= AUTO_DRAFT
+    assert calibrate(replace(VISIT, opinion="differ"), "99213") == BELOW_AUTO_DRAFT
+
+
 def test_without_a_stored_fit_the_rule_score_never_auto_drafts(tmp_path: Path) -> None:
     missing = load_calibration(tmp_path / "none.yaml")
     assert missing(STATED, "H40.1131") == BELOW_AUTO_DRAFT

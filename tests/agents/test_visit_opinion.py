@@ -129,7 +129,7 @@ def test_the_stored_opinion_is_what_the_gold_sets_train_today() -> None:
 
 def test_untuned_samples_get_their_visit_opinion_out_of_fold(tmp_path: Path) -> None:
     kept = sorted((DATASETS.parent / "coding" / "calibration_samples").glob("untuned_tune5_at_*.jsonl"))[0]
-    samples = load_samples(kept, 0.1)
+    samples = load_samples(kept, 0.1, untuned=True)
     visits = [s for s in samples if s.features.kind == "visit" and s.features.basis != "vision_plan"]
     assert visits and all(s.features.opinion in ("firm", "agree", "differ") for s in visits)
     assert all(s.features.opinion == "" for s in samples if s.features.kind != "visit")
