@@ -68,6 +68,12 @@ _HAS_IMPRESSION = re.compile(
     r"|mild|moderate|severe|advanced|bilateral)\b",
     re.IGNORECASE,
 )
+_STATED_ITEM = re.compile(
+    r"[ \t]*[A-Z][\w-]*(?:[ \t]+[\w-]+){0,5},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)\b"
+    r"[^.;\n]*\b(?:stable|stage|progressing|improv\w*|worse|resolv\w*|controlled|new)\b"
+    # "Dry eye: she has dry eye syndrome in both eyes despite ...": a problem's own paragraph label
+    r"|[ \t]*[A-Z][\w -]{2,30}:[ \t]+(?:she|he|they|the[ \t]+patient)[ \t]+(?:has|have)\b"
+)
 _SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
 _NUMBERED_LINE = re.compile(r"[ \t]*\d{1,2}[.)][ \t]+\S")
 _CONTROL_CODES = (("insulin", "Z79.4"), ("oral", "Z79.84"), ("injectable", "Z79.85"))
@@ -694,8 +700,14 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
     item_conditions = tuple(c for c in lexicon.conditions if not c.note_wide)
     if fallback:
         mentions = _first_indication(note, items, item_conditions)
-        # a narrative note usually closes with its impression: the last paragraph's conditions count too
-        closing = [c for c in _last_paragraph(note) if not any(m.clause == c for m in mentions)]
+        # a narrative note usually closes with its impression: the last paragraph's conditions count too, and so
+        # does a sentence that states an item the way an assessment does ("Primary open-angle glaucoma, both eyes,
+        # mild stage, stable; continue latanoprost")
+        stated_items = [c for c in items if _STATED_ITEM.match(note.span(c))]
+        closing = [
+            c for c in [*_last_paragraph(note), *stated_items] if not any(m.clause == c for m in mentions)
+        ]
+        closing = list(dict.fromkeys(closing))
         mentions += [m for c in closing for m in _mentions_in(note, c, item_conditions)]
     else:
         mentions = [m for clause in items for m in _mentions_in(note, clause, item_conditions)]

@@ -759,3 +759,15 @@ def test_a_printout_in_her_chart_is_todays_scan() -> None:
         "A: glaucoma suspect both eyes, stable.\nP: observe."
     )
     assert "92133" in _codes(note)
+
+
+def test_a_narrative_without_an_assessment_heading_reads_each_stated_problem() -> None:
+    note = (
+        "Mrs. Dunn came in for two things: her scheduled lower punctal plugs and her four-month glaucoma pressure "
+        "check.\nGlaucoma first. Pressures 15 and 16 on latanoprost, nerves unchanged at 0.6. Primary open-angle "
+        "glaucoma, both eyes, mild stage, stable; continue latanoprost.\nDry eye: she has dry eye syndrome in both "
+        "eyes despite four months of tears and cyclosporine. Silicone plugs were placed in the right lower and left "
+        "lower puncta.\nPlan: recheck the plugs in one month."
+    )
+    codes = {d.code for d in _suggest(note).diagnoses}
+    assert {"H40.1131", "H04.123"} <= codes and "H40.9" not in codes
