@@ -69,7 +69,9 @@ _HAS_IMPRESSION = re.compile(
     re.IGNORECASE,
 )
 _STATED_ITEM = re.compile(
-    r"[ \t]*[A-Z][\w-]*(?:[ \t]+[\w-]+){0,5},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)\b"
+    # a condition, not an exam row's anatomy label ("Lens, both eyes, trace nuclear sclerosis, stable")
+    r"[ \t]*(?!(?i:lens|lids?|cornea|conj\w*|macula|nerves?|discs?|fundus|fundi|retina|vitreous|iris|AC|pupils?"
+    r"|periphery|angles?)\b)[A-Z][\w-]*(?:[ \t]+[\w-]+){0,5},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)\b"
     r"[^.;\n]*\b(?:stable|stage|progressing|improv\w*|worse|resolv\w*|controlled|new)\b"
     # "Dry eye: she has dry eye syndrome in both eyes despite ...": a problem's own paragraph label
     r"|[ \t]*[A-Z][\w -]{2,30}:[ \t]+(?:she|he|they|the[ \t]+patient)[ \t]+(?:has|have)\b"

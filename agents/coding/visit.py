@@ -727,6 +727,13 @@ def _risk(note: ParsedNote) -> Level:
         return Level.MODERATE
     if re.search(r"\bcont(?:inue)?\s+(?:current\s+|both\s+)?(?:gtts|drops|meds)\b", note.text, _I):
         return Level.MODERATE
+    # "taper PF qid x 1 wk, tid x 1 wk ...": a prescription steroid tapered is prescription drug management
+    if re.search(
+        r"\btaper(?:ed|ing)?\b[^.;\n]{0,30}\b(?:qid|tid|bid|qd|q\s?\d+h?|gtts|drops?|PF|pred\w*|steroids?)\b",
+        _decision_text(note, (SectionKind.PLAN,)),
+        _I,
+    ):
+        return Level.MODERATE
     plan = " ".join(
         note.span(c) for c in note.clauses if c.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)
     )

@@ -4,7 +4,7 @@ SPLITS: tuple[str, ...] = (
     "holdout",
     "tune",
     "tune2",
-    *(f"{kind}{number}" for number in range(3, 25) for kind in ("tune", "check")),
+    *(f"{kind}{number}" for number in range(3, 26) for kind in ("tune", "check")),
     "all",
 )
 # Rows nobody tuning the coder may read: the dev holdout and the later sets' check splits (aggregates only).

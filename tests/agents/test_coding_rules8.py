@@ -771,3 +771,61 @@ def test_a_narrative_without_an_assessment_heading_reads_each_stated_problem() -
     )
     codes = {d.code for d in _suggest(note).diagnoses}
     assert {"H40.1131", "H04.123"} <= codes and "H40.9" not in codes
+
+
+def test_a_years_test_repeated_is_billed() -> None:
+    note = (
+        "Glaucoma f/u. IOP 16/17 on latanoprost qhs OU.\nWe repeated her 2024 Humphrey 24-2: new inferior nasal step "
+        "OS.\nA: POAG OU, mild stage, progressing OS.\nP: add timolol OS. RTC 2 mo."
+    )
+    assert "92083" in _codes(note)
+
+
+def test_a_steroid_taper_is_prescription_drug_management() -> None:
+    note = (
+        "1 wk f/u anterior uveitis OD. On PF q2h. Pain + photophobia much better.\nSLE OD: AC cell 1+ (was 3+).\n"
+        "A: acute anterior uveitis OD, improving.\nP: taper PF qid x 1 wk, tid x 1 wk, then stop. RTC 2 wk."
+    )
+    assert _visit(note) == "99213"
+
+
+def test_a_contact_lens_evaluation_of_fit_is_a_fitting() -> None:
+    note = (
+        "Annual eye and contact lens exam. Wears a daily lens in the right eye only.\nMRx: right -3.75 sph 20/20, "
+        "left plano 20/20. Pupils, fields, motility normal. IOP 14/15. Dilated fundi healthy.\nContact lens "
+        "evaluation, right eye: Dailies 8.5/14.1 -3.75, centered with good movement, over-refraction plano.\n"
+        "Assessment: myopia of the right eye; anisometropia. Contact lens wearer, right eye only.\n"
+        "Plan: contact lens prescription renewed for the right eye."
+    )
+    lines = {
+        (line.code, tuple(line.modifiers))
+        for line in _suggest(note, payer_kind="vision", payer_name="EyeMed").lines
+    }
+    assert ("92310", ("52",)) in lines
+
+
+def test_a_taper_of_lens_wear_is_no_drug_management() -> None:
+    note = (
+        "Established pt, GPC OU from CL overwear, improving.\nSLE: tarsal papillae 1+ OU.\nA: Giant papillary "
+        "conjunctivitis OU, improving.\nP: Resume CLs, taper wear time back up over 2 weeks. RTC 1 mo."
+    )
+    assert _visit(note) == "99212"
+
+
+def test_a_lens_evaluation_on_a_complication_visit_is_no_fitting() -> None:
+    note = (
+        "Contact lens wearer here for red right eye. Contact lens evaluation: the right lens showed excessive "
+        "movement and a torn edge.\nSLE OD: 2+ injection, no infiltrate.\nA: Acute conjunctivitis OD, CL related.\n"
+        "P: d/c CL until quiet; replace lenses. RTC 1 wk."
+    )
+    assert "92310" not in _codes(note)
+
+
+def test_an_exam_row_in_item_form_is_not_an_assessed_problem() -> None:
+    note = (
+        "Mrs. Hale came in for her six-month glaucoma check.\nPressures 15 and 16 on latanoprost, nerves unchanged "
+        "at 0.6. Primary open-angle glaucoma, both eyes, mild stage, stable; continue latanoprost.\nLens, both eyes, "
+        "trace nuclear sclerosis, stable.\nShe will return in six months."
+    )
+    codes = {d.code for d in _suggest(note).diagnoses}
+    assert "H40.1131" in codes and "H25.13" not in codes
