@@ -46,11 +46,8 @@ class FoundService:
     dx_codes: tuple[str, ...] = ()  # diagnoses the line must point to (procedures)
 
 
-_MONTH_BEFORE = re.compile(
-    r"\b(?:his|her|their|the)\s+(?:january|february|march|april|may|june|july|august|september|october|november"
-    r"|december)\s+(?:[\w-]+\s+){0,3}$",
-    re.IGNORECASE,
-)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTH_BEFORE = re.compile(rf"\b(?:his|her|their|the)\s+(?:{_MONTHS})\s+(?:[\w-]+\s+){{0,3}}$", re.IGNORECASE)
 _COMPARISON = re.compile(
     r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)",
     re.IGNORECASE,
@@ -484,8 +481,7 @@ _PLACED_CELL = re.compile(r"\b(?:placed|inserted)\b", re.IGNORECASE)
 _YES_CELL = re.compile(r"^\s*(?:yes|[✓✔xX])\b", re.IGNORECASE)
 # "s/p punctal occlusion OU 12/2025", "plugs were placed in January": a heading about an earlier placement
 _EARLIER_PLUGS = re.compile(
-    r"\b(?:s/p|status\s+post|ago|last|previous(?:ly)?|prior)\b|\d{1,2}/\d{2,4}|\bin\s+(?:january|february|march|april"
-    r"|may|june|july|august|september|october|november|december|(?:19|20)\d\d)\b",
+    rf"\b(?:s/p|status\s+post|ago|last|previous(?:ly)?|prior)\b|\d{{1,2}}/\d{{2,4}}|\bin\s+(?:{_MONTHS}|(?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 
