@@ -57,7 +57,7 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     ),
     (
         r"Diagnostic\s+Studies|Testing(?:\s+today)?|Tests?(?:\s+results|\s+today)?|Imaging|Special\s+tests?"
-        r"|Tests?\s+(?:performed|done|obtained)(?:\s+today)?",
+        r"|(?:Tests?|Testing)\s+(?:performed|done|obtained)(?:\s+today)?",
         SectionKind.TESTS,
     ),
     (
@@ -132,7 +132,10 @@ _PLAN_BULLET = re.compile(r"[ \t]*[-•*·]")
 
 # "P: PERRL, no APD" is the pupils line of an exam, not a plan
 _PUPILS_LINE = re.compile(
-    r"[ \t]*(?:PERRLA?|PERL|ERRL|pupils?|round|equal|no\s+(?:r?APD|MG))\b", re.IGNORECASE
+    r"[ \t]*(?:PERRLA?|PERL|ERRL|pupils?|round|equal|no\s+(?:r?APD|MG)"
+    # "P: OD 2+ APD", "P: OU 3 mm, brisk"
+    r"|O[DSU]\b[^\n]{0,20}?\b(?:r?APD|reactive|brisk|sluggish|\d(?:\.\d)?\s*mm))\b",
+    re.IGNORECASE,
 )
 
 

@@ -48,6 +48,11 @@ class FoundService:
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _MONTH_BEFORE = re.compile(rf"\b(?:his|her|their|the)\s+(?:{_MONTHS})\s+(?:[\w-]+\s+){{0,3}}$", re.IGNORECASE)
+_TICKED_BEFORE = re.compile(r"\[[xX✓✔]\][ \t]*$")
+# "Gonioscopy both eyes before laser referral": the test comes before the event to come, it is not the one to come
+_BEFORE_EVENT = re.compile(
+    r"\b(?:before|ahead\s+of|in\s+preparation\s+for)\s+(?:(?:the|a|her|his|their)\s+)?(?:[\w-]+\s+){0,2}[\w-]+"
+)
 _COMPARISON = re.compile(
     r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)",
     re.IGNORECASE,
@@ -92,13 +97,18 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         return None
     if cues["before_mention_done"].search(before):
         return "today"
+    # "TESTING PERFORMED TODAY / [x] Fundus photography OU - baseline for comparison at follow-up": a ticked box
+    # under a today heading is a test done, whatever its line says it is for
+    if _TICKED_BEFORE.search(before) and _under_today_heading(note, clause):
+        return "today"
     # "Manifest refraction was performed: ...": the service's own verb, unless a date follows it
     if own and not cues["past"].search(note.text[clause.start : own.end() + 30]):
         return "today"
     # "recommends completing the baseline 10-2 field next week, ... today's findings": the words around the
     # mention say when, not a "today" elsewhere in the sentence
-    near = _words_around(
-        note.text, max(clause.start, mention_start - 40), min(clause.end, mention_start + 60)
+    near = _BEFORE_EVENT.sub(
+        " ",
+        _words_around(note.text, max(clause.start, mention_start - 40), min(clause.end, mention_start + 60)),
     )
     if cues["future"].search(near) and not _STRONG_TODAY.search(near):
         return None
@@ -202,7 +212,11 @@ def _tests(note: ParsedNote, lexicon: Lexicon, day: date | None = None) -> dict[
             if test.requires and not all(r.search(note.text) for r in test.requires):
                 continue
             basis = performed(note, clause, clause.start + start, lexicon)
-            if basis is None or _dated_before(text, day):
+            if (
+                basis is None
+                or _dated_before(text, day)
+                or _another_days(note.text, clause.start, clause.start + start, clause.start + end, day)
+            ):
                 continue
             if basis == "result" and not text[end:].strip(" \t:-|"):
                 continue  # a test's label with nothing after it ("OCT:  [ ] not done", masked): no result
@@ -212,7 +226,41 @@ def _tests(note: ParsedNote, lexicon: Lexicon, day: date | None = None) -> dict[
             service.evidence.append((clause.start + start, clause.start + end))
             if basis == "today":
                 service.basis = "today"
+    if _NO_TESTS_TODAY.search(note.text):  # "No imaging today.": a result in the exam is another day's test
+        found = {code: s for code, s in found.items() if s.basis == "today"}
     return {code: s for code, s in found.items() if not _declined_later(note, lexicon, code, s)}
+
+
+_CROSSED_AFTER = re.compile(r"[ \t:]*[✗✘]")
+# "rims unchanged from baseline disc photos": the test a finding is compared with is an earlier one
+_COMPARED_BEFORE = re.compile(
+    r"\b(?:unchanged|stable|same|similar|no\s+change|changed?|different|progress\w*|enlarged|worse(?:ned)?|improved)"
+    r"\s+(?:\w+\s+)?(?:from|since|vs\.?|versus|compared\s+(?:to|with)|relative\s+to|than)\s+"
+    r"(?:(?:the|her|his|their|our)\s+)?(?:(?:baseline|prior|previous|old|last|earlier|original)\s+)?$",
+    re.IGNORECASE,
+)
+_YEAR_BEFORE = re.compile(r"\b((?:19|20)\d\d)[ \t]+$")
+_REPEATED = re.compile(r"\b(?:repeat\w*|redo|redid|re-?did)\b", re.IGNORECASE)
+_NO_TESTS_TODAY = re.compile(
+    r"\bno\s+(?:imaging|testing|tests|ancillary\s+tests?|diagnostic\s+tests?)\s+(?:was\s+|were\s+)?"
+    r"(?:done\s+|performed\s+|obtained\s+)?today\b",
+    re.IGNORECASE,
+)
+
+
+def _another_days(text: str, clause_start: int, start: int, end: int, day: date | None) -> bool:
+    """The words right around a test's name make it another day's: "Fundus photos ✗", "unchanged from baseline
+    disc photos", "on 2024 pachy" (not "we repeated her 2024 Humphrey")."""
+    if _CROSSED_AFTER.match(text, end) or _COMPARED_BEFORE.search(
+        text[max(clause_start, start - 60) : start]
+    ):
+        return True
+    year = _YEAR_BEFORE.search(text[max(clause_start, start - 12) : start])
+    return bool(
+        year
+        and (day is None or int(year.group(1)) < day.year)
+        and not _REPEATED.search(text[max(clause_start, start - 40) : start])
+    )
 
 
 _ABORTED = re.compile(
