@@ -30,6 +30,10 @@ _EYE_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
         frozenset({RIGHT}),
     ),
     (re.compile(r"\bRE\b"), frozenset({RIGHT})),
+    # "acute L 4th nerve palsy": a bare R or L naming the side of a cranial nerve palsy, or of the diagnosis whose
+    # name a reader cut off right after it
+    (re.compile(r"\bR\b(?=\s+(?:3rd|4th|6th|third|fourth|sixth|CN)\b|[ \t]+$)"), frozenset({RIGHT})),
+    (re.compile(r"\bL\b(?=\s+(?:3rd|4th|6th|third|fourth|sixth|CN)\b|[ \t]+$)"), frozenset({LEFT})),
     (
         re.compile(
             r"\bOS\b|\bleft(?:\s+eye)?\b(?!\s+(?:upper|lower|superior|inferior))|\bL\.E\.|\b(?:L|lt)\.?\s+eye\b",

@@ -152,6 +152,9 @@ _HIGH_STAKES = re.compile(
 )
 _NOT_BEFORE = re.compile(r"\b(?:no|not|without|w/o|non)[- ]?\s*(?:\w+\s+)?$", _I)
 # a child's sensorimotor work-up: named, or measured as stereoacuity (Randot, Titmus, Lang)
+# below this age confrontation fields are rarely gradable and a full sensorimotor evaluation stands in for them; an
+# adult's sensorimotor work-up of a new diplopia is the problem's own exam, not a comprehensive one
+_FIELDS_GRADABLE_AGE = 8
 _SENSORIMOTOR = re.compile(
     r"\bsensorimotor\s+(?:exam\w*|evaluation|testing)\b|\bstereo(?:psis|acuity)?\b|\b(?:Randot|Titmus|Lang)\b",
     _I,
@@ -198,7 +201,7 @@ _FAILED_SCREENING = re.compile(
 
 _LIMITED_EXAM = re.compile(
     r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit)\b"
-    r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b"
+    r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b|\bexam\w*\s*:\s*focused\b"
     # "booked as his annual, but ... asked us only to look at his macular degeneration"
     r"|\b(?:asked|wanted|wants)\s+(?:us\s+)?only\s+to\s+(?:look\s+at|check|examine)\s+(?:his|her|their|the)\s+(?!eyes?\b)\w+",
     _I,
@@ -277,6 +280,7 @@ _ELEMENT_NOT_DONE = re.compile(
     r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b|\bn/t\b",
     _I,
 )
+_CROSSED_BEFORE = re.compile(r"[✗✘][ \t]*$")
 # "No CF/EOM/pupil testing this visit.": the elements it lists, not the rest of the sentence
 _NONE_OF = re.compile(
     r"\bno\s+[\w/,&\- ]{0,40}?\b(?:testing|tested|eval(?:uation)?|exam(?:ination)?)\s+(?:this\s+visit|today)\b",
@@ -291,7 +295,9 @@ def _element_not_done(note: ParsedNote, position: int) -> bool:
         return False
     text = note.span(sentence)
     listed = any(m.start() <= position - sentence.start < m.end() for m in _NONE_OF.finditer(text))
-    return listed or bool(_ELEMENT_NOT_DONE.search(text))
+    # "Exam: focused (✗ CF, ✗ EOM)": the element crossed off
+    crossed = bool(_CROSSED_BEFORE.search(note.text, max(sentence.start, position - 3), position))
+    return listed or crossed or bool(_ELEMENT_NOT_DONE.search(text))
 
 
 _DASHES = re.compile(r"[ \t]*:?[ \t]*-{2,}(?=[ \t]*(?:[.;,\n]|$))")  # a row left as dashes ("CVF: --")
@@ -563,6 +569,8 @@ def _opening(note: ParsedNote) -> str:
 # "last examined in 2024 for a routine exam", "Hx: last exam 3/25 routine": an earlier visit, not today's
 _EARLIER_VISIT = re.compile(
     r"\blast\s+(?:exam\w*|seen|visit|eye\s+(?:exam|visit)|here|in|annual)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b|\bago\b"
+    # "established with Dr. R for her yearly eye exams": the visits she usually has, not this one
+    r"|\b(?:yearly|annual|routine)\s+(?:eye\s+)?(?:exams|visits|check-?ups)\b"
     r"|(?<![\d/.])\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d.])",
     _I,
 )
@@ -852,7 +860,12 @@ def choose_visit(
     # young child) a full sensorimotor evaluation with the anterior segment and acuity
     full = bool(elements["motility"]) and bool(
         elements["fields"]
-        or (_SENSORIMOTOR.search(note.text) and elements["slit_lamp"] and elements["acuity"])
+        or (
+            (request.patient_age is not None and request.patient_age < _FIELDS_GRADABLE_AGE)
+            and _SENSORIMOTOR.search(note.text)
+            and elements["slit_lamp"]
+            and elements["acuity"]
+        )
     )
     # "Sched as routine exam -> converted to medical visit. c/o new floaters": the complaint decides, not the word
     new_in_opening = bool(_new_problem_cues(opening, (_NEW_COMPLAINT, _NEW_ONSET)))

@@ -2,6 +2,7 @@
 
 from agents.coding.offline import OfflineCoder
 from agents.coding.sections import SectionKind, parse_note
+from tests.agents.test_coding_rules8 import _visit
 from tests.support.coding_requests import coding_request
 
 
@@ -130,3 +131,74 @@ def test_corneal_thickness_measured_today_is_pachymetry() -> None:
         "We measured her corneal thickness today: 598 right and 604 left.\nImpression: glaucoma suspect OU."
     )
     assert "76514" in _codes(note, established=False)
+
+
+def test_the_exams_a_patient_usually_has_do_not_make_todays_comprehensive() -> None:
+    note = (
+        "Mrs. Ames, established with us for her {words}, was worked in today because her right eye has been red "
+        "and light sensitive for two days. Acuity 20/40 right, 20/20 left. Pupils round. Slit lamp: right eye "
+        "ciliary flush, 2+ cells. Pressures 12 and 15. Dilated both eyes: no vitritis, flat retinas.\n"
+        "Impression: acute anterior uveitis, right eye. Plan: prednisolone acetate 1% q2h right eye."
+    )
+    assert _visit(note.format(words="yearly eye exams")) == "92012"
+    assert _visit(note.format(words="yearly eye exam, which she has today")) == "92014"
+
+
+def test_a_focused_exam_with_fields_and_motility_crossed_off_is_intermediate() -> None:
+    note = """CC: new distortion OD x 5 d
+VA cc 20/70 OD, 20/30 OS. IOP 13/14. Ant seg quiet OU.
+DFE ✓ OD subretinal heme; OS drusen.
+Exam: focused (✗ CF, ✗ EOM)
+IMP: exudative AMD OD, new; nonexudative AMD OS intermediate.
+PLAN: retina this week."""
+    assert _visit(note) == "92012"
+    assert _visit(note.replace("Exam: focused (✗ CF, ✗ EOM)", "CF full OU, EOM full OU")) == "92014"
+
+
+def test_an_adults_sensorimotor_work_up_is_not_a_comprehensive_exam() -> None:
+    note = """CC: double vision x 3 days
+VA cc OD 20/20 OS 20/20. Pupils PERRL. Ductions: OD abduction -3.
+SENSORIMOTOR EXAM: prism alternate cover 18 PD ET distance, 25 PD right gaze; interpreted today.
+IOP 15/15. SLE normal OU. DFE: discs sharp OU.
+ASSESSMENT: Right sixth nerve (abducens) palsy, acute.
+PLAN: MRI brain and orbits ordered."""
+    suggestion = _suggest(note, patient_age=70)
+    codes = [line.code for line in suggestion.lines]
+    assert codes[0] == "92012" and "92060" in codes
+    assert [d.code for d in suggestion.diagnoses] == ["H49.21"]
+    # a young child's sensorimotor evaluation stands in for the fields they cannot do
+    assert _visit(note, patient_age=4) == "92014"
+
+
+def test_cranial_nerve_palsies_take_their_eye() -> None:
+    note = "CC: vertical diplopia x5d.\nEOM: L hyper.\nIMP: acute {side} 4th nerve palsy, presumed microvascular.\nP: MRI."
+    assert [d.code for d in _suggest(note.format(side="L")).diagnoses] == ["H49.12"]
+    assert [d.code for d in _suggest(note.format(side="R")).diagnoses] == ["H49.11"]
+
+
+def test_diplopia_is_coded_when_no_cause_is_named() -> None:
+    note = (
+        "CC: binocular double vision x 8 days.\nMotility full. Cover test: small esodeviation at distance.\n"
+        "ASSESSMENT\n1. Binocular horizontal diplopia, new onset, cause undetermined. R/O sixth nerve palsy.\n"
+        "PLAN: MRI brain; RTC 2 wk."
+    )
+    assert [d.code for d in _suggest(note).diagnoses] == ["H53.2"]
+
+
+def test_papilledema_from_iih_codes_both_and_not_hypertension() -> None:
+    note = (
+        "IIH follow-up on acetazolamide. Discs markedly elevated OU.\nImpression: papilledema from idiopathic "
+        "intracranial hypertension, worsened, both eyes.\nPlan: call neurology today."
+    )
+    assert {d.code for d in _suggest(note).diagnoses} == {"H47.11", "G93.2"}
+    plain = "Disc elevation OU.\nImpression: papilledema both eyes, cause unknown.\nPlan: MRI and LP today."
+    assert [d.code for d in _suggest(plain).diagnoses] == ["H47.10"]
+
+
+def test_a_sensorimotor_line_of_prism_measurements_is_billed() -> None:
+    note = (
+        "CC: vertical double vision.\nVA cc 20/20 OD, 20/25 OS.\n"
+        "Sensorimotor (prism alt cover, 9 gazes + head tilt): LHT 4 pd primary, 10 pd R gaze. Interpreted.\n"
+        "IMP: acute L 4th nerve palsy.\nP: MRI ordered."
+    )
+    assert "92060" in _codes(note)

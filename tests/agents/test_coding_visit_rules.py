@@ -12,11 +12,11 @@ VISIT_CODES = {"92002", "92004", "92012", "92014", "99212", "99213", "99214", "9
 
 
 def _visit(
-    coder: OfflineCoder, note: str, history: list[PriorVisit] = ESTABLISHED
+    coder: OfflineCoder, note: str, history: list[PriorVisit] = ESTABLISHED, age: int = 70
 ) -> list[tuple[str, tuple[str, ...]]]:
     request = CodingRequest(
         note=note,
-        patient_age=70,
+        patient_age=age,
         payer_name="Aetna",
         payer_kind="commercial",
         date_of_service=DOS,
@@ -106,5 +106,5 @@ def test_a_child_comprehensive_exam_may_use_a_sensorimotor_evaluation_for_the_fi
     )
     sensorimotor = "Sensorimotor evaluation with alternate cover shows a left esotropia of 30 prism diopters."
     cover_only = "Cover test shows a left esotropia."
-    assert _visit(coder, note.format(motility=sensorimotor), []) == [("92004", ())]
-    assert _visit(coder, note.format(motility=cover_only), []) == [("92002", ())]
+    assert _visit(coder, note.format(motility=sensorimotor), [], age=4) == [("92004", ())]
+    assert _visit(coder, note.format(motility=cover_only), [], age=4) == [("92002", ())]
