@@ -48,10 +48,18 @@ class FoundService:
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _MONTH_BEFORE = re.compile(rf"\b(?:his|her|their|the)\s+(?:{_MONTHS})\s+(?:[\w-]+\s+){{0,3}}$", re.IGNORECASE)
+_TAKEN_AND_READ = re.compile(
+    r"[^.;:\n]{0,30}?[ \t](?:taken|obtained|performed|done|acquired|captured)"
+    r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]+and[ \t]+(?:reviewed|interpreted|read)\b",
+    re.IGNORECASE,
+)
 _TICKED_BEFORE = re.compile(r"\[[xX✓✔]\][ \t]*$")
-# "Gonioscopy both eyes before laser referral": the test comes before the event to come, it is not the one to come
+# "Gonioscopy both eyes before laser referral": the test comes before the event to come, it is not the one to come;
+# "CL fit, 1 wk after annual exam": the event named is an earlier one, its words say nothing of what comes next
 _BEFORE_EVENT = re.compile(
     r"\b(?:before|ahead\s+of|in\s+preparation\s+for)\s+(?:(?:the|a|her|his|their)\s+)?(?:[\w-]+\s+){0,2}[\w-]+"
+    r"|\b\d+\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|since|following)\s+(?:(?:the|a|an|her|his|their|last)\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:exam\w*|visit|surgery|injection|fitting|procedure)\b"
 )
 _COMPARISON = re.compile(
     r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)",
@@ -93,9 +101,17 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
             and not _STRONG_TODAY.search(text)
         )
         or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
+        # "MRx 5/5: OD pl, OS -3.50": a label dated to another visit
+        or (
+            _DATE_AFTER.match(note.text, _name_end(note.text, mention_start))
+            and not _STRONG_TODAY.search(text)
+        )
     ):
         return None
     if cues["before_mention_done"].search(before):
+        return "today"
+    # "fundus photos OU taken (Optos) and reviewed": taken and read, at this visit (a date would have said otherwise)
+    if _TAKEN_AND_READ.match(note.text, mention_start) and not cues["not_done"].search(text):
         return "today"
     # "TESTING PERFORMED TODAY / [x] Fundus photography OU - baseline for comparison at follow-up": a ticked box
     # under a today heading is a test done, whatever its line says it is for
@@ -119,7 +135,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     today = strong or _under_today_heading(note, clause)
     # "add +2.50 (was +0.50 sph OU 1/25)": the earlier value it is compared with dates nothing done today
     current = _COMPARISON.sub(lambda m: " " * len(m.group()), text)
-    if not today and (cues["past"].search(current) or cues["future"].search(current)):
+    if not today and (cues["past"].search(current) or cues["future"].search(_BEFORE_EVENT.sub(" ", current))):
         return None
     if today:
         return "today"
@@ -132,6 +148,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
 _PAST_LABEL = re.compile(
     r"[ \t]*(?=[^:\n]{0,50}:)[^:\n]*?\b(?:prior|previous|past|historical|on\s+file)\b[^:\n]*:", re.IGNORECASE
 )
+_DATE_AFTER = re.compile(r"[ \t]*\(?[ \t]*\d{1,2}/\d{1,2}(?![/\d])[ \t]*\)?[ \t]*:")
 _YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
 
 
@@ -264,8 +281,8 @@ def _another_days(text: str, clause_start: int, start: int, end: int, day: date 
 
 
 _ABORTED = re.compile(
-    r"\b(?:stopped|aborted|terminated|abandoned)\s+the\s+(?:test|field|scan)\b|\bno\s+(?:result|printout|data)\s+"
-    r"(?:was\s+)?(?:saved|obtained|recorded)\b",
+    r"\b(?:stopped|aborted|terminated|abandoned)\s+the\s+(?:test|field|scan)\b|\bno\s+(?:results?|printouts?|data)\s+"
+    r"(?:(?:was|were)\s+)?(?:saved|obtained|recorded)\b",
     re.IGNORECASE,
 )
 _REFUSED = re.compile(

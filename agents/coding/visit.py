@@ -207,7 +207,17 @@ _LIMITED_EXAM = re.compile(
     _I,
 )
 # A visit whose stated reason is only a contact lens fitting ("Reason for visit: aphakic contact lens fitting")
-_FIT_VISIT = re.compile(r"\b(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b", _I)
+_FIT_VISIT = re.compile(
+    r"\b(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b"
+    r"|\b(?:re)?fit(?:ted)?\s+(?:with|for)\s+(?:a\s+|his\s+|her\s+|their\s+)?(?:new\s+)?(?:contact\s+lens|CL)",
+    _I,
+)
+# "CL fit, 1 wk after annual exam (5/5)": the exam was an earlier visit, the fitting is today's
+_EARLIER_EXAM = re.compile(
+    r"\b(?:after|since|following|at)\s+(?:(?:his|her|their|the|an?|last)\s+)?(?:[\w-]+\s+){0,2}?exam\w*\b"
+    r"(?:\s*\([^)\n]*\))?(?:\s+(?:\w+\s+){0,2}ago)?",
+    _I,
+)
 # "returns two weeks after her first soft contact lens fitting": the fit was an earlier visit
 _EARLIER_FIT = re.compile(
     r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}(?:contact\s+lens|CL)\s+(?:re)?fit", _I
@@ -413,7 +423,8 @@ _KNOWN_PROBLEM = re.compile(
 )
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
 _ASSESSED_NEW = re.compile(
-    r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$)|\bnew(?:ly)?[- ](?:onset|diagnosed)\b"
+    r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$|since\b|as\s+of\b|today\b|this\s+visit\b)"
+    r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
     r"|\bnew\s+(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
     r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
@@ -467,7 +478,8 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
         for match in pattern.finditer(text):
             before = text[max(0, match.start() - 60) : match.start()]
             around = text[max(0, match.start() - 40) : match.end() + 40]
-            if _NEGATED_CUE.search(before):
+            # "Horseshoe tear w/o detachment OD - new": the dash closes the negation
+            if _NEGATED_CUE.search(before) and not match.group().startswith(("-", "–")):
                 continue
             if match.group().lower().startswith("blur") and _GLASSES_CONTEXT.search(around):
                 continue
@@ -833,7 +845,11 @@ def choose_visit(
             "no exam performed today: only the services done are billed",
         )
     fit_only = _FIT_VISIT.search(opening)
-    if fit_only and not _EXAM_WORDS.search(opening) and not _EARLIER_FIT.search(opening):
+    if (
+        fit_only
+        and not _EXAM_WORDS.search(_EARLIER_EXAM.sub(" ", opening))
+        and not _EARLIER_FIT.search(opening)
+    ):
         return VisitChoice(
             None,
             "none",

@@ -202,3 +202,104 @@ def test_a_sensorimotor_line_of_prism_measurements_is_billed() -> None:
         "IMP: acute L 4th nerve palsy.\nP: MRI ordered."
     )
     assert "92060" in _codes(note)
+
+
+def test_foreign_bodies_in_both_eyes_bill_each_site_with_its_eye() -> None:
+    note = """CC: metal in both eyes from grinding today. R eye worse.
+VA sc OD 20/30 OS 20/20
+PROCEDURE NOTE: proparacaine OU. OD cornea: 2 metallic FBs, superficial; removed w/ 25g needle at slit lamp.
+OS: upper lid everted, 1 loose particle on superior tarsal conj, removed with moist cotton tip.
+ASSESSMENT
+- Foreign bodies, cornea, right eye (x2)
+- Foreign body, conjunctival sac (superior tarsal), left eye
+PLAN: erythromycin ung OD; RTC 2 days."""
+    suggestion = _suggest(note)
+    assert {(line.code, tuple(line.modifiers)) for line in suggestion.lines} == {
+        ("65222", ("RT",)),
+        ("65205", ("LT",)),
+    }
+    assert {d.code for d in suggestion.diagnoses} == {"T15.01XA", "T15.12XA"}
+
+
+def test_a_follow_up_that_finds_a_new_problem_is_an_eye_exam_not_an_em() -> None:
+    note = """PVD f/u OD, 4 wk. Floaters same. No curtain.
+VA cc 20/20 OD, 20/20 OS. IOP 14/15.
+DFE OU: OD Weiss ring; horseshoe tear at 11:00, no SRF. OS periphery flat.
+A: 1. Horseshoe retinal tear w/o detachment OD - {status}. 2. PVD OD.
+P: retina today for laser."""
+    assert _visit(note.format(status="new")) == "92012"
+    wet = (
+        "Routine six-month macular degeneration check. Acuity 20/30 right, 20/60 left. Dilated: left macula with "
+        "subretinal blood.\nAssessment: wet age-related macular degeneration of the left eye with active "
+        "choroidal neovascularization, {status}. Dry AMD right eye, intermediate.\nPlan: retina tomorrow for "
+        "injection. Continue AREDS2."
+    )
+    assert _visit(wet.format(status="new since October")) == "92012"
+
+
+def test_a_fitting_visit_after_last_weeks_exam_bills_the_fitting_only() -> None:
+    note = """CL fit, 1 wk after annual exam (5/5). OS wants a CL; OD plano, no lens needed.
+MRx 5/5: OD pl, OS -3.50 -1.25 x 175 (20/20).
+Trial OS: Biofinity toric -3.50 -1.25 x 180. Centered, 1 mm movement, stable. VA OS 20/20.
+A: myopia w/ reg astig OS; anisometropia. Successful toric fit OS.
+P: CL Rx OS only released. I&R training done."""
+    lines = {
+        (line.code, tuple(line.modifiers)) for line in _suggest(note, date_of_service="2026-05-12").lines
+    }
+    assert lines == {("92310", ("52",))}
+
+
+def test_a_patient_back_to_be_fitted_with_a_lens_has_no_exam_line() -> None:
+    note = (
+        "Mr. Park returns to be fitted with a contact lens for his right eye only. At his exam three weeks ago "
+        "his refraction was right -6.25 sphere. Trial lens Acuvue Oasys 8.4, -6.00, right eye: well centered with "
+        "good movement, acuity 20/20. Insertion and removal training completed.\nAssessment: myopia of the right "
+        "eye; anisometropia.\nPlan: one-week follow-up wearing the lens."
+    )
+    assert {(line.code, tuple(line.modifiers)) for line in _suggest(note).lines} == {("92310", ("52",))}
+
+
+def test_photos_dated_the_day_of_service_are_billed() -> None:
+    note = (
+        "6 mo nevus recheck OD.\nVA cc 20/20 OU. IOP 15/16.\nFP OU {day}: OS lesion size unchanged vs 10/13/25.\n"
+        "A: choroidal nevus OS, stable.\nP: observe; repeat FP 1 yr."
+    )
+    assert "92250" in _codes(note.format(day="3/10/26"), date_of_service="2026-03-10")
+    assert "92250" not in _codes(note.format(day="1/13/26"), date_of_service="2026-03-10")
+
+
+def test_photos_compared_with_a_set_from_a_month_are_todays() -> None:
+    note = (
+        "6 mo nevus recheck OD.\nFundus OD: flat gray choroidal nevus.\nPhotos OD/OS (Optos): nevus 2.1 x 1.9 DD, "
+        "same as 8/2025 set, margins unchanged.\nA: choroidal nevus OD, stable.\nP: observe."
+    )
+    assert "92250" in _codes(note)
+
+
+def test_a_cycloplegic_refraction_line_is_a_refraction() -> None:
+    note = """New pt, 9 y/o F. Failed school vision screen.
+VA sc 20/50 OD, 20/40 OS. Cover test ortho.
+Cyclo (1% x2): OD -1.50 -0.75 x 180, OS -1.25 -0.50 x 175 -> 20/20 OU. Final SRx given.
+DFE: disc 0.2 OU, mac/periph nl.
+A: myopia OU, reg astig OU."""
+    assert "92015" in _codes(note, patient_age=9, payer_kind="medicaid", history=[])
+
+
+def test_photos_taken_and_reviewed_in_an_addendum_are_billed() -> None:
+    note = (
+        "Annual DM eye exam. T2DM.\nVA cc 20/25 OD, 20/25 OS. CF full. EOM full. IOP 16/17.\nDFE OU: dot-blot hemes "
+        "OD and OS.\nA: mod NPDR w/o DME OU.\nP: letter to PCP. RTC 6 mo DFE.\n--\nAddendum: pt returned after "
+        "lunch; fundus photos OU taken (Optos) and reviewed - confirm mod NPDR OU."
+    )
+    assert "92250" in _codes(note)
+
+
+def test_a_field_stopped_with_no_results_saved_is_not_billed() -> None:
+    note = (
+        "Yearly hydroxychloroquine check. RA on HCQ 300 mg x 6 yrs.\nThe 10-2 visual field was started on the "
+        "right eye, but she developed a migraine aura and the test was stopped; no results were saved.\n"
+        "SD-OCT macula OU: intact EZ.\nImpression: long-term hydroxychloroquine, no toxicity.\nPlan: return next "
+        "week for the 10-2 field."
+    )
+    codes = _codes(note)
+    assert "92083" not in codes and "92134" in codes
