@@ -16,6 +16,8 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("off the list", "NEGATED_EXISTENCE", "BACKWARD"),
     ("no longer symptomatic", "NEGATED_EXISTENCE", "BACKWARD"),
     *((f"{verb}not suspected", "NEGATED_EXISTENCE", "BACKWARD") for verb in ("", "is ", "are ", "was ")),
+    # "HSV keratitis was considered and ruled out": a differential the doctor excluded
+    *((f"{verb}considered and ruled out", "NEGATED_EXISTENCE", "BACKWARD") for verb in ("", "was ", "were ")),
     ("vs", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
     ("vs.", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),
     ("versus", "POSSIBLE_EXISTENCE", "BIDIRECTIONAL"),

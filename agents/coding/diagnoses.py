@@ -75,6 +75,8 @@ _STATED_ITEM = re.compile(
     r"[^.;\n]*\b(?:stable|stage|progressing|improv\w*|worse|resolv\w*|controlled|new)\b"
     # "Dry eye: she has dry eye syndrome in both eyes despite ...": a problem's own paragraph label
     r"|[ \t]*[A-Z][\w -]{2,30}:[ \t]+(?:she|he|they|the[ \t]+patient)[ \t]+(?:has|have)\b"
+    # "Epiretinal membrane, left eye: the mild distortion ... is unchanged": a letter's paragraph per problem
+    r"|[ \t]*[A-Z][\w -]{2,40},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)[ \t]*:"
 )
 _SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
 _NUMBERED_LINE = re.compile(r"[ \t]*\d{1,2}[.)][ \t]+\S")
@@ -127,10 +129,25 @@ def _mentions_in(note: ParsedNote, clause: Clause, conditions: tuple[Condition, 
     assertions = context_reader().assertions(text, [(s, e) for s, e, _ in kept])
     return [
         _Mention(
-            condition, clause.start + s, clause.start + e, clause, _injury_in_care(assertion, condition, text)
+            condition,
+            clause.start + s,
+            clause.start + e,
+            clause,
+            _ruled_out_after(_injury_in_care(assertion, condition, text), text, e),
         )
         for (s, e, condition), assertion in zip(kept, assertions, strict=True)
     ]
+
+
+# "2. Herpetic keratouveitis - r/o": an item the dash marks as a rule-out (not "PVD OD - r/o tear", which names
+# what is ruled out after it)
+_RULE_OUT_TAIL = re.compile(
+    r"[^.;\n]{0,30}?\s[-–]\s*(?:r/o|rule\s+out|to\s+rule\s+out)\s*\??\s*$", re.IGNORECASE
+)
+
+
+def _ruled_out_after(assertion: Assertion, clause: str, end: int) -> Assertion:
+    return replace(assertion, uncertain=True) if _RULE_OUT_TAIL.match(clause, end) else assertion
 
 
 def _injury_in_care(assertion: Assertion, condition: Condition, clause: str) -> Assertion:

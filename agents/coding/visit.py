@@ -20,7 +20,8 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
     ),
     "motility": re.compile(
         r"\bEOMs?\b|motility|extraocular|cover\s+test|sensorimotor|\bortho\b|\beye\s+movements?\b"
-        r"|\bfields\s+and\s+movements\b|\bmovements\s+(?:are\s+|were\s+)?full\b",
+        r"|\bfields\s+and\s+movements\b|\bmovements\s+(?:are\s+|were\s+)?full\b|\bfull\s+(?:eye\s+)?movements\b"
+        r"|\bductions\b|\bversions\b|\balternate\s+cover\b",
         _I,
     ),
     "pressure": re.compile(r"\bIOP\b|pressures?|tonometry|\bGAT\b|applanation|\biCare\b", _I),
@@ -210,6 +211,11 @@ _LIMITED_EXAM = re.compile(
 _FIT_VISIT = re.compile(
     r"\b(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b"
     r"|\b(?:re)?fit(?:ted)?\s+(?:with|for)\s+(?:a\s+|his\s+|her\s+|their\s+)?(?:new\s+)?(?:contact\s+lens|CL)",
+    _I,
+)
+_FIT_REASON = re.compile(
+    r"[^.\n]*\b(?:came\s+in|comes\s+in|is\s+here|was\s+seen|presents?|returns?)\s+(?:today\s+)?for\s+"
+    r"(?:(?:his|her|their|an?|the)\s+)?(?:[\w-]+\s+){0,5}?(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b[^.\n]*",
     _I,
 )
 # "CL fit, 1 wk after annual exam (5/5)": the exam was an earlier visit, the fitting is today's
@@ -844,18 +850,22 @@ def choose_visit(
             [(no_exam.start(), no_exam.end())],
             "no exam performed today: only the services done are billed",
         )
-    fit_only = _FIT_VISIT.search(opening)
+    # a letter states the visit's reason further down: "Today he came in for his initial RGP lens fitting."
+    stated = next((m for m in _FIT_REASON.finditer(note.text, 0, _REASON_CHARS * 2)), None)
+    reason_line = opening if _FIT_VISIT.search(opening) or stated is None else stated.group()
+    fit_only = _FIT_VISIT.search(reason_line)
     if (
         fit_only
-        and not _EXAM_WORDS.search(_EARLIER_EXAM.sub(" ", opening))
-        and not _EARLIER_FIT.search(opening)
+        and not _EXAM_WORDS.search(_EARLIER_EXAM.sub(" ", reason_line))
+        and not _EARLIER_FIT.search(reason_line)
     ):
+        at = note.text.find(reason_line)
         return VisitChoice(
             None,
             "none",
             False,
             established,
-            [(note.text.find(opening) + fit_only.start(), note.text.find(opening) + fit_only.end())],
+            [(at + fit_only.start(), at + fit_only.end())],
             "contact lens fitting visit: the fitting is the service, no exam was the reason",
         )
     elements = exam_elements(note)

@@ -303,3 +303,72 @@ def test_a_field_stopped_with_no_results_saved_is_not_billed() -> None:
     )
     codes = _codes(note)
     assert "92083" not in codes and "92134" in codes
+
+
+def test_full_movements_and_alternate_cover_are_the_motility_element() -> None:
+    note = (
+        "Dear Dr. Brennan,\nI saw Ms. Wade today for double vision of five days. Corrected acuity 20/20 each eye. "
+        "Pupils equal and reactive, confrontation fields full. She has a left abduction deficit with otherwise "
+        "full movements. Prism and alternate cover: 14 PD esotropia in primary gaze, 25 in left gaze. Anterior "
+        "segments healthy, pressures 16 each eye, dilated exam: sharp pink nerves.\nImpression: isolated left "
+        "sixth nerve palsy of recent onset.\nSincerely,\nT. Lind, OD"
+    )
+    assert _visit(note, history=[]) == "92004"
+
+
+def test_a_letter_about_a_fitting_visit_bills_no_exam() -> None:
+    note = (
+        "Dear Dr. Whitcombe,\nThank you for sending Jalen back to us. At his December examination topography "
+        "confirmed keratoconus in both eyes.\nToday he came in for his initial rigid gas permeable contact lens "
+        "fitting. With a 9.2 mm keratoconus design we achieved a three-point touch pattern in both eyes, and "
+        "over-refraction gave 20/20 in each eye. He was trained in insertion and removal.\nImpression: keratoconus, "
+        "stable, both eyes, fitted with rigid gas permeable lenses.\nSincerely,\nA. Roussel, OD"
+    )
+    assert _codes(note) == ["92072"]
+
+
+def test_herpesviral_eye_disease_is_coded_by_its_virus() -> None:
+    note = "Acuity 20/25 left. Dendrite left cornea.\nImpression: {dx}.\nPlan: valacyclovir 1 g tid."
+    assert [
+        d.code
+        for d in _suggest(note.format(dx="herpes simplex epithelial keratitis of the left eye")).diagnoses
+    ] == ["B00.52"]
+    assert [
+        d.code for d in _suggest(note.format(dx="herpes zoster ophthalmicus with keratitis, left")).diagnoses
+    ] == ["B02.33"]
+    assert [d.code for d in _suggest(note.format(dx="HSV anterior uveitis, left eye")).diagnoses] == [
+        "B00.51"
+    ]
+    ruled_out = (
+        "Assessment: adenoviral conjunctivitis OU. Herpes simplex keratitis was considered and ruled out."
+    )
+    assert "B00.52" not in {d.code for d in _suggest(ruled_out).diagnoses}
+
+
+def test_an_item_marked_rule_out_after_a_dash_is_not_coded() -> None:
+    note = "ASSESSMENT:\n1. Primary iridocyclitis, right eye\n2. Epiretinal membrane OD - r/o\nPLAN: prednisolone OD."
+    assert [d.code for d in _suggest(note).diagnoses] == ["H20.011"]
+    # the dash before a rule-out that names its own target leaves the item coded
+    pvd = "A: PVD OD - r/o tear: none found on scleral depression.\nP: RD precautions."
+    assert "H43.811" in {d.code for d in _suggest(pvd).diagnoses}
+
+
+def test_a_letters_paragraph_per_problem_codes_each_problem() -> None:
+    note = (
+        "Dear Dr. Halvorsen,\nI saw Mrs. Coelho today for her six-month follow-up of two eye conditions.\n"
+        "Ocular hypertension, right eye: she uses latanoprost at bedtime in the right eye. Pressures 17 and 16.\n"
+        "Epiretinal membrane, left eye: the mild distortion she has noticed for two years is unchanged.\n"
+        "Both conditions are stable. I renewed her latanoprost for the right eye."
+    )
+    suggestion = _suggest(note)
+    assert {d.code for d in suggestion.diagnoses} == {"H40.051", "H35.372"}
+    assert suggestion.lines[0].code == "99214"
+
+
+def test_long_term_drug_therapy_stated_by_name_is_z79899() -> None:
+    note = (
+        "HCQ screening.\nSD-OCT mac OU: EZ intact.\nASSESSMENT:\n1. Z79.899 Other long term (current) drug therapy\n"
+        "2. M32.9 Systemic lupus erythematosus, unspecified\n3. H35.383 Toxic maculopathy, bilateral - r/o\n"
+        "PLAN: no evidence of toxicity."
+    )
+    assert [d.code for d in _suggest(note).diagnoses] == ["Z79.899", "M32.9"]
