@@ -749,7 +749,19 @@ def find_diagnoses(note: ParsedNote) -> list[FoundDiagnosis]:
         anchor = max(d.position for d in found if d.group == condition.requires_group)
         for code in condition.codes:
             found.append(FoundDiagnosis(code, condition, [(mention.start, mention.end)], anchor, "note_wide"))
-    return _ordered(_suppressed(_billable(_merged(found))))
+    return _ordered(_suppressed(_billable(_merged(_with_cause(found)))))
+
+
+# a code the note's other diagnosis makes specific: papilledema beside idiopathic intracranial hypertension
+_CAUSED = {"H47.10": ("G93.2", "H47.11")}
+
+
+def _with_cause(found: list[FoundDiagnosis]) -> list[FoundDiagnosis]:
+    codes = {d.code for d in found}
+    return [
+        replace(d, code=_CAUSED[d.code][1]) if d.code in _CAUSED and _CAUSED[d.code][0] in codes else d
+        for d in found
+    ]
 
 
 # An EHR's picked diagnosis ("H40.1130 Primary open-angle glaucoma, bilateral, stage unspecified -- POAG OD

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from dataclasses import replace
 from typing import Literal
 
 from agents.coding.confidence import (
@@ -15,6 +16,7 @@ from agents.coding.context import context_reader
 from agents.coding.diagnoses import FoundDiagnosis, find_diagnoses
 from agents.coding.lexicon import load_lexicon
 from agents.coding.linking import DraftLine, LinkedDiagnosis, link_lines
+from agents.coding.postop import POSTOP_CODE, UNRELATED_IN_GLOBAL, in_global_period, postop_check_today
 from agents.coding.refraction import refractive_codes
 from agents.coding.schemas import (
     CodeSuggestion,
@@ -155,6 +157,7 @@ class OfflineCoder:
         )
         if not diagnoses and not visit.routine:
             visit = VisitChoice(None, "none", False, visit.established, rationale="no codable diagnosis")
+        visit = self._global_period(note, request, visit, services, separate if procedures else diagnoses)
         second = (
             self._opinion.opinion(
                 opinion_text(
@@ -215,6 +218,46 @@ class OfflineCoder:
             suggestion = self._adopt(suggestion, request, vote)
         return suggestion, features
 
+    @staticmethod
+    def _global_period(
+        note: ParsedNote,
+        request: CodingRequest,
+        visit: VisitChoice,
+        services: list[FoundService],
+        assessed: list[FoundDiagnosis],
+    ) -> VisitChoice:
+        """Inside a surgeon's global period the routine post-op check is 99024 (no exam line when it is all the visit
+        was) and an exam for an unrelated problem takes modifier 24."""
+        if not in_global_period(note, request.history, request.date_of_service):
+            return visit
+        postop = postop_check_today(note)
+        if postop is not None:
+            services.append(
+                FoundService(
+                    POSTOP_CODE,
+                    "postop",
+                    [postop],
+                    ("status",),
+                    rationale="routine post-op visit inside the surgeon's global period (no charge)",
+                )
+            )
+        problems = [
+            d
+            for d in assessed
+            if d.condition is not None and not d.condition.refractive and not d.condition.status
+        ]
+        if postop is not None and not problems:
+            return VisitChoice(
+                None, "none", False, visit.established, [postop], "routine post-op visit: 99024, no exam line"
+            )
+        if visit.code and visit.family != "vision_plan":
+            return replace(
+                visit,
+                in_global=True,
+                rationale=f"{visit.rationale}; unrelated to the surgery in its global (24)",
+            )
+        return visit
+
     def _lines(
         self,
         request: CodingRequest,
@@ -227,6 +270,8 @@ class OfflineCoder:
         lines: list[tuple[DraftLine, FoundService | None]] = []
         if visit.code:
             modifiers = ["25"] if procedures else []
+            if visit.in_global:
+                modifiers.append(UNRELATED_IN_GLOBAL)
             if visit.routine and medicare:
                 modifiers.append("GY")
             lines.append((DraftLine(visit.code, "visit", modifiers), None))

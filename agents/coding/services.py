@@ -49,8 +49,8 @@ class FoundService:
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _MONTH_BEFORE = re.compile(rf"\b(?:his|her|their|the)\s+(?:{_MONTHS})\s+(?:[\w-]+\s+){{0,3}}$", re.IGNORECASE)
 _TAKEN_AND_READ = re.compile(
-    r"[^.;:\n]{0,30}?[ \t](?:taken|obtained|performed|done|acquired|captured)"
-    r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]+and[ \t]+(?:reviewed|interpreted|read)\b",
+    r"[^.;:\n]{0,30}?[ \t](?P<verb>(?:taken|obtained|performed|done|acquired|captured)"
+    r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]+and[ \t]+(?:reviewed|interpreted|read))\b",
     re.IGNORECASE,
 )
 _TICKED_BEFORE = re.compile(r"\[[xX✓✔]\][ \t]*$")
@@ -90,6 +90,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         return "today"
     if (
         cues["not_done"].search(text)
+        or cues["patient_paid"].search(text)
         or cues["before_mention_negation"].search(before)
         or cues["before_mention_past"].search(before)
         # "her September nerve fiber OCT" (not "we repeated the October 24-2 HVF today")
@@ -110,9 +111,13 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         return None
     if cues["before_mention_done"].search(before):
         return "today"
-    # "fundus photos OU taken (Optos) and reviewed": taken and read, at this visit (a date would have said otherwise)
-    if _TAKEN_AND_READ.match(note.text, mention_start) and not cues["not_done"].search(text):
-        return "today"
+    # "fundus photos OU taken (Optos) and reviewed": taken and read at this visit, unless the clause dates it to
+    # another day or puts it off ("to be taken and reviewed next visit", "from 1/2025 obtained and reviewed")
+    taken = _TAKEN_AND_READ.match(note.text, mention_start)
+    if taken and not cues["not_done"].search(text):
+        rest = note.text[clause.start : taken.start("verb")] + note.text[taken.end("verb") : clause.end]
+        if not cues["past"].search(rest) and not cues["future"].search(text):
+            return "today"
     # "TESTING PERFORMED TODAY / [x] Fundus photography OU - baseline for comparison at follow-up": a ticked box
     # under a today heading is a test done, whatever its line says it is for
     if _TICKED_BEFORE.search(before) and _under_today_heading(note, clause):
@@ -148,7 +153,8 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
 _PAST_LABEL = re.compile(
     r"[ \t]*(?=[^:\n]{0,50}:)[^:\n]*?\b(?:prior|previous|past|historical|on\s+file)\b[^:\n]*:", re.IGNORECASE
 )
-_DATE_AFTER = re.compile(r"[ \t]*\(?[ \t]*\d{1,2}/\d{1,2}(?![/\d])[ \t]*\)?[ \t]*:")
+# "MRx 5/5:" (not a field's pattern: "HVF 24/2:")
+_DATE_AFTER = re.compile(r"[ \t]*\(?[ \t]*(?!(?:24|30|10)/2\b)\d{1,2}/\d{1,2}(?![/\d])[ \t]*\)?[ \t]*:")
 _YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
 
 
@@ -213,6 +219,7 @@ def _dated_before(text: str, day: date | None) -> bool:
 
 def _tests(note: ParsedNote, lexicon: Lexicon, day: date | None = None) -> dict[str, FoundService]:
     found: dict[str, FoundService] = {}
+    paid: set[str] = set()
     for clause in note.sentences:
         text = note.span(clause)
         hits: list[tuple[int, int, int]] = []  # start, end, test index
@@ -228,6 +235,8 @@ def _tests(note: ParsedNote, lexicon: Lexicon, day: date | None = None) -> dict[
             test = lexicon.tests[index]
             if test.requires and not all(r.search(note.text) for r in test.requires):
                 continue
+            if lexicon.cues["patient_paid"].search(text):
+                paid.add(test.code)  # the image the patient paid for, wherever else the note names it
             basis = performed(note, clause, clause.start + start, lexicon)
             if (
                 basis is None
@@ -243,9 +252,20 @@ def _tests(note: ParsedNote, lexicon: Lexicon, day: date | None = None) -> dict[
             service.evidence.append((clause.start + start, clause.start + end))
             if basis == "today":
                 service.basis = "today"
-    if _NO_TESTS_TODAY.search(note.text):  # "No imaging today.": a result in the exam is another day's test
-        found = {code: s for code, s in found.items() if s.basis == "today"}
-    return {code: s for code, s in found.items() if not _declined_later(note, lexicon, code, s)}
+    # "No imaging today.": an imaging result in the exam is another day's ("No testing today": any test's)
+    none_today = _NO_TESTS_TODAY.search(note.text)
+    if none_today:
+        imaging_only = none_today.group(1).lower() == "imaging"
+        found = {
+            code: s
+            for code, s in found.items()
+            if s.basis == "today" or (imaging_only and code not in _IMAGING)
+        }
+    return {
+        code: s
+        for code, s in found.items()
+        if code not in paid and not _declined_later(note, lexicon, code, s)
+    }
 
 
 _CROSSED_AFTER = re.compile(r"[ \t:]*[✗✘]")
@@ -258,8 +278,9 @@ _COMPARED_BEFORE = re.compile(
 )
 _YEAR_BEFORE = re.compile(r"\b((?:19|20)\d\d)[ \t]+$")
 _REPEATED = re.compile(r"\b(?:repeat\w*|redo|redid|re-?did)\b", re.IGNORECASE)
+_IMAGING = frozenset({"92133", "92134", "OCT", "92250", "92025", "92136"})
 _NO_TESTS_TODAY = re.compile(
-    r"\bno\s+(?:imaging|testing|tests|ancillary\s+tests?|diagnostic\s+tests?)\s+(?:was\s+|were\s+)?"
+    r"\bno\s+(imaging|testing|tests|ancillary\s+tests?|diagnostic\s+tests?)\s+(?:was\s+|were\s+)?"
     r"(?:done\s+|performed\s+|obtained\s+)?today\b",
     re.IGNORECASE,
 )

@@ -220,8 +220,10 @@ _FIT_REASON = re.compile(
 )
 # "CL fit, 1 wk after annual exam (5/5)": the exam was an earlier visit, the fitting is today's
 _EARLIER_EXAM = re.compile(
-    r"\b(?:after|since|following|at)\s+(?:(?:his|her|their|the|an?|last)\s+)?(?:[\w-]+\s+){0,2}?exam\w*\b"
-    r"(?:\s*\([^)\n]*\))?(?:\s+(?:\w+\s+){0,2}ago)?",
+    r"\b\d+\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|following)\s+(?:(?:his|her|their|the|an?|last)\s+)?"
+    r"(?:[\w-]+\s+){0,2}?exam\w*\b(?:\s*\([^)\n]*\))?"
+    # "the fitting we planned at his comprehensive exam three weeks ago"
+    r"|\bat\s+(?:his|her|their|the)\s+(?:[\w-]+\s+){0,2}?exam\w*\s+(?:[\w-]+\s+){1,2}ago\b",
     _I,
 )
 # "returns two weeks after her first soft contact lens fitting": the fit was an earlier visit
@@ -261,6 +263,7 @@ class VisitChoice:
     rationale: str = ""
     mdm: dict[str, str] = field(default_factory=dict)
     complete: bool = False  # every element the code needs is documented (its own confidence bucket)
+    in_global: bool = False  # an unrelated problem inside a surgeon's global period (modifier 24)
 
 
 def is_established(request: CodingRequest, note: ParsedNote) -> bool:

@@ -115,14 +115,18 @@ def test_a_test_dated_by_an_earlier_year_before_its_name_is_not_todays() -> None
     assert "92083" in _codes(repeated, date_of_service="2026-03-10")
 
 
-def test_no_imaging_today_drops_results_that_do_not_say_today() -> None:
+def test_no_testing_today_drops_results_that_do_not_say_today() -> None:
     note = (
-        "IOP check. OHT OD, untreated. No imaging today.\nMD: C/D 0.35 OU. Sept OCT RNFL reviewed - wnl OU; "
+        "IOP check. OHT OD, untreated. No testing today.\nMD: C/D 0.35 OU. Sept OCT RNFL reviewed - wnl OU; "
         "HVF full OU. Pachy 590 OD.\nA/P: OHT OD stable. RTC 6 mo w/ OCT RNFL."
     )
     codes = _codes(note)
     assert "92083" not in codes and "76514" not in codes
-    assert "76514" in _codes(note.replace("No imaging today.", "Pachymetry today."))
+    assert "76514" in _codes(note.replace("No testing today.", "Pachymetry today."))
+    # "no imaging" speaks of imaging: an OCT result goes, a field stays
+    imaging = "IOP check. No imaging today.\nOCT RNFL: avg 90 OU.\nHVF 24-2: full OU.\nA/P: OHT OU stable."
+    codes = _codes(imaging)
+    assert "92133" not in codes and "92083" in codes
 
 
 def test_corneal_thickness_measured_today_is_pachymetry() -> None:

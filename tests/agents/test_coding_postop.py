@@ -1,0 +1,79 @@
+"""The surgeon's global period: a co-managed routine post-op visit is 99024; an unrelated problem inside the global
+takes its exam code with modifier 24 (evals/datasets/README.md, tune12 section; optometry-billing.md §2)."""
+
+from datetime import date
+
+from agents.coding.offline import OfflineCoder
+from agents.coding.schemas import PriorVisit
+from tests.support.coding_requests import coding_request
+
+DOS = "2026-02-03"
+SURGERY = [
+    PriorVisit(date=date(2025, 12, 9), codes=["92014", "92136"]),
+    PriorVisit(date=date(2026, 1, 27), codes=["66984"], specialty="ophthalmology"),
+    PriorVisit(date=date(2026, 1, 28), codes=["99024"]),
+]
+
+
+def _lines(
+    note: str, history: list[PriorVisit] = SURGERY, **overrides: object
+) -> set[tuple[str, tuple[str, ...]]]:
+    request = coding_request(note, date_of_service=DOS, history=history, payer_kind="medicare", **overrides)
+    suggestion = OfflineCoder(opinion=None).suggest(request)
+    return {(line.code, tuple(line.modifiers)) for line in suggestion.lines}
+
+
+ROUTINE = """POST-OP VISIT - CO-MANAGEMENT. CE/PCIOL OD 01/27/2026. Post-op day 7.
+VA sc OD 20/25, OS 20/30. IOP 17/15. Cornea clear, wound sealed. AC trace cell. IOL centered.
+Assessment: Pseudophakia OD, routine post-op course.
+Plan: prednisolone taper; 1-month post-op visit 2/24."""
+
+
+def test_a_routine_post_op_visit_is_99024_without_an_exam_line() -> None:
+    assert _lines(ROUTINE) == {("99024", ())}
+
+
+def test_a_post_op_visit_with_glasses_adds_the_refraction() -> None:
+    note = ROUTINE.replace(
+        "IOL centered.",
+        "IOL centered.\nMRx OD +0.25 -0.75 x 175 20/20, OS -0.25 DS 20/20, add +2.50. SRx given.",
+    ).replace("routine post-op course.", "routine post-op course. Astigmatism OD, presbyopia.")
+    assert _lines(note) == {("99024", ()), ("92015", ("GY",))}
+
+
+def test_an_unrelated_problem_at_the_post_op_visit_takes_24_beside_99024() -> None:
+    note = ROUTINE.replace(
+        "Plan: prednisolone taper",
+        "Also NEW: painful red bump left upper lid x 3 days; tender pustule at a lash base LUL.\n"
+        "A2: hordeolum externum LUL, new, unrelated to the surgery.\nPlan: warm compresses; prednisolone taper",
+    )
+    lines = _lines(note)
+    assert ("99024", ()) in lines
+    assert any(code == "92012" and "24" in modifiers for code, modifiers in lines)
+
+
+def test_a_problem_visit_inside_the_global_without_the_post_op_check_has_no_99024() -> None:
+    note = (
+        "She came in today outside her post-op schedule because her LEFT eye turned red and watery two days ago. "
+        "Acuity 20/25 right, 20/40 left. Left eye: follicular conjunctivitis, tender preauricular node.\n"
+        "Assessment: acute adenoviral conjunctivitis, left eye.\nPlan: cool compresses. Keep the February 10 "
+        "post-op visit."
+    )
+    lines = _lines(note)
+    assert ("99024", ()) not in lines
+    assert all("24" in modifiers for code, modifiers in lines if code.startswith(("920", "992")))
+    # the same visit after the 90-day global carries no 24
+    late = [
+        PriorVisit(date=date(2025, 9, 2), codes=["66984"]),
+        PriorVisit(date=date(2025, 9, 3), codes=["99024"]),
+    ]
+    assert all("24" not in modifiers for _, modifiers in _lines(note, late))
+
+
+def test_post_op_care_completed_ends_the_global() -> None:
+    note = (
+        "Left eye cataract evaluation. CE/PCIOL OD 01/27/2026; post-op care OD completed by the surgeon's office.\n"
+        "VA cc OS 20/60. Lens OS 3+ NS. Dilated: healthy fundi.\nAssessment: nuclear cataract OS, visually "
+        "significant.\nPlan: refer for surgery OS."
+    )
+    assert all("24" not in modifiers for _, modifiers in _lines(note))
