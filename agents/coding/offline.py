@@ -250,6 +250,12 @@ class OfflineCoder:
             return VisitChoice(
                 None, "none", False, visit.established, [postop], "routine post-op visit: 99024, no exam line"
             )
+        if postop is not None and visit.family == "em" and not any(d.condition.chronic for d in problems):
+            # the follow-up the visit opens with is the surgery's; an acute problem found beside it is new
+            code = "92012" if visit.established else "92002"
+            visit = replace(
+                visit, code=code, family="intermediate", mdm={}, rationale="a new problem at a post-op visit"
+            )
         if visit.code and visit.family != "vision_plan":
             return replace(
                 visit,

@@ -25,6 +25,13 @@ _POSTOP_VISIT = re.compile(
     r"(?:(?:her|his|their|the)\s+)?(?:cataract\s+)?surgery)\b",
     _I,
 )
+# "POW1", "POD 7", "Post-op week 3", "1 mo post-op": a visit counted from the operation, inside its global
+_POSTOP_INTERVAL = re.compile(
+    r"\bPO[DWM]\s*#?\s*\d|\bpost-?op(?:erative)?\s+(?:day|week|wk|month|mo)\s*#?\s*\d"
+    r"|\b(?:\d+|one|two|three|four|five|six)[- ]?(?:day|week|wk|month|mo)s?\s+post-?op\b"
+    r"|\b(?:day|week|wk|month|mo)[- ]?\d+\s+post-?op\b",
+    _I,
+)
 _DATED = re.compile(r"[ \t:,(]*(?:on\s+)?\d{1,2}/\d{1,4}")
 # the post-op check is not today's: booked for later, done on another day, or not charged at this visit
 _POSTOP_NOT_TODAY = re.compile(
@@ -44,11 +51,13 @@ _GLOBAL_OVER = re.compile(
 
 
 def in_global_period(note: ParsedNote, history: list[PriorVisit], day: date | None) -> bool:
-    """A lens or capsule operation, or a post-op visit, within the last 90 days (the history says so), unless
-    the note says the post-op period is over."""
-    if day is None or _GLOBAL_OVER.search(note.text):
+    """A lens or capsule operation, or a post-op visit, within the last 90 days (the history says so, or the note
+    opens as a post-op visit counted in days, weeks or months), unless the note says the post-op period is over."""
+    if _GLOBAL_OVER.search(note.text):
         return False
-    return any(
+    if _POSTOP_INTERVAL.search(note.text, 0, _opening_end(note)):
+        return True
+    return day is not None and any(
         0 <= (day - visit.date).days <= GLOBAL_DAYS
         and any(code in _GLOBAL_SURGERY or code == POSTOP_CODE for code in visit.codes)
         for visit in history
@@ -60,8 +69,7 @@ def postop_check_today(note: ParsedNote) -> tuple[int, int] | None:
     unless it puts the check off to another day."""
     if _POSTOP_NOT_TODAY.search(note.text):
         return None
-    opening_end = note.sentences[1].end if len(note.sentences) > 1 else min(len(note.text), 200)
-    places = [(0, opening_end)] + [
+    places = [(0, _opening_end(note))] + [
         (c.start, c.end) for c in note.clauses if c.section == SectionKind.ASSESSMENT
     ]
     for start, end in places:
@@ -70,3 +78,8 @@ def postop_check_today(note: ParsedNote) -> tuple[int, int] | None:
             if not _DATED.match(note.text, found.end()):
                 return found.start(), found.end()
     return None
+
+
+def _opening_end(note: ParsedNote) -> int:
+    """The end of the note's first two sentences (where the visit's reason is)."""
+    return note.sentences[1].end if len(note.sentences) > 1 else min(len(note.text), 200)

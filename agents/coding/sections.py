@@ -63,7 +63,9 @@ _LONG_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     (
         r"A/P|A\s*&\s*P|(?:Assessment|Impressions?|Imp)(?:\s*(?:and|&|/)\s*Plan)?|Dx|Diagnos[ie]s"
         r"|(?:Order\s+)?Diagnos[ie]s(?:\s+on\s+(?:the\s+)?order)?"
-        r"|Problems?(?:\s+list)?|Indications?",
+        r"|Problems?(?:\s+list)?|Indications?"
+        # "Addendum, same visit: ... This is an external hordeolum, new": what the doctor added is assessed
+        r"|Addendum(?:[ \t,]+[^:\n]{0,30})?",
         SectionKind.ASSESSMENT,
     ),
     (

@@ -15,6 +15,15 @@ _STRONG_TODAY = re.compile(
     r"|\bthis\s+(?:morning|afternoon|visit)\b",
     re.IGNORECASE,
 )
+# "no exam today", "No refraction today": the word names what was not done
+_NOTHING_BEFORE = re.compile(r"\bno\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+
+
+def _said_today(text: str) -> bool:
+    """The text says something was done today (this morning, this visit), not that something was not."""
+    return any(not _NOTHING_BEFORE.search(text, 0, m.start()) for m in _STRONG_TODAY.finditer(text))
+
+
 # a test's own line saying it was done today ("OCT mac (today)", "HVF performed", "[x] Fundus photos")
 STATED_TODAY = re.compile(
     r"(?<!not )\btoday\b|\bperformed\b|\bobtained\b|\bacquired\b|\[[xX✓]\]", re.IGNORECASE
@@ -94,19 +103,16 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or cues["before_mention_negation"].search(before)
         or cues["before_mention_past"].search(before)
         # "her September nerve fiber OCT" (not "we repeated the October 24-2 HVF today")
-        or (_MONTH_BEFORE.search(before) and not _STRONG_TODAY.search(text))
+        or (_MONTH_BEFORE.search(before) and not _said_today(text))
         # "Prior testing on file: gonioscopy 02/2024 ...; pachymetry 2023 548/552": the line's label, or a year
         # right after the test's name, dates it before today
         or (
             any(_PAST_LABEL.match(note.text, at, mention_start) for at in (line_start, clause.start))
-            and not _STRONG_TODAY.search(text)
+            and not _said_today(text)
         )
         or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
         # "MRx 5/5: OD pl, OS -3.50": a label dated to another visit
-        or (
-            _DATE_AFTER.match(note.text, _name_end(note.text, mention_start))
-            and not _STRONG_TODAY.search(text)
-        )
+        or (_DATE_AFTER.match(note.text, _name_end(note.text, mention_start)) and not _said_today(text))
     ):
         return None
     if cues["before_mention_done"].search(before):
@@ -131,10 +137,10 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         " ",
         _words_around(note.text, max(clause.start, mention_start - 40), min(clause.end, mention_start + 60)),
     )
-    if cues["future"].search(near) and not _STRONG_TODAY.search(near):
+    if cues["future"].search(near) and not _said_today(near):
         return None
     # under a "Tests performed today:" heading, a later date is the comparison ("unchanged from 10/2024")
-    strong = bool(_STRONG_TODAY.search(text))
+    strong = bool(_said_today(text))
     if not strong and cues["reviewed_only"].search(text) and not cues["done_today"].search(text):
         return None
     today = strong or _under_today_heading(note, clause)
@@ -391,7 +397,7 @@ def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
         text = note.span(clause)
         for match in lexicon.refraction.finditer(text):
             basis = performed(note, clause, clause.start + match.start(), lexicon)
-            if basis is None and (lexicon.cues["not_done"].search(text) or not _STRONG_TODAY.search(text)):
+            if basis is None and (lexicon.cues["not_done"].search(text) or not _said_today(text)):
                 continue
             start = clause.start + match.start()
             if (
@@ -516,7 +522,7 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         # "As planned, after topical anesthetic, silicone plugs were placed": done today as planned
         timing = _AS_PLANNED.sub("", text)
         if cues["not_done"].search(text) or (
-            not _STRONG_TODAY.search(text) and (cues["past"].search(timing) or cues["future"].search(timing))
+            not _said_today(text) and (cues["past"].search(timing) or cues["future"].search(timing))
         ):
             continue
         done = lexicon.plug_done.search(text)
@@ -770,7 +776,7 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
                 continue
             if cues["before_mention_negation"].search(text[max(0, match.start() - 20) : match.start()]):
                 continue
-            if not _STRONG_TODAY.search(text) and cues["future"].search(text):
+            if not _said_today(text) and cues["future"].search(text):
                 continue
             done = (clause.start + match.start(), clause.start + match.end())
             break

@@ -98,7 +98,7 @@ _NEW_PROBLEM = re.compile(
     _I,
 )
 _NO_EXAM = re.compile(
-    r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+was\s+(?:performed|done|repeated)"
+    r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+(?:was\s+(?:performed|done|repeated)|repeated\s+today)"
     r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
     r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
     # ("refraction only improves it to 20/30" is what the refraction did, not the visit's scope)
@@ -480,6 +480,9 @@ _TREATED_WITH = re.compile(
 )
 
 
+_DRUG_LAPSE = re.compile(r"\b(?:out\s+of|ran\s+out|run\s+out|stopped|missed|off)\b[^.;]{0,30}$", _I)
+
+
 def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[re.Match[str]]:
     """New-problem words that are not negated ("no new floaters") and not a glasses complaint."""
     found = []
@@ -499,6 +502,9 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
                 continue
             # "treated with latanoprost at bedtime in both eyes since last July": how long a drug has been used
             if match.group().lower().startswith("since") and _TREATED_WITH.search(before):
+                continue
+            # "Out of latanoprost since yesterday": a lapse in a drug, not a symptom's onset
+            if match.group().lower().startswith("since") and _DRUG_LAPSE.search(before):
                 continue
             found.append(match)
     return found
@@ -580,11 +586,21 @@ def _opening(note: ParsedNote) -> str:
         # "VISIT TYPE: Glaucoma follow-up" above the complaint states the visit's reason too
         label = _VISIT_LABEL.search(note.text, 0, start)
         return f"{label.group(1)}. {line}" if label else line
-    for sentence in note.sentences:
+    for index, sentence in enumerate(note.sentences):
         text = note.span(sentence)
-        if not re.match(r"\s*(?:Dear\b|Re:|RE:)", text):
-            return text
+        if re.match(r"\s*(?:Dear\b|Re:|RE:)", text):
+            continue
+        # "Walk-in. Woke up w/ red spot L eye this AM.": a bare label opens the note, the reason follows it
+        if _BARE_LABEL.fullmatch(text) and index + 1 < len(note.sentences):
+            return f"{text}. {note.span(note.sentences[index + 1])}"
+        return text
     return note.span(note.sentences[0]) if note.sentences else ""
+
+
+_BARE_LABEL = re.compile(
+    r"\s*(?:(?:walk|work)[- ]?in|urgent|same[- ]day|add[- ]on|emergency|scribe\s+note(?:\s+for\s+[^\n]{0,60})?)\s*",
+    _I,
+)
 
 
 # "last examined in 2024 for a routine exam", "Hx: last exam 3/25 routine": an earlier visit, not today's

@@ -77,3 +77,23 @@ def test_post_op_care_completed_ends_the_global() -> None:
         "significant.\nPlan: refer for surgery OS."
     )
     assert all("24" not in modifiers for _, modifiers in _lines(note))
+
+
+def test_a_post_op_visit_counted_in_weeks_is_inside_the_global_without_history() -> None:
+    note = (
+        "POW1 s/p CE/PCIOL OS (Dr. Okafor). Comanaged.\nVA sc OS 20/25. IOP OS 15. SLE OS: wound sealed, IOL "
+        "centered.\nA: Pseudophakia OS, routine postop course.\nP: Pred Forte taper. RTC 3-4 wks."
+    )
+    assert _lines(note, history=[]) == {("99024", ())}
+
+
+def test_an_acute_problem_in_an_addendum_to_a_post_op_visit_is_a_new_problem_exam() -> None:
+    note = (
+        "Two-week check after cataract surgery on the right eye; we are co-managing her care. Acuity 20/25, "
+        "pressure 15, wound sealed.\nAssessment: pseudophakia of the right eye, routine postoperative course.\n"
+        "Plan: continue the prednisolone taper.\nAddendum, same visit: she asked about a painful swelling of her "
+        "left upper eyelid for three days. Tender pustule at a lash base. This is an external hordeolum of the "
+        "left upper eyelid, new and unrelated to the surgery. Warm compresses."
+    )
+    lines = _lines(note)
+    assert ("99024", ()) in lines and ("92012", ("24",)) in lines

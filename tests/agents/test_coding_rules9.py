@@ -376,3 +376,48 @@ def test_long_term_drug_therapy_stated_by_name_is_z79899() -> None:
         "PLAN: no evidence of toxicity."
     )
     assert [d.code for d in _suggest(note).diagnoses] == ["Z79.899", "M32.9"]
+
+
+def test_no_refraction_today_in_a_fitting_visit_bills_no_refraction() -> None:
+    note = """CONTACT LENS FITTING - NEW WEARER
+Exam/Rx: see comprehensive exam 01/08/2026. No refraction today.
+Keratometry OD 43.25 / 43.75, OS 43.50 / 44.25
+Trial lenses OD Dailies Total1 -3.00, OS -3.50: centered, 0.5 mm movement. VA with CL 20/20 OU.
+Assessment: Myopia OU - successful daily disposable soft CL fit OU."""
+    assert _codes(note) == ["92310"]
+
+
+def test_a_refraction_recheck_with_no_exam_repeated_has_no_exam_line() -> None:
+    note = (
+        "Refraction recheck only. New SRx from 5/5 exam blurry at distance. No exam repeated today.\n"
+        "MRx: OD -1.75 DS 20/20, OS -1.50 -0.50 x088 20/20. Rx given.\nA: myopia OU, astig OS."
+    )
+    assert _codes(note, payer_kind="medicare") == ["92015"]
+
+
+def test_a_bare_walk_in_label_leaves_the_reason_to_the_next_sentence() -> None:
+    note = (
+        "Walk-in. Woke up w/ red spot L eye this AM. No pain.\n(Glaucoma pt of Dr. Kim - last IOP ck 12/9.)\n"
+        "VA cc 20/25 OU. Conj OS: flat sectoral heme. Cornea clr OU.\nA: subconj hemorrhage OS, spontaneous.\n"
+        "P: reassured. RTC prn."
+    )
+    assert _visit(note) == "92012"
+
+
+def test_a_scribe_line_leaves_the_reason_to_the_next_sentence() -> None:
+    note = (
+        "Scribe note for Dr. Ingrid Solheim, OD. Tobias, 24, has keratoconus in both eyes and is followed here every six "
+        "months. He thinks the left eye has become blurrier.\nBest-corrected acuity 20/20 right, 20/40 left. "
+        "Topography today: left Kmax up from 52.3 to 54.2 D.\nAssessment: keratoconus, left eye unstable with "
+        "documented progression; right eye stable.\nPlan: referral for cross-linking of the left eye."
+    )
+    assert _visit(note).startswith("992")
+
+
+def test_a_lapse_in_a_drug_since_yesterday_is_no_new_symptom() -> None:
+    note = (
+        "NEW PATIENT - PROBLEM VISIT\nCC: Out of latanoprost since yesterday. Here for refill + pressure check.\n"
+        "HPI: POAG OU dx 2019 with her home optometrist.\nIOP 16/17. C/D 0.55 OD, 0.50 OS.\nDFE not performed.\n"
+        "IMPRESSION: POAG OU, mild stage - stable, at target.\nPLAN: latanoprost qhs OU, Rx sent."
+    )
+    assert _visit(note, history=[]).startswith("9920")
