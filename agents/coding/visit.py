@@ -177,7 +177,9 @@ _HISTORIAN = re.compile(
     r"|\b(?:his|her|their|the)\s+(?:mother|father|parents?|mom|dad|caregiver|guardian|grandmother|grandfather)\s+"
     r"(?:reports|says|states|notes|describes)\b"
     # "cannot give a reliable history, so her daughter, who manages her care, provided it"
-    r"|\b(?:cannot|can't|unable\s+to)\s+give\s+(?:a\s+)?(?:reliable\s+)?history\b",
+    r"|\b(?:cannot|can't|unable\s+to)\s+give\s+(?:a\s+)?(?:reliable\s+)?history\b"
+    # "She came with Marisol, her house manager, who gave most of the history"
+    r"|\bwho\s+(?:gave|gives|provided|provides)\s+(?:most\s+of\s+|all\s+of\s+)?the\s+history\b",
     _I,
 )
 _EXTERNAL_DATA = re.compile(
@@ -421,7 +423,13 @@ _STRONG_FOLLOW_UP = re.compile(
     r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
-    r"|^[^.\n]{0,30}\bchk\b|\b(?:\w+\s+)?(?:days?|weeks?|months?)\s+ago,?\s+(?:(?:she|he|they|the\s+patient)\s+"
+    # "seen today instead of next month because of ...", "came in today, two weeks early": a scheduled follow-up
+    # moved up by the known problem's own turn
+    r"|\btoday\s+instead\s+of\s+(?:next|her|his|their|the)\b|\b(?:days?|weeks?|months?)\s+early\b"
+    # "returns for her three-month pressure check", "27-year-old woman seen two days ago, when I removed ..."
+    r"|\breturns?\s+for\s+(?:a\s+|her\s+|his\s+|their\s+)?(?:[\w-]+\s+){0,3}(?:check|follow[- ]?up|f/u|recheck)\b"
+    r"|\bseen\s+(?:here\s+)?(?:\w+\s+){0,2}(?:days?|weeks?|months?)\s+ago\b"
+    r"|^[^.\n]{0,30}\bchk\b|\b(?:\w+\s+)?(?:days?|weeks?|months?)\s+ago,?\s+(?:when\s+)?(?:(?:she|he|they|the\s+patient)\s+"
     r"came\s+in|(?:I|we)\s+(?:removed|diagnosed|treated|found|started|saw|placed|inserted))\b",
     _I,
 )
@@ -433,7 +441,7 @@ _KNOWN_PROBLEM = re.compile(
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
 _ASSESSED_NEW = re.compile(
     r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$|since\b|as\s+of\b|today\b|this\s+visit\b)"
-    r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b"
+    r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b|\bnew\s+diagnosis\b"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
     r"|\bnew\s+(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
     r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
@@ -447,7 +455,7 @@ _ALSO_NEW = re.compile(
     _I,
 )
 # "Four-month macular check for ...": a scheduled interval visit, unless the opening also names a new symptom
-_INTERVAL_CHECK = re.compile(r"^[^.\n]{0,30}\b\w+[- ](?:months?|mo|weeks?|wks?)\s+(?:\w+\s+){0,2}check\b", _I)
+_INTERVAL_CHECK = re.compile(r"^[^\n]{0,40}?\b\w+[- ](?:months?|mo|weeks?|wks?)\s+(?:\w+\s+){0,2}check\b", _I)
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
 _REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
 _STATUS_ONLY = re.compile(
@@ -480,6 +488,7 @@ _TREATED_WITH = re.compile(
 )
 
 
+_SEEN_FOR = re.compile(r"\b(?:was|were|been)\s+seen\s+(?:here\s+)?(?:\w+\s+){0,3}?for\s+$", _I)
 _DRUG_LAPSE = re.compile(r"\b(?:out\s+of|ran\s+out|run\s+out|stopped|missed|off)\b[^.;]{0,30}$", _I)
 
 
@@ -502,6 +511,9 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
                 continue
             # "treated with latanoprost at bedtime in both eyes since last July": how long a drug has been used
             if match.group().lower().startswith("since") and _TREATED_WITH.search(before):
+                continue
+            # "returns six weeks after he was seen for new floaters": the earlier visit's reason
+            if _SEEN_FOR.search(before):
                 continue
             # "Out of latanoprost since yesterday": a lapse in a drug, not a symptom's onset
             if match.group().lower().startswith("since") and _DRUG_LAPSE.search(before):
@@ -566,7 +578,9 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
             for m in _STATUS_ONLY.finditer(note.span(c))
         )
     ]
-    return bool(assessed) and bool(items) and len(items) >= len({d.group for d in assessed})
+    # a drug-use code beside its disease ("type 2 diabetes ... unchanged" with Z79.84) is no problem of its own
+    problems = {d.group for d in assessed if d.source != "derived"}
+    return bool(assessed) and bool(items) and len(items) >= len(problems)
 
 
 _VISIT_LABEL = re.compile(
@@ -823,6 +837,40 @@ def mdm(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> tuple[Level, dict[
     return level, {"problems": problems.name.lower(), "data": data.name.lower(), "risk": risk.name.lower()}
 
 
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}  # fmt: skip
+_MINUTES = r"(\d{1,3}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|ten|fifteen)"
+# "Total time today 48 min", "total time on this patient today ... was fifty minutes", "I spent 45 minutes"
+_TOTAL_TIME = re.compile(
+    rf"\btotal\s+(?:time|of)\b[^.\n]{{0,80}}?\b{_MINUTES}\s*(?:min(?:ute)?s?)\b"
+    rf"|\b(?:I|we)\s+spent\s+(?:a\s+total\s+of\s+)?{_MINUTES}\s*(?:min(?:ute)?s?)\b",
+    _I,
+)
+# minutes that meet each level, new and established patients (optometry-billing.md §1.2)
+_TIME_THRESHOLDS = {
+    True: ((40, Level.HIGH), (30, Level.MODERATE), (20, Level.LOW), (10, Level.MINIMAL)),
+    False: ((60, Level.HIGH), (45, Level.MODERATE), (30, Level.LOW), (15, Level.MINIMAL)),
+}
+
+
+def _minutes(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    return sum(_NUMBER_WORDS.get(part, 0) for part in re.split(r"[- ]", text.lower()))
+
+
+def time_level(note: ParsedNote, established: bool) -> Level | None:
+    """The E/M level the note's stated total time on the date of service meets, if it states one."""
+    found = _TOTAL_TIME.search(note.text)
+    if found is None:
+        return None
+    minutes = _minutes(next(group for group in found.groups() if group))
+    return next((level for floor, level in _TIME_THRESHOLDS[established] if minutes >= floor), None)
+
+
 def em_code(level: Level, established: bool) -> str:
     return f"9921{level + 1}" if established else f"9920{level + 1}"
 
@@ -950,6 +998,10 @@ def choose_visit(
         )
     if follow_up:
         level, parts = mdm(assessed, note)
+        # the level by total time on the date of service when the note states it and it reaches higher (AMA 2021)
+        by_time = time_level(note, established)
+        if by_time is not None and by_time > level:
+            level, parts = by_time, {**parts, "time": by_time.name.lower()}
         code = em_code(level, established)
         reason = _reason_text(note)
         match = _FOLLOW_UP.search(reason) or _STATUS_ONLY.search(reason)

@@ -421,3 +421,60 @@ def test_a_lapse_in_a_drug_since_yesterday_is_no_new_symptom() -> None:
         "IMPRESSION: POAG OU, mild stage - stable, at target.\nPLAN: latanoprost qhs OU, Rx sent."
     )
     assert _visit(note, history=[]).startswith("9920")
+
+
+def test_a_scheduled_check_named_after_a_title_is_a_follow_up() -> None:
+    note = (
+        "Mrs. Abernathy returns for her three-month pressure check. POAG OU on latanoprost; she also says reading "
+        "has become harder.\nIOP 14/13. Nerves unchanged.\nAssessment: POAG OU, mild stage, at target, stable.\n"
+        "Plan: continue latanoprost."
+    )
+    assert _visit(note) == "99213"
+
+
+def test_a_patient_seen_days_ago_for_an_injury_is_a_follow_up() -> None:
+    note = (
+        "27-year-old woman seen two days ago, when I removed a metallic foreign body from the right cornea. On "
+        "moxifloxacin. Feels almost normal.\nSlit lamp right eye: site re-epithelialised.\nAssessment: healing "
+        "corneal foreign body injury RE after removal - progressing well.\nPlan: stop moxifloxacin today."
+    )
+    assert _visit(note).startswith("992")
+
+
+def test_the_floaters_of_the_earlier_visit_do_not_make_a_new_problem() -> None:
+    note = (
+        "Mr. Castellano returns today six weeks after he was seen for new floaters in the left eye and diagnosed "
+        "with a PVD. The floater is less noticeable.\nVA 20/30 OU. Dilated left eye: Weiss ring, retina flat.\n"
+        "Impression: posterior vitreous detachment, left eye, stable. No treatment needed.\nPlan: RD precautions."
+    )
+    assert _visit(note) == "99212"
+
+
+def test_a_caregiver_who_gave_the_history_is_an_independent_historian() -> None:
+    note = (
+        "Ms. D, 47, lives in a group home and came with her house manager, who gave most of the history. Type 2 "
+        "diabetes on metformin.\nVA 20/40 OU. Dilated: scattered microaneurysms OU, no edema.\nAssessment: type 2 "
+        "diabetes with mild nonproliferative diabetic retinopathy without macular edema, both eyes, unchanged.\n"
+        "Plan: letter to PCP; recheck 6 months."
+    )
+    assert _visit(note) == "99213"
+
+
+def test_a_new_diagnosis_in_the_assessment_makes_a_new_problem_visit() -> None:
+    note = (
+        "Visit type: Established - problem visit\nChief complaint: left eye blurrier over 3-4 months.\nVA cc OD "
+        "20/20, OS 20/50.\nTopography today OS inferior steepening.\nAssessment:\n  A1. Keratoconus, left eye - new "
+        "diagnosis; progression not yet established\nPlan: cornea referral."
+    )
+    assert _visit(note) == "92012"
+
+
+def test_stated_total_time_raises_the_em_level() -> None:
+    note = (
+        "Glaucoma f/u, seen today instead of next month because of two days of aching left eye. POAG OU on "
+        "latanoprost.\nIOP 17 / 38. Microcystic edema OS.\nAssessment: POAG left eye severe stage with an "
+        "exacerbation; right eye mild, stable.\nPlan: add brimonidine OS. {time}"
+    )
+    assert _visit(note.format(time="")).startswith("992")
+    assert _visit(note.format(time="Total time today 50 minutes, including the call.")) == "99215"
+    assert _visit(note.format(time="I spent twenty-five minutes with him.")) == _visit(note.format(time=""))
