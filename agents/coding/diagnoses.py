@@ -76,7 +76,8 @@ _STATED_ITEM = re.compile(
     # "Dry eye: she has dry eye syndrome in both eyes despite ...": a problem's own paragraph label
     r"|[ \t]*[A-Z][\w -]{2,30}:[ \t]+(?:she|he|they|the[ \t]+patient)[ \t]+(?:has|have)\b"
     # "Epiretinal membrane, left eye: the mild distortion ... is unchanged": a letter's paragraph per problem
-    r"|[ \t]*[A-Z][\w -]{2,40},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)[ \t]*:"
+    r"|[ \t]*(?!(?i:lens|lids?|cornea|conj\w*|macula|nerves?|discs?|fundus|fundi|retina|vitreous|iris|AC|pupils?"
+    r"|periphery|angles?)\b)[A-Z][\w -]{2,40},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)[ \t]*:"
 )
 _SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
 _NUMBERED_LINE = re.compile(r"[ \t]*\d{1,2}[.)][ \t]+\S")

@@ -17,65 +17,102 @@ _GLOBAL_SURGERY = frozenset(
     | {f"669{n}" for n in (82, 83, 84, 87, 88)}
 )
 _I = re.IGNORECASE
+# the lens surgery the post-op words must be about (not SLT, a blepharoplasty or a hip)
+_LENS_SURGERY = re.compile(
+    r"\b(?:CE|cataract|phaco\w*|PCIOL|PC\s?IOL|IOL|lens\s+implant|pseudophak\w*|YAG|capsulotomy)\b", _I
+)
 # "Post-op week 1", "POD 29", "POV 1 mo", "two-week check after cataract surgery", "routine post-op course"
 _POSTOP_VISIT = re.compile(
     r"\bpost-?op(?:erative)?\s+(?:visit|check|day|week|wk|month|mo|exam|appointment|appt)\b|\bPO[DVW]\s*#?\s*\d"
-    r"|\bPOV\b|\bpost-?op(?:erative)?\s+course\b|\b(?:day|week|wk|month|mo)[- ]?\d+\s+post-?op\b"
+    r"|\bpost-?op(?:erative)?\s+course\b|\b(?:day|week|wk|month|mo)[- ]?\d+\s+post-?op\b"
     r"|\b(?:one|two|three|four|five|six|\d+)[- ](?:day|week|wk|month|mo)s?\s+(?:post-?op\w*|(?:check|visit)\s+after\s+"
     r"(?:(?:her|his|their|the)\s+)?(?:cataract\s+)?surgery)\b",
     _I,
 )
-# "POW1", "POD 7", "Post-op week 3", "1 mo post-op": a visit counted from the operation, inside its global
+# "POW1", "POD 7", "Post-op week 3", "1 mo post-op": a visit counted from the operation, inside its 90 days
 _POSTOP_INTERVAL = re.compile(
-    r"\bPO[DWM]\s*#?\s*\d|\bpost-?op(?:erative)?\s+(?:day|week|wk|month|mo)\s*#?\s*\d"
-    r"|\b(?:\d+|one|two|three|four|five|six)[- ]?(?:day|week|wk|month|mo)s?\s+post-?op\b"
-    r"|\b(?:day|week|wk|month|mo)[- ]?\d+\s+post-?op\b",
+    r"\bPO[DW]\s*#?\s*\d{1,2}\b|\bPOM\s*#?\s*[1-3]\b|\bpost-?op(?:erative)?\s+(?:day|week|wk)\s*#?\s*\d{1,2}\b"
+    r"|\bpost-?op(?:erative)?\s+(?:month|mo)\s*#?\s*[1-3]\b"
+    r"|\b(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)[- ]?(?:day|week|wk)s?\s+post-?op\b"
+    r"|\b(?:[1-3]|one|two|three)[- ]?(?:month|mo)s?\s+post-?op\b|\b(?:day|week|wk)[- ]?\d{1,2}\s+post-?op\b",
     _I,
 )
 _DATED = re.compile(r"[ \t:,(]*(?:on\s+)?\d{1,2}/\d{1,4}")
-# the post-op check is not today's: booked for later, done on another day, or not charged at this visit
+# "1-month post-op visit OD next month as scheduled": a post-op visit still to come
+_LATER = re.compile(
+    r"\b(?:next|scheduled|will|due|RTC|return|booked|planned|in\s+\d+\s+(?:days?|weeks?|months?))\b", _I
+)
+# the post-op check is not today's: done on another day, booked for later, or not charged at this visit
 _POSTOP_NOT_TODAY = re.compile(
-    r"\bnot\s+done\s+today\b|\bahead\s+of\s+(?:his|her|their|the)\s+(?:scheduled\s+)?[\w\s-]{0,25}?post-?op"
+    r"\bpost-?op\b[^.\n]{0,40}\bnot\s+done\s+today\b"
+    r"|\bahead\s+of\s+(?:his|her|their|the)\s+(?:scheduled\s+)?[\w\s-]{0,25}?post-?op"
     r"|\bseparate\s+from\s+today|\boutside\s+(?:that|the|this|her|his)\s+schedule\b|\bnot\s+charged\s+separately\b"
     r"|\bkeep\s+(?:the\s+|her\s+|his\s+)?[\w/\s-]{0,25}?post-?op\s+(?:visit|appointment|appt)",
     _I,
 )
-# the global is over: "postops done", "post-op period completed", "released from post-op care"
+# the global is over: "postops done", "post-op period completed", "released from post-op care" (not the other eye's
+# of another year: "OD post-op period was completed in 2025")
 _GLOBAL_OVER = re.compile(
-    r"\bpost-?ops?\s+(?:(?:are|were)\s+)?(?:done|complete[d]?|finished)\b"
+    r"(?:\bpost-?ops?\s+(?:(?:are|were)\s+)?(?:done|complete[d]?|finished)\b"
     r"|\bpost-?op(?:erative)?\s+(?:period|care)\s+(?:(?:OD|OS|OU)\s+)?(?:is\s+|was\s+|has\s+been\s+)?"
     r"(?:complete[d]?|over|done|ended)\b"
-    r"|\bglobal\s+(?:period\s+)?(?:has\s+)?(?:ended|expired|is\s+over)\b",
+    r"|\bglobal\s+(?:period\s+)?(?:has\s+)?(?:ended|expired|is\s+over)\b)(?![^.\n]{0,15}\bin\s+(?:19|20)\d\d\b)",
     _I,
 )
 
 
 def in_global_period(note: ParsedNote, history: list[PriorVisit], day: date | None) -> bool:
-    """A lens or capsule operation, or a post-op visit, within the last 90 days (the history says so, or the note
-    opens as a post-op visit counted in days, weeks or months), unless the note says the post-op period is over."""
+    """Inside 90 days of a lens or capsule operation: the history's operation (or, when the surgeon's claim is not
+    in it, the first of a run of post-op visits), or a note that opens as a post-op visit of a lens operation
+    counted in days, weeks or up to three months; never when the note says the post-op period is over."""
     if _GLOBAL_OVER.search(note.text):
         return False
-    if _POSTOP_INTERVAL.search(note.text, 0, _opening_end(note)):
+    opening = note.text[: _opening_end(note)]
+    if _POSTOP_INTERVAL.search(opening) and _LENS_SURGERY.search(note.text):
         return True
-    return day is not None and any(
-        0 <= (day - visit.date).days <= GLOBAL_DAYS
-        and any(code in _GLOBAL_SURGERY or code == POSTOP_CODE for code in visit.codes)
-        for visit in history
-    )
+    start = _operation_date(history, day) if day is not None else None
+    return start is not None and day is not None and 0 <= (day - start).days <= GLOBAL_DAYS
+
+
+def _operation_date(history: list[PriorVisit], day: date) -> date | None:
+    """The latest lens operation before the visit, else the first post-op visit (99024) of the latest run of them
+    (each within 90 days of the one before): roughly the day after the operation."""
+    before = sorted((v for v in history if v.date <= day), key=lambda v: v.date)
+    surgeries = [v.date for v in before if any(code in _GLOBAL_SURGERY for code in v.codes)]
+    if surgeries:
+        return surgeries[-1]
+    postops = [v.date for v in before if POSTOP_CODE in v.codes]
+    if not postops:
+        return None
+    first = postops[-1]
+    for earlier in reversed(postops[:-1]):
+        if (first - earlier).days > GLOBAL_DAYS:
+            break
+        first = earlier
+    return first
 
 
 def postop_check_today(note: ParsedNote) -> tuple[int, int] | None:
-    """Where the note names the routine post-op check done at this visit (the visit's reason or the assessment),
-    unless it puts the check off to another day."""
+    """Where the note names the routine post-op check of a lens operation done at this visit (the visit's reason
+    or the assessment), unless it puts the check off to another day."""
     if _POSTOP_NOT_TODAY.search(note.text):
         return None
-    places = [(0, _opening_end(note))] + [
+    opening_end = _opening_end(note)
+    places = [(0, opening_end)] + [
         (c.start, c.end) for c in note.clauses if c.section == SectionKind.ASSESSMENT
     ]
     for start, end in places:
         for found in _POSTOP_VISIT.finditer(note.text, start, end):
-            # "1-month post-op 01/2026: UCVA 20/20": an earlier post-op visit, dated
-            if not _DATED.match(note.text, found.end()):
+            sentence = next((c for c in note.sentences if c.start <= found.start() < c.end), None)
+            sentence_end = sentence.end if sentence else found.end()
+            if (
+                # "1-month post-op 01/2026: UCVA 20/20": an earlier post-op visit, dated
+                not _DATED.match(note.text, found.end())
+                and not _LATER.search(note.text, found.end(), sentence_end)
+                and _LENS_SURGERY.search(
+                    note.text, max(0, found.start() - 200), max(opening_end, sentence_end)
+                )
+            ):
                 return found.start(), found.end()
     return None
 

@@ -16,7 +16,11 @@ _STRONG_TODAY = re.compile(
     re.IGNORECASE,
 )
 # "no exam today", "No refraction today": the word names what was not done
-_NOTHING_BEFORE = re.compile(r"\bno\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+_NOTHING_BEFORE = re.compile(
+    r"\bno\s+(?:[\w-]+\s+)?(?:exam\w*|refraction|MRx|testing|tests?|imaging|photos?|OCT|fields?|dilation|procedures?)"
+    r"\s+(?:was\s+|were\s+)?(?:done\s+|performed\s+|repeated\s+)?$",
+    re.IGNORECASE,
+)
 
 
 def _said_today(text: str) -> bool:
@@ -62,12 +66,26 @@ _TAKEN_AND_READ = re.compile(
     r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]+and[ \t]+(?:reviewed|interpreted|read))\b",
     re.IGNORECASE,
 )
+# a date or another place in the clause ("from 1/2025", "last spring", "Dr. Patel's"), not a history word ("hx of")
+_ANOTHER_DAY = re.compile(
+    r"\b(?:from|on|dated|in)\s+(?:\d{1,2}/)?\d{1,2}/\d{2,4}|\b(?:19|20)\d\d\b|\blast\s+(?:year|spring|summer|fall|"
+    r"autumn|winter|month|week|visit|time)\b|\bago\b|\bprior\b|\bprevious\w*|\boutside\b|\b(?:per|by)\s+Dr\b"
+    r"|\bDr\.?\s+[\w-]+[’']s\b",
+    re.IGNORECASE,
+)
+# "Contact lens fitting following her comprehensive exam last week": the earlier visit is dated, not the fitting
+_EARLIER_VISIT = re.compile(
+    r"\b(?:after|following|since)\s+(?:(?:his|her|their|the)\s+)?(?:[\w-]+\s+){0,2}?(?:exam\w*|visit)\s+"
+    r"(?:last\s+week|yesterday|(?:[\w-]+\s+){1,2}ago)\b",
+    re.IGNORECASE,
+)
 _TICKED_BEFORE = re.compile(r"\[[xX✓✔]\][ \t]*$")
 # "Gonioscopy both eyes before laser referral": the test comes before the event to come, it is not the one to come;
 # "CL fit, 1 wk after annual exam": the event named is an earlier one, its words say nothing of what comes next
 _BEFORE_EVENT = re.compile(
     r"\b(?:before|ahead\s+of|in\s+preparation\s+for)\s+(?:(?:the|a|her|his|their)\s+)?(?:[\w-]+\s+){0,2}[\w-]+"
-    r"|\b\d+\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|since|following)\s+(?:(?:the|a|an|her|his|their|last)\s+)?"
+    r"|\b(?:\d+|one|two|three|four|a)\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|since|following)\s+"
+    r"(?:(?:the|a|an|her|his|their|last)\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:exam\w*|visit|surgery|injection|fitting|procedure)\b"
 )
 _COMPARISON = re.compile(
@@ -122,7 +140,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     taken = _TAKEN_AND_READ.match(note.text, mention_start)
     if taken and not cues["not_done"].search(text):
         rest = note.text[clause.start : taken.start("verb")] + note.text[taken.end("verb") : clause.end]
-        if not cues["past"].search(rest) and not cues["future"].search(text):
+        if not _ANOTHER_DAY.search(rest) and not cues["future"].search(text):
             return "today"
     # "TESTING PERFORMED TODAY / [x] Fundus photography OU - baseline for comparison at follow-up": a ticked box
     # under a today heading is a test done, whatever its line says it is for
@@ -146,7 +164,10 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     today = strong or _under_today_heading(note, clause)
     # "add +2.50 (was +0.50 sph OU 1/25)": the earlier value it is compared with dates nothing done today
     current = _COMPARISON.sub(lambda m: " " * len(m.group()), text)
-    if not today and (cues["past"].search(current) or cues["future"].search(_BEFORE_EVENT.sub(" ", current))):
+    if not today and (
+        cues["past"].search(_EARLIER_VISIT.sub(" ", current))
+        or cues["future"].search(_BEFORE_EVENT.sub(" ", current))
+    ):
         return None
     if today:
         return "today"
@@ -241,7 +262,7 @@ def _tests(note: ParsedNote, lexicon: Lexicon, day: date | None = None) -> dict[
             test = lexicon.tests[index]
             if test.requires and not all(r.search(note.text) for r in test.requires):
                 continue
-            if lexicon.cues["patient_paid"].search(text):
+            if lexicon.cues["patient_paid"].search(text) and not lexicon.cues["not_done"].search(text):
                 paid.add(test.code)  # the image the patient paid for, wherever else the note names it
             basis = performed(note, clause, clause.start + start, lexicon)
             if (

@@ -215,15 +215,19 @@ _FIT_VISIT = re.compile(
     r"|\b(?:re)?fit(?:ted)?\s+(?:with|for)\s+(?:a\s+|his\s+|her\s+|their\s+)?(?:new\s+)?(?:contact\s+lens|CL)",
     _I,
 )
+# (today's visit, said in the past tense or with "today": not "she will return for a contact lens fitting")
 _FIT_REASON = re.compile(
-    r"[^.\n]*\b(?:came\s+in|comes\s+in|is\s+here|was\s+seen|presents?|returns?)\s+(?:today\s+)?for\s+"
+    r"[^.\n]*\b(?:came\s+in|(?:comes\s+in|is\s+here|was\s+seen|presents?|returns?)\s+today)\s+for\s+"
     r"(?:(?:his|her|their|an?|the)\s+)?(?:[\w-]+\s+){0,5}?(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b[^.\n]*",
     _I,
 )
 # "CL fit, 1 wk after annual exam (5/5)": the exam was an earlier visit, the fitting is today's
 _EARLIER_EXAM = re.compile(
-    r"\b\d+\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|following)\s+(?:(?:his|her|their|the|an?|last)\s+)?"
-    r"(?:[\w-]+\s+){0,2}?exam\w*\b(?:\s*\([^)\n]*\))?"
+    r"\b(?:\d+|one|two|three|four|a)\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|following)\s+"
+    r"(?:(?:his|her|their|the|an?|last)\s+)?(?:[\w-]+\s+){0,2}?exam\w*\b(?:\s*\([^)\n]*\))?"
+    # "Contact lens fitting following her comprehensive exam last week"
+    r"|\b(?:after|following)\s+(?:(?:his|her|their|the)\s+)?(?:[\w-]+\s+){0,2}?exam\w*\s+"
+    r"(?:last\s+week|yesterday|on\s+\d{1,2}/\d{1,2}|(?:[\w-]+\s+){1,2}ago)\b"
     # "the fitting we planned at his comprehensive exam three weeks ago"
     r"|\bat\s+(?:his|her|their|the)\s+(?:[\w-]+\s+){0,2}?exam\w*\s+(?:[\w-]+\s+){1,2}ago\b",
     _I,
