@@ -26,7 +26,12 @@ _POSTOP_VISIT = re.compile(
     r"\bpost-?op(?:erative)?\s+(?:visit|check|day|week|wk|month|mo|exam|appointment|appt)\b|\bPO[DVW]\s*#?\s*\d"
     r"|\bpost-?op(?:erative)?\s+course\b|\b(?:day|week|wk|month|mo)[- ]?\d+\s+post-?op\b"
     r"|\b(?:one|two|three|four|five|six|\d+)[- ](?:day|week|wk|month|mo)s?\s+(?:post-?op\w*|(?:check|visit)\s+after\s+"
-    r"(?:(?:her|his|their|the)\s+)?(?:cataract\s+)?surgery)\b",
+    r"(?:(?:her|his|their|the)\s+)?(?:cataract\s+)?surgery)\b"
+    # "here one month after cataract surgery on her right eye", "normal one-month course after cataract surgery"
+    r"|\b(?:\d{1,2}|one|two|three|four|five|six)[- ](?:day|week|wk)s?\s+(?:course\s+)?after\s+(?:(?:her|his|their|the)\s+)?"
+    r"(?:cataract|lens)\s+surgery\b"
+    r"|\b(?:[1-3]|one|two|three)[- ](?:month|mo)s?\s+(?:course\s+)?after\s+(?:(?:her|his|their|the)\s+)?"
+    r"(?:cataract|lens)\s+surgery\b",
     _I,
 )
 # "POW1", "POD 7", "Post-op week 3", "1 mo post-op": a visit counted from the operation, inside its 90 days

@@ -89,7 +89,9 @@ _BEFORE_EVENT = re.compile(
     r"(?:[\w-]+\s+){0,2}?(?:exam\w*|visit|surgery|injection|fitting|procedure)\b"
 )
 _COMPARISON = re.compile(
-    r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)",
+    r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)"
+    # "Kmax 55.8 D (06/2025: 54.3 D)": the earlier value, dated
+    r"|\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:[^)\n]*\)",
     re.IGNORECASE,
 )
 

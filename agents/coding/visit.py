@@ -234,7 +234,10 @@ _EARLIER_EXAM = re.compile(
 )
 # "returns two weeks after her first soft contact lens fitting": the fit was an earlier visit
 _EARLIER_FIT = re.compile(
-    r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}(?:contact\s+lens|CL)\s+(?:re)?fit", _I
+    r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}(?:contact\s+lens|CL)\s+(?:re)?fit"
+    # "She was last seen here in August 2022 for a contact lens fit"
+    r"|\b(?:last\s+)?seen\b[^.]{0,40}\bfor\s+(?:a\s+|an\s+|her\s+|his\s+)?(?:[\w-]+\s+){0,2}(?:contact\s+lens|CL)\s+(?:re)?fit",
+    _I,
 )
 # a visit booked to follow up a lens fitting, not a medical problem
 _LENS_FOLLOW_UP = re.compile(

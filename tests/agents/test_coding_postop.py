@@ -97,3 +97,12 @@ def test_an_acute_problem_in_an_addendum_to_a_post_op_visit_is_a_new_problem_exa
     )
     lines = _lines(note)
     assert ("99024", ()) in lines and ("92012", ("24",)) in lines
+
+
+def test_one_month_after_cataract_surgery_is_a_post_op_visit() -> None:
+    note = (
+        "Mrs. Ray is here one month after cataract surgery on her right eye; we are co-managing her care.\n"
+        "VA sc 20/20 OD. The lens implant is centered, the chamber quiet.\nImpression: normal one-month course "
+        "after cataract surgery, right eye; pseudophakia.\nPlan: release at three months."
+    )
+    assert ("99024", ()) in _lines(note)

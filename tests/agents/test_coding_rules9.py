@@ -478,3 +478,58 @@ def test_stated_total_time_raises_the_em_level() -> None:
     assert _visit(note.format(time="")).startswith("992")
     assert _visit(note.format(time="Total time today 50 minutes, including the call.")) == "99215"
     assert _visit(note.format(time="I spent twenty-five minutes with him.")) == _visit(note.format(time=""))
+
+
+def test_fixation_loss_fractions_are_not_dates() -> None:
+    note = (
+        "Chief Complaint: Annual glaucoma exam\nPre-test (tech):\n  HVF 24-2 SITA-Std    OD: MD -6.41 dB, FL 0/14, "
+        "reliable    OS: MD -1.92 dB, FL 1/13, reliable\nExam: CF full, EOM full, IOP 17/15, DFE: C/D 0.8 OD.\n"
+        "Impression: POAG OD moderate stage; POAG OS mild stage.\nPlan: continue drops."
+    )
+    assert "92083" in _codes(note)
+
+
+def test_a_result_compared_with_a_dated_value_in_parentheses_is_todays() -> None:
+    note = (
+        "CHIEF COMPLAINT: keratoconus check\nTESTS\n  Topography (Pentacam)   OD: Kmax 55.8 D (06/2025: 54.3 D)\n"
+        "  Pachymetry (US)   OD: thinnest 448 um (06/2025: 466 um)\nASSESSMENT\n1. Keratoconus OD - progressing"
+    )
+    codes = _codes(note)
+    assert "92025" in codes and "76514" in codes
+
+
+def test_a_final_rx_line_with_values_is_a_refraction() -> None:
+    note = (
+        "REASON FOR VISIT: Failed school vision screening\nRetinoscopy (cyclopentolate 1%)   +2.50 -1.00 x 180   "
+        "+2.50 -1.00 x 005\nFinal Rx   +1.75 -1.00 x 180 -> 20/20   +1.75 -1.00 x 005 -> 20/20\nDFE healthy OU.\n"
+        "ASSESSMENT\n1. Hyperopia OU\n2. Regular astigmatism OU"
+    )
+    assert "92015" in _codes(note, patient_age=9)
+
+
+def test_tests_of_that_day_at_an_earlier_exam_are_not_todays() -> None:
+    note = (
+        "She came back only to repeat the 10-2 visual field. At her annual exam on March 3 the 10-2 could not be "
+        "read; her macular OCT and dilated exam that day were normal. No eye examination was done today.\n"
+        "Humphrey 10-2 SITA-Standard, both eyes: reliable, full.\nAssessment: long-term hydroxychloroquine."
+    )
+    codes = _codes(note)
+    assert "92134" not in codes and "92083" in codes
+
+
+def test_a_corneal_scraping_for_culture_is_billed_with_its_eye() -> None:
+    note = (
+        "CL wearer, red painful OD x 2 d.\nSLE OD: central dense infiltrate w/ epi defect.\nProc: corneal scraping "
+        "OD at SL after proparacaine for Gram stain + culture.\nA: Central corneal ulcer OD, CL related.\nP: "
+        "Moxifloxacin q1h OD."
+    )
+    assert ("65430", ("RT",)) in {(line.code, tuple(line.modifiers)) for line in _suggest(note).lines}
+
+
+def test_a_contact_lens_fit_at_an_earlier_visit_does_not_make_a_fitting_visit() -> None:
+    note = (
+        "She was last seen here in August 2022 for a contact lens fit. Today her right eye has been red and sore "
+        "for two days.\nAcuity 20/25 right. Two small peripheral infiltrates OD.\nAssessment: contact lens related "
+        "sterile peripheral infiltrates, right eye.\nPlan: no lens wear; tobramycin-dexamethasone qid OD."
+    )
+    assert _visit(note, history=[]) == "92002"
