@@ -120,7 +120,9 @@ _PROGRESSION = re.compile(
     r"progress|worse|worsening|unstable|above\s+(?:target|goal|tgt)|not\s+at\s+(?:target|goal|tgt)|uncontrolled|increas"
     r"|\brising\b|\bhigher\b|not\s+(?:well\s+)?controlled|poorly\s+controlled|can'?t\s+tolerate|cannot\s+tolerate"
     r"|not\s+tolerat\w*|not\s+improv\w*|no\s+better\b"
-    r"|exacerbat|intoleran|new\s+defect|\bnow\s+visually\s+significant",
+    r"|exacerbat|intoleran|new\s+defect|\bnow\s+visually\s+significant"
+    # "fluid recurrence at extended interval", "reactivated CNV" (not a disease's name: "recurrent corneal erosion")
+    r"|\brecurrence\b|\brecurred\b|\breactivat\w*",
     _I,
 )
 # AMA: a side effect raises the problem only when the treatment needs attention (switched, stopped, added to).
@@ -190,6 +192,7 @@ _REVIEWED = re.compile(r"\breviewed\b", _I)
 _REVIEWED_LABEL = re.compile(r"[ \t]*(?:[\w-]+[ \t]+){0,2}reviewed(?:[ \t]+today)?[ \t]*:", _I)
 _DISCUSSED = re.compile(
     r"\b(?:called|phoned|telephoned)\s+(?:Dr\.?\s|the\s+(?:retina|glaucoma|cornea)|her\s+(?:retina|glaucoma|PCP))"
+    r"|\bd/w\s+Dr\.?\s"  # "D/w Dr. Haddad (cornea) by phone today"
     r"|\b(?:discussed|spoke|talked|conferred|went\s+over)\b[^.;\n]{0,60}(?:\bwith|\bw/)\s*(?:Dr\.?\s|(?:the\s+|her\s+|his\s+)?"
     r"(?:(?:retina(?:l)?|cornea(?:l)?|glaucoma|oculoplastics?)\s+(?:surgeon|specialist)|ophthalmologist|PCP|primary\s+care|endocrinologist|rheumatologist"
     r"|neuro-?ophthalmolog\w+|surgeon))",
@@ -752,7 +755,10 @@ def _data(note: ParsedNote) -> Level:
             or _REVIEWED_LABEL.match(note.text, line_bounds(note.text, c.start)[0])
         )
         and re.search(
-            r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat", note.span(c), _I
+            r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat|neurolog|cardiolog|facility"
+            r"|nursing|memory\s+care|hospital|emergency|\bE[DR]\b|transfer|discharge",
+            note.span(c),
+            _I,
         )
     )
     historian = any(
@@ -760,7 +766,8 @@ def _data(note: ParsedNote) -> Level:
         for m in _HISTORIAN.finditer(note.text)
     )
     # discussing management with an outside physician is its own category of data, worth moderate (AMA MDM)
-    if items >= 3 or _DISCUSSED.search(note.text):
+    # AMA category 1: any three of external notes or results reviewed and an independent historian
+    if items + historian >= 3 or _DISCUSSED.search(note.text):
         return Level.MODERATE
     return Level.LOW if items >= 2 or historian else Level.MINIMAL
 

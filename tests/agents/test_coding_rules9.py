@@ -533,3 +533,35 @@ def test_a_contact_lens_fit_at_an_earlier_visit_does_not_make_a_fitting_visit() 
         "sterile peripheral infiltrates, right eye.\nPlan: no lens wear; tobramycin-dexamethasone qid OD."
     )
     assert _visit(note, history=[]) == "92002"
+
+
+def test_a_discussion_with_an_outside_surgeon_written_d_w_is_moderate_data() -> None:
+    note = (
+        "KCN f/u w/ topo. OS blurrier.\nVA cc OD 20/25, OS 20/50.\nTopo today: OS Kmax 54.6 (52.8 9/25).\n"
+        "A: KCN OD stable. KCN OS progressing.\nP: D/w Dr. Haddad (cornea) by phone today - agrees w/ CXL OS."
+    )
+    assert _visit(note) == "99214"
+
+
+def test_a_fluid_recurrence_is_an_exacerbation_but_a_recurrent_erosion_is_a_name() -> None:
+    wet = (
+        "VISIT: Interim OCT check, wet AMD OS.\nOCT MACULA (TODAY): OS new SRF.\nASSESSMENT:\n1. Exudative AMD OS "
+        "with active CNV - fluid recurrence at extended interval.\nPLAN: Discussed with Dr. Nakamura by phone; "
+        "injection moved up."
+    )
+    assert _visit(wet) == "99214"
+    erosion = (
+        "RCE OD f/u 3 wk. On Muro 128 ung qhs OD.\nSLE OD: epi intact.\nA: recurrent corneal erosion OD - healed, "
+        "improving.\nP: cont Muro 128 ung qhs OD."
+    )
+    assert _visit(erosion) == "99213"
+
+
+def test_a_historian_and_two_outside_records_are_moderate_data() -> None:
+    note = (
+        "ENCOUNTER: Glaucoma follow-up (6 mo)\nHISTORIAN: Daughter. Pt cannot give a reliable history.\n"
+        "RECORDS REVIEWED: memory care facility MAR and NP transfer note; brain MRI report (neurology): no lesion.\n"
+        "IOP 13/12. C/D 0.7 OU unchanged.\nASSESSMENT: Normal-tension glaucoma OU, mild stage - stable.\n"
+        "PLAN: Continue brimonidine TID OU; refill faxed."
+    )
+    assert _visit(note) == "99214"
