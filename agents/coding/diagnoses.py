@@ -391,10 +391,47 @@ def _site_of_foreign_body(note: ParsedNote) -> str:
 
 
 # "CC: FB recheck", "2-day check after corneal foreign body removal": the visit after the injury was treated
-_RECHECK = re.compile(r"\bre-?check\b|\bfollow[- ]?up\b|\bf/u\b|\bcheck\s+after\b", re.IGNORECASE)
-_INJURY_WORDS = re.compile(r"\bFB\b|foreign\s+body|abrasion|\binjur|\bremoval\b|rust\s+ring", re.IGNORECASE)
+_RECHECK = re.compile(
+    r"\bre-?check\b|\bfollow[- ]?up\b|\bf/u\b|\bcheck\s+after\b"
+    # "returns two days after we removed a small piece of bark from his right cornea"
+    r"|\breturns?\s+(?:\w+\s+){0,3}after\s+(?:we|I|Dr\.?\s+\w+)\s+(?:removed|took\s+out)",
+    re.IGNORECASE,
+)
+_INJURY_WORDS = re.compile(
+    r"\bFB\b|foreign\s+body|abrasion|\binjur|\bremoval\b|\bremoved\b|rust\s+ring", re.IGNORECASE
+)
 _AFTER_BEFORE = re.compile(r"\bafter\b[^.\n]{0,40}$", re.IGNORECASE)
 _DATE_AFTER = re.compile(r"[^.\n]{0,25}?\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
+
+
+_REMOVAL_STATUS = re.compile(r"(?:status\s+post|s/p)\s+removal|after\s+(?:the\s+)?removal", re.IGNORECASE)
+
+
+def _removed_today(note: ParsedNote) -> bool:
+    """The note records a foreign body removed at this visit: "FB removed @ SLE w/ 25g needle" (outside the plan,
+    with no date, "after" or "s/p" around the verb)."""
+    reasons = [s for s in note.sections if s.kind == SectionKind.COMPLAINT]
+    if _RECHECK.search(" ".join([note.text[:400], *(note.text[s.start : s.end] for s in reasons)])):
+        return False  # a recheck visit: the removal it names was an earlier one
+    plan = [(s.start, s.end) for s in note.sections if s.kind == SectionKind.PLAN]
+    return any(
+        not any(a <= m.start() < b for a, b in plan)
+        and not _DATE_AFTER.match(note.text, m.end())
+        and not _EARLIER_DAY.search(note.text, m.start(), line_bounds(note.text, m.start())[1])
+        and not _AFTER_BEFORE.search(note.text, max(0, m.start() - 50), m.start())
+        and not re.search(r"\b(?:s/p|status\s+post)\b", m.group(), re.IGNORECASE)
+        for m in _REMOVED_VERB.finditer(note.text)
+    )
+
+
+_EARLIER_DAY = re.compile(
+    r"\byesterday\b|\bago\b|\bon\s+\d{1,2}/\d{1,2}|\blast\s+(?:week|visit)\b", re.IGNORECASE
+)
+_REMOVED_VERB = re.compile(
+    r"\b(?:FBs?|foreign\s+bod(?:y|ies)|particle|speck|flake|fragment)\b[^.;\n]{0,40}?\b(?:removed|extracted|lifted\s+(?:off|out)"
+    r"|swept\s+(?:out|off))\b",
+    re.IGNORECASE,
+)
 
 
 def _injury_recheck(note: ParsedNote, lexicon: Lexicon) -> bool:
@@ -426,7 +463,10 @@ def _codes_for(
     start, end = _scope(mentions, index)
     scope = note.text[start:end]
     injury = "{encounter}" in "".join(templates)
-    encounter = "D" if _SUBSEQUENT.search(scope) or (injury and _injury_recheck(note, lexicon)) else "A"
+    subsequent = _SUBSEQUENT.search(scope)
+    if subsequent and injury and _REMOVAL_STATUS.match(subsequent.group()) and _removed_today(note):
+        subsequent = None  # "A: corneal FB OD, s/p removal" on the day of the removal the note records
+    encounter = "D" if subsequent or (injury and _injury_recheck(note, lexicon)) else "A"
     out: list[tuple[str, str, str]] = []
     for template in templates:
         stage_basis = "n/a"

@@ -27,11 +27,14 @@ _POSTOP_VISIT = re.compile(
     r"|\bpost-?op(?:erative)?\s+course\b|\b(?:day|week|wk|month|mo)[- ]?\d+\s+post-?op\b"
     r"|\b(?:one|two|three|four|five|six|\d+)[- ](?:day|week|wk|month|mo)s?\s+(?:post-?op\w*|(?:check|visit)\s+after\s+"
     r"(?:(?:her|his|their|the)\s+)?(?:cataract\s+)?surgery)\b"
-    # "here one month after cataract surgery on her right eye", "normal one-month course after cataract surgery"
-    r"|\b(?:\d{1,2}|one|two|three|four|five|six)[- ](?:day|week|wk)s?\s+(?:course\s+)?after\s+(?:(?:her|his|their|the)\s+)?"
-    r"(?:cataract|lens)\s+surgery\b"
-    r"|\b(?:[1-3]|one|two|three)[- ](?:month|mo)s?\s+(?:course\s+)?after\s+(?:(?:her|his|their|the)\s+)?"
-    r"(?:cataract|lens)\s+surgery\b",
+    # "here one month after cataract surgery on her right eye", "normal one-month course after cataract surgery" (not
+    # a symptom "that started two weeks after cataract surgery")
+    r"|\b(?:here|seen|back|returns?)\s+(?:today\s+)?(?:\d{1,2}|one|two|three|four|five|six)[- ](?:day|week|wk)s?\s+after\s+"
+    r"(?:(?:her|his|their|the)\s+)?(?:cataract|lens)\s+surgery\b"
+    r"|\b(?:here|seen|back|returns?)\s+(?:today\s+)?(?:[1-3]|one|two|three)[- ](?:month|mo)s?\s+after\s+"
+    r"(?:(?:her|his|their|the)\s+)?(?:cataract|lens)\s+surgery\b"
+    r"|\b(?:\d{1,2}|one|two|three|four|five|six)[- ](?:day|week|wk|month|mo)s?\s+course\s+after\s+"
+    r"(?:(?:her|his|their|the)\s+)?(?:cataract|lens)\s+surgery\b",
     _I,
 )
 # "POW1", "POD 7", "Post-op week 3", "1 mo post-op": a visit counted from the operation, inside its 90 days
@@ -75,8 +78,32 @@ def in_global_period(note: ParsedNote, history: list[PriorVisit], day: date | No
     opening = note.text[: _opening_end(note)]
     if _POSTOP_INTERVAL.search(opening) and _LENS_SURGERY.search(note.text):
         return True
-    start = _operation_date(history, day) if day is not None else None
-    return start is not None and day is not None and 0 <= (day - start).days <= GLOBAL_DAYS
+    if day is None:
+        return False
+    starts = [d for d in (_operation_date(history, day), _stated_operation_date(note, day)) if d is not None]
+    return any(0 <= (day - start).days <= GLOBAL_DAYS for start in starts)
+
+
+# "S/p CE/IOL OD 1/1/26 and OS 2/19/26", "CE/PCIOL OD 01/27/2026": the operation dates the note states
+_STATED_SURGERY = re.compile(
+    r"\b(?:CE|phaco\w*|PCIOL|IOL|cataract\s+(?:surgery|extraction))\b(?P<rest>[^.\n]{0,60})", _I
+)
+_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b")
+
+
+def _stated_operation_date(note: ParsedNote, day: date) -> date | None:
+    """The latest lens-operation date the note states on or before the visit (a year-less date is this year's)."""
+    found: list[date] = []
+    for match in _STATED_SURGERY.finditer(note.text):
+        for month, dom, year in _SLASH_DATE.findall(match.group("rest")):
+            full = int(year) + (2000 if len(year) == 2 else 0) if year else day.year
+            try:
+                stated = date(full, int(month), int(dom))
+            except ValueError:
+                continue
+            if stated <= day:
+                found.append(stated)
+    return max(found, default=None)
 
 
 def _operation_date(history: list[PriorVisit], day: date) -> date | None:
@@ -113,7 +140,8 @@ def postop_check_today(note: ParsedNote) -> tuple[int, int] | None:
             if (
                 # "1-month post-op 01/2026: UCVA 20/20": an earlier post-op visit, dated
                 not _DATED.match(note.text, found.end())
-                and not _LATER.search(note.text, found.end(), sentence_end)
+                # "1-month post-op visit OD next month": the words right after it (not "..., return 3 wk")
+                and not _LATER.search(note.text, found.end(), min(sentence_end, found.end() + 25))
                 and _LENS_SURGERY.search(
                     note.text, max(0, found.start() - 200), max(opening_end, sentence_end)
                 )

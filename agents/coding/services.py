@@ -69,7 +69,8 @@ _TAKEN_AND_READ = re.compile(
 # a date or another place in the clause ("from 1/2025", "last spring", "Dr. Patel's"), not a history word ("hx of")
 _ANOTHER_DAY = re.compile(
     r"\b(?:from|on|dated|in)\s+(?:\d{1,2}/)?\d{1,2}/\d{2,4}|\b(?:19|20)\d\d\b|\blast\s+(?:year|spring|summer|fall|"
-    r"autumn|winter|month|week|visit|time)\b|\bago\b|\bprior\b|\bprevious\w*|\boutside\b|\b(?:per|by)\s+Dr\b"
+    r"autumn|winter|month|week|visit|time)\b|\bago\b|\b(?:at|on|from|during)\s+(?:the\s+|her\s+|his\s+)?(?:prior|previous)"
+    r"\s+(?:visit|exam)\b|\boutside\b|\b(?:per|by)\s+Dr\b"
     r"|\bDr\.?\s+[\w-]+[’']s\b",
     re.IGNORECASE,
 )
@@ -77,6 +78,11 @@ _ANOTHER_DAY = re.compile(
 _EARLIER_VISIT = re.compile(
     r"\b(?:after|following|since)\s+(?:(?:his|her|their|the)\s+)?(?:[\w-]+\s+){0,2}?(?:exam\w*|visit)\s+"
     r"(?:last\s+week|yesterday|(?:[\w-]+\s+){1,2}ago)\b",
+    re.IGNORECASE,
+)
+_DONE_BEFORE = re.compile(
+    r"\byesterday\b|\bon\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\bat\s+the\s+(?:ER|ED|emergency|urgent\s+care|hospital)\b|\b(?:days?|weeks?)\s+ago\b|\blast\s+(?:week|visit)\b",
     re.IGNORECASE,
 )
 _TICKED_BEFORE = re.compile(r"\[[xX✓✔]\][ \t]*$")
@@ -131,8 +137,11 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
             and not _said_today(text)
         )
         or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
-        # "MRx 5/5: OD pl, OS -3.50": a label dated to another visit
+        # "MRx 5/5: OD pl, OS -3.50": a label dated to another visit; "HVF 24-2 (12/2025: MD -2.1)": the test's date
         or (_DATE_AFTER.match(note.text, _name_end(note.text, mention_start)) and not _said_today(text))
+        or _DATED_RESULT.match(note.text, mention_start)
+        # "HVF 24-2 from 12/2025 reviewed with pt": the test named with its own (earlier) date
+        or _DATED_NAME.match(note.text, mention_start)
     ):
         return None
     if cues["before_mention_done"].search(before):
@@ -183,6 +192,8 @@ _PAST_LABEL = re.compile(
     r"[ \t]*(?=[^:\n]{0,50}:)[^:\n]*?\b(?:prior|previous|past|historical|on\s+file)\b[^:\n]*:", re.IGNORECASE
 )
 # "MRx 5/5:" (not a field's pattern: "HVF 24/2:")
+_DATED_NAME = re.compile(r"[^\n.;:]{0,25}?\b(?:from|dated)\s+(?:\d{1,2}/)?\d{1,2}/\d{2,4}\b")
+_DATED_RESULT = re.compile(r"[^\n(:]{0,25}?\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:")
 _DATE_AFTER = re.compile(r"[ \t]*\(?[ \t]*(?!(?:24|30|10)/2\b)\d{1,2}/\d{1,2}(?![/\d])[ \t]*\)?[ \t]*:")
 _YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
 
@@ -732,9 +743,11 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             for m in [lexicon.fb_done.search(note.span(c))]
             if m is not None
             and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
-            # "status post removal 03/10": removed at an earlier visit
+            # "status post removal 03/10", "two days after we removed": removed at an earlier visit
             and not re.search(
-                r"\b(?:status\s+post|s/p)\s+(?:\w+\s+)?$", note.span(c)[: m.start()][-30:], re.I
+                r"\b(?:status\s+post|s/p)\s+(?:\w+\s+)?$|\bafter\s+(?:we|I|he|she|they|Dr\.?\s+\w+)\s+$",
+                note.span(c)[: m.start()][-30:],
+                re.I,
             )
         ),
         None,
@@ -797,6 +810,8 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             match = procedure.patterns.search(text)
             if match is None or clause.section == SectionKind.PLAN or cues["not_done"].search(text):
                 continue
+            if _DONE_BEFORE.search(text):
+                continue  # "the corneal scraping on Saturday", "cultured at the ER yesterday"
             if cues["before_mention_negation"].search(text[max(0, match.start() - 20) : match.start()]):
                 continue
             if not _said_today(text) and cues["future"].search(text):
@@ -808,7 +823,8 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
         for diagnosis in diagnoses:
             if diagnosis.condition is None or diagnosis.condition.id not in procedure.conditions:
                 continue
-            side = diagnosis.code[-1]
+            # a code without an eye ("B00.52" herpesviral keratitis) names no side
+            side = diagnosis.code[-1] if diagnosis.code.startswith(("H", "S0", "T1")) else ""
             if procedure.site == "lid":
                 modifiers = [[LID_MODIFIER[_LID_OF_CHAR[side]]]] if side in _LID_OF_CHAR else [[]]
             else:

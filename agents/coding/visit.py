@@ -239,7 +239,7 @@ _EARLIER_EXAM = re.compile(
 _EARLIER_FIT = re.compile(
     r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}(?:contact\s+lens|CL)\s+(?:re)?fit"
     # "She was last seen here in August 2022 for a contact lens fit"
-    r"|\b(?:last\s+)?seen\b[^.]{0,40}\bfor\s+(?:a\s+|an\s+|her\s+|his\s+)?(?:[\w-]+\s+){0,2}(?:contact\s+lens|CL)\s+(?:re)?fit",
+    r"|\blast\s+seen\b[^.]{0,40}\bfor\s+(?:a\s+|an\s+|her\s+|his\s+)?(?:[\w-]+\s+){0,2}(?:contact\s+lens|CL)\s+(?:re)?fit",
     _I,
 )
 # a visit booked to follow up a lens fitting, not a medical problem
@@ -433,14 +433,18 @@ _STRONG_FOLLOW_UP = re.compile(
     r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
-    # "seen today instead of next month because of ...", "came in today, two weeks early": a scheduled follow-up
-    # moved up by the known problem's own turn
-    r"|\btoday\s+instead\s+of\s+(?:next|her|his|their|the)\b|\b(?:days?|weeks?|months?)\s+early\b"
     # "returns for her three-month pressure check", "27-year-old woman seen two days ago, when I removed ..."
     r"|\breturns?\s+for\s+(?:a\s+|her\s+|his\s+|their\s+)?(?:[\w-]+\s+){0,3}(?:check|follow[- ]?up|f/u|recheck)\b"
-    r"|\bseen\s+(?:here\s+)?(?:\w+\s+){0,2}(?:days?|weeks?|months?)\s+ago\b"
+    r"|(?<!last\s)\bseen\s+(?:here\s+)?(?:\w+\s+)?(?:days?|weeks?)\s+ago\b"
     r"|^[^.\n]{0,30}\bchk\b|\b(?:\w+\s+)?(?:days?|weeks?|months?)\s+ago,?\s+(?:when\s+)?(?:(?:she|he|they|the\s+patient)\s+"
     r"came\s+in|(?:I|we)\s+(?:removed|diagnosed|treated|found|started|saw|placed|inserted))\b",
+    _I,
+)
+# "seen today instead of next month because of ...", "came in today, two weeks early": a scheduled follow-up moved
+# up, a follow-up when what it found is the known chronic problem's own turn
+_MOVED_UP = re.compile(
+    r"\btoday\s+instead\s+of\s+(?:next|her|his|their|the)\b"
+    r"|\b(?:came|come|comes|seen|here|in)\b[^.\n]{0,20}?\b(?:days?|weeks?|months?)\s+early\b",
     _I,
 )
 # a known problem named in the opening ("with known keratoconus", "has been followed here for ...")
@@ -451,7 +455,7 @@ _KNOWN_PROBLEM = re.compile(
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
 _ASSESSED_NEW = re.compile(
     r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$|since\b|as\s+of\b|today\b|this\s+visit\b)"
-    r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b|\bnew\s+diagnosis\b"
+    r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b|\bnew\s+diagnosis\b(?!\s*(?:in\s+|on\s+)?(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d|last))"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
     r"|\bnew\s+(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
     r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
@@ -553,6 +557,13 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     # the first line or chief complaint decides: an explicit follow-up named before any new symptom
     # ("71F f/u SCH OS, first seen 6/9 (noticed red spot ...)"), else a new symptom ("c/o red eye")
     stated = _STRONG_FOLLOW_UP.search(opening)
+    if (
+        stated is None
+        and assessed
+        and all(d.condition is not None and d.condition.chronic for d in assessed)
+        and any(_PROGRESSION.search(text) for text in (assessment or [note.text]))
+    ):
+        stated = _MOVED_UP.search(reason)  # the known problem's exacerbation moved the visit up
     symptoms = sorted(_new_problem_cues(opening, (_NEW_PROBLEM, _ACUTE)), key=lambda m: m.start())
     if stated and symptoms and re.search(r"\bknown\b", stated.group(), _I):
         stated = None  # "68 y/o with known glaucoma presents with new flashes": the known problem is not the reason
@@ -859,10 +870,13 @@ _NUMBER_WORDS = {
 _MINUTES = r"(\d{1,3}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|ten|fifteen)"
 # "Total time today 48 min", "total time on this patient today ... was fifty minutes", "I spent 45 minutes"
 _TOTAL_TIME = re.compile(
-    rf"\btotal\s+(?:time|of)\b[^.\n]{{0,80}}?\b{_MINUTES}\s*(?:min(?:ute)?s?)\b"
-    rf"|\b(?:I|we)\s+spent\s+(?:a\s+total\s+of\s+)?{_MINUTES}\s*(?:min(?:ute)?s?)\b",
+    rf"\btotal\s+time\b(?!\s+(?:in\s+(?:the\s+)?office|waiting|in\s+clinic))[^.\n]{{0,80}}?\b{_MINUTES}\s*"
+    rf"(?:min(?:ute)?s?)\b(?![^.\n]{{0,15}}\b(?:wait|daily|per\s+day|a\s+day))"
+    rf"|\b(?:I|we)\s+spent\s+(?:a\s+total\s+of\s+)?{_MINUTES}\s*(?:min(?:ute)?s?)\s+(?:today|with\s+(?:her|him|them|"
+    rf"the\s+patient)|on\s+(?:this|her|his|their)\s+(?:visit|care|encounter))",
     _I,
 )
+_NOT_THIS_DAY = re.compile(r"\b(?:last\s+week|yesterday|ago|last\s+month)\b", _I)
 # minutes that meet each level, new and established patients (optometry-billing.md §1.2)
 _TIME_THRESHOLDS = {
     True: ((40, Level.HIGH), (30, Level.MODERATE), (20, Level.LOW), (10, Level.MINIMAL)),
@@ -878,7 +892,14 @@ def _minutes(text: str) -> int:
 
 def time_level(note: ParsedNote, established: bool) -> Level | None:
     """The E/M level the note's stated total time on the date of service meets, if it states one."""
-    found = _TOTAL_TIME.search(note.text)
+    found = next(
+        (
+            m
+            for m in _TOTAL_TIME.finditer(note.text)
+            if not _NOT_THIS_DAY.search(note.text, *line_bounds(note.text, m.start()))
+        ),
+        None,
+    )
     if found is None:
         return None
     minutes = _minutes(next(group for group in found.groups() if group))

@@ -19,7 +19,11 @@ SURGERY = [{"date": "2026-01-27", "codes": ["66984"], "specialty": "ophthalmolog
 def test_review_case(case: dict[str, Any]) -> None:
     history = [PriorVisit(**visit) for visit in case.get("history", SURGERY)]
     fields = {"payer_kind": "medicare", "date_of_service": date(2026, 2, 3), "history": history}
-    fields |= {key: case[key] for key in ("payer_kind", "date_of_service", "established") if key in case}
+    fields |= {
+        key: case[key]
+        for key in ("payer_kind", "date_of_service", "established", "patient_age")
+        if key in case
+    }
     suggestion = OfflineCoder(opinion=None).suggest(coding_request(case["note"], **fields))
     codes = [line.code for line in suggestion.lines]
     diagnoses = {d.code for d in suggestion.diagnoses}
@@ -28,6 +32,10 @@ def test_review_case(case: dict[str, Any]) -> None:
     assert set(expect.get("present", [])) <= set(codes), codes
     if "lines" in expect:
         assert codes == expect["lines"]
+    for code, modifier in expect.get("modifier_on", {}).items():
+        assert any(line.code == code and modifier in line.modifiers for line in suggestion.lines), (
+            suggestion.lines
+        )
     for modifier in expect.get("no_modifier", []):
         assert all(modifier not in line.modifiers for line in suggestion.lines), suggestion.lines
     if "diagnoses" in expect:

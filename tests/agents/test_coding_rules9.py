@@ -507,16 +507,6 @@ def test_a_final_rx_line_with_values_is_a_refraction() -> None:
     assert "92015" in _codes(note, patient_age=9)
 
 
-def test_tests_of_that_day_at_an_earlier_exam_are_not_todays() -> None:
-    note = (
-        "She came back only to repeat the 10-2 visual field. At her annual exam on March 3 the 10-2 could not be "
-        "read; her macular OCT and dilated exam that day were normal. No eye examination was done today.\n"
-        "Humphrey 10-2 SITA-Standard, both eyes: reliable, full.\nAssessment: long-term hydroxychloroquine."
-    )
-    codes = _codes(note)
-    assert "92134" not in codes and "92083" in codes
-
-
 def test_a_corneal_scraping_for_culture_is_billed_with_its_eye() -> None:
     note = (
         "CL wearer, red painful OD x 2 d.\nSLE OD: central dense infiltrate w/ epi defect.\nProc: corneal scraping "
@@ -565,3 +555,14 @@ def test_a_historian_and_two_outside_records_are_moderate_data() -> None:
         "PLAN: Continue brimonidine TID OU; refill faxed."
     )
     assert _visit(note) == "99214"
+
+
+def test_status_post_removal_on_the_day_of_the_removal_is_an_initial_encounter() -> None:
+    note = (
+        "CC: something in R eye since yesterday pm, grinding metal.\nSLE OD: metallic FB on K @ 4 o'clock w/ rust "
+        "ring.\nProparacaine OD. FB removed @ SLE w/ 25g needle, rust ring removed w/ Alger brush.\nA: corneal FB OD, "
+        "s/p removal\nP: moxifloxacin qid OD."
+    )
+    suggestion = _suggest(note)
+    assert [d.code for d in suggestion.diagnoses] == ["T15.01XA"]
+    assert ("65222", ("RT",)) in {(line.code, tuple(line.modifiers)) for line in suggestion.lines}
