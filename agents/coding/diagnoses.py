@@ -441,9 +441,12 @@ def _injury_recheck(note: ParsedNote, lexicon: Lexicon) -> bool:
     opening = " ".join([note.text[:400], *(note.text[s.start : s.end] for s in reasons)])
     if not (_RECHECK.search(opening) and _INJURY_WORDS.search(opening)):
         return False
-    # "removed here 05/03/2026" and "check after ... removal" name an earlier removal
+    # "removed here 05/03/2026" and "check after ... removal" name an earlier removal; so does the assessment's
+    # "corneal foreign body, right eye, removed" at a recheck
+    assessed = [(s.start, s.end) for s in note.sections if s.kind == SectionKind.ASSESSMENT]
     return not any(
-        not _DATE_AFTER.match(note.text, m.end())
+        not any(a <= m.start() < b for a, b in assessed)
+        and not _DATE_AFTER.match(note.text, m.end())
         and not _AFTER_BEFORE.search(note.text, max(0, m.start() - 50), m.start())
         for m in lexicon.fb_done.finditer(note.text)
     )

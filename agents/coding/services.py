@@ -96,8 +96,10 @@ _BEFORE_EVENT = re.compile(
 )
 _COMPARISON = re.compile(
     r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)"
-    # "Kmax 55.8 D (06/2025: 54.3 D)": the earlier value, dated
-    r"|\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:[^)\n]*\)",
+    # "Kmax 55.8 D (06/2025: 54.3 D)": the earlier value, dated; "sup thinning unchanged from 6/25": its date
+    r"|\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:[^)\n]*\)"
+    r"|\b(?:unchanged|stable|same|no\s+change|improved|worse)\s+(?:from|since|vs\.?|compared\s+(?:to|with))\s+"
+    r"(?:\d{1,2}/)?\d{1,2}/\d{2,4}\b",
     re.IGNORECASE,
 )
 

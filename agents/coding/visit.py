@@ -99,6 +99,7 @@ _NEW_PROBLEM = re.compile(
 )
 _NO_EXAM = re.compile(
     r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+(?:was\s+(?:performed|done|repeated)|repeated\s+today)"
+    r"|\b(?:eye\s+)?exam(?:ination)?\s+(?:was\s+)?not\s+(?:repeated|done|performed)\s+today\b"
     r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
     r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
     # ("refraction only improves it to 20/30" is what the refraction did, not the visit's scope)

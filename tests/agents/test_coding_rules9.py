@@ -566,3 +566,30 @@ def test_status_post_removal_on_the_day_of_the_removal_is_an_initial_encounter()
     suggestion = _suggest(note)
     assert [d.code for d in suggestion.diagnoses] == ["T15.01XA"]
     assert ("65222", ("RT",)) in {(line.code, tuple(line.modifiers)) for line in suggestion.lines}
+
+
+def test_exam_not_repeated_today_leaves_a_refraction_only_visit() -> None:
+    note = (
+        "Here for MRx only - refraction deferred at 3/10 IOP visit. Exam not repeated today.\nMRx OD -0.50 -1.00x085 "
+        "20/20, OS -0.75 -0.75x100 20/20.\nA: myopic astig OU, presbyopia.\nP: SRx given."
+    )
+    assert _codes(note, payer_kind="medicare") == ["92015"]
+
+
+def test_a_finding_unchanged_from_a_date_leaves_the_test_todays() -> None:
+    note = (
+        "4 mo IOP ck + OCT. POAG OU on latanoprost.\nIOP 15/16.\nOCT RNFL OU: avg 81/78 um, sup thinning OS unchanged "
+        "from 6/25, GPA no progression\nA: POAG OU, mild stage, stable.\nP: cont latanoprost."
+    )
+    assert "92133" in _codes(note)
+
+
+def test_a_recheck_after_we_removed_a_foreign_body_is_a_subsequent_encounter() -> None:
+    note = (
+        "Mr. D returns two days after we removed a small piece of bark from his right cornea. Much more "
+        "comfortable on moxifloxacin.\nRight cornea: faint mark at the site, no staining.\nAssessment: corneal "
+        "foreign body, right eye, removed; epithelium healed.\nPlan: stop the moxifloxacin."
+    )
+    suggestion = _suggest(note)
+    assert [d.code for d in suggestion.diagnoses] == ["T15.01XD"]
+    assert "65222" not in [line.code for line in suggestion.lines]
