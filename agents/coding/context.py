@@ -10,6 +10,8 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("w/o", "NEGATED_EXISTENCE", "FORWARD"),
     ("neg for", "NEGATED_EXISTENCE", "FORWARD"),
     ("not addressed", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("not re-addressed", "NEGATED_EXISTENCE", "BACKWARD"),
+    ("not readdressed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not assessed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not evaluated", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not treated today", "NEGATED_EXISTENCE", "BACKWARD"),

@@ -503,6 +503,11 @@ _TREATED_WITH = re.compile(
 )
 
 
+_AGO_BEFORE = re.compile(
+    r"\b(?:days?|weeks?|months?)\s+ago,?\s+(?:she|he|they|the\s+patient)\s+(?:had|noticed|developed|reported|presented"
+    r"\s+with)\b[^.;]{0,30}$",
+    _I,
+)
 _SEEN_FOR = re.compile(r"\b(?:was|were|been)\s+seen\s+(?:here\s+)?(?:\w+\s+){0,3}?for\s+$", _I)
 _DRUG_LAPSE = re.compile(r"\b(?:out\s+of|ran\s+out|run\s+out|stopped|missed|off)\b[^.;]{0,30}$", _I)
 
@@ -514,6 +519,9 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
         for match in pattern.finditer(text):
             before = text[max(0, match.start() - 60) : match.start()]
             around = text[max(0, match.start() - 40) : match.end() + 40]
+            # "Four weeks ago she had a sudden large floater ... She returns for the planned recheck": that visit's onset
+            if _AGO_BEFORE.search(before):
+                continue
             # "Horseshoe tear w/o detachment OD - new": the dash closes the negation
             if _NEGATED_CUE.search(before) and not match.group().startswith(("-", "–")):
                 continue
@@ -767,7 +775,8 @@ def _data(note: ParsedNote) -> Level:
             or _REVIEWED_LABEL.match(note.text, line_bounds(note.text, c.start)[0])
         )
         and re.search(
-            r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|rheumat|neurolog|cardiolog|facility"
+            r"outside|external|retina|clinic|their|PCP|primary|referring|endocrin|\bendo\b|rheumat|neurolog|cardiolog|facility"
+            r"|\bDr\.?\s+[\w-]+['’]s\b"
             r"|nursing|memory\s+care|hospital|emergency|\bE[DR]\b|transfer|discharge",
             note.span(c),
             _I,

@@ -593,3 +593,24 @@ def test_a_recheck_after_we_removed_a_foreign_body_is_a_subsequent_encounter() -
     suggestion = _suggest(note)
     assert [d.code for d in suggestion.diagnoses] == ["T15.01XD"]
     assert "65222" not in [line.code for line in suggestion.lines]
+
+
+def test_the_onset_of_an_earlier_visits_problem_is_not_todays() -> None:
+    note = (
+        "Four weeks ago she had a sudden large floater in the left eye and was found to have a fresh PVD without a "
+        "tear. She returns for the planned recheck. The floater is smaller.\nDilated: Weiss ring OS, retina flat.\n"
+        "Assessment: posterior vitreous detachment, left eye, stable, no retinal break.\nPlan: no treatment."
+    )
+    assert _visit(note) == "99212"
+
+
+def test_a_scribed_doctors_assessment_label_is_the_assessment() -> None:
+    note = (
+        "Scribed for Dr. Castellanos.\nMs. A returns for her dry eye. Burning is worse despite tears and compresses.\n"
+        "TBUT 3 s OU, 2+ inferior staining.\nDr. Castellanos's assessment: dry eye syndrome of both eyes, worse "
+        "despite maximal over-the-counter therapy.\nPlan: start Xiidra twice a day in both eyes, prescription sent.\n"
+        "Cataracts were not re-addressed today."
+    )
+    suggestion = _suggest(note)
+    assert suggestion.lines[0].code == "99214"
+    assert {d.code for d in suggestion.diagnoses} == {"H04.123"}
