@@ -407,11 +407,25 @@ _DATE_AFTER = re.compile(r"[^.\n]{0,25}?\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
 _REMOVAL_STATUS = re.compile(r"(?:status\s+post|s/p)\s+removal|after\s+(?:the\s+)?removal", re.IGNORECASE)
 
 
+def _recheck_of_injury(note: ParsedNote) -> bool:
+    """The visit's reason (the note's opening lines or the chief complaint) is a recheck of an injury: the recheck
+    word and the injury named together ("CC: FB recheck", not "3 mo f/u POAG; also FB" or a plan's "RTC 24h f/u")."""
+    reasons = [note.span(s) for s in note.sentences if s.section == SectionKind.COMPLAINT]
+    plan = next((s.start for s in note.sections if s.kind == SectionKind.PLAN), len(note.text))
+    opening = [note.text[: min(400, plan)], *reasons]
+    return any(
+        abs(recheck.start() - injury.start()) <= 40
+        and not re.search(r"[;.]", text[min(recheck.start(), injury.start()) : max(recheck.end(), injury.end())])
+        for text in opening
+        for recheck in _RECHECK.finditer(text)
+        for injury in _INJURY_WORDS.finditer(text)
+    )
+
+
 def _removed_today(note: ParsedNote) -> bool:
     """The note records a foreign body removed at this visit: "FB removed @ SLE w/ 25g needle" (outside the plan,
     with no date, "after" or "s/p" around the verb)."""
-    reasons = [s for s in note.sections if s.kind == SectionKind.COMPLAINT]
-    if _RECHECK.search(" ".join([note.text[:400], *(note.text[s.start : s.end] for s in reasons)])):
+    if _recheck_of_injury(note):
         return False  # a recheck visit: the removal it names was an earlier one
     plan = [(s.start, s.end) for s in note.sections if s.kind == SectionKind.PLAN]
     return any(
@@ -437,9 +451,7 @@ _REMOVED_VERB = re.compile(
 def _injury_recheck(note: ParsedNote, lexicon: Lexicon) -> bool:
     """A recheck of an injury treated at an earlier visit (a subsequent encounter, 7th character D): the visit's
     reason says recheck or follow-up, and nothing is removed today (a removal verb names an earlier date, or none)."""
-    reasons = [s for s in note.sections if s.kind == SectionKind.COMPLAINT]
-    opening = " ".join([note.text[:400], *(note.text[s.start : s.end] for s in reasons)])
-    if not (_RECHECK.search(opening) and _INJURY_WORDS.search(opening)):
+    if not _recheck_of_injury(note):
         return False
     # "removed here 05/03/2026" and "check after ... removal" name an earlier removal; so does the assessment's
     # "corneal foreign body, right eye, removed" at a recheck

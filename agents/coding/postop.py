@@ -85,10 +85,13 @@ def in_global_period(note: ParsedNote, history: list[PriorVisit], day: date | No
 
 
 # "S/p CE/IOL OD 1/1/26 and OS 2/19/26", "CE/PCIOL OD 01/27/2026": the operation dates the note states
+# (a full date only: "1/24" may be January 2024; not "IOL Master ... 2/20/26" or "referred for cataract surgery 1/15/26")
 _STATED_SURGERY = re.compile(
-    r"\b(?:CE|phaco\w*|PCIOL|IOL|cataract\s+(?:surgery|extraction))\b(?P<rest>[^.\n]{0,60})", _I
+    r"(?<!referred\sfor\s)(?<!scheduled\sfor\s)(?<!planned\s)\b(?:CE|phaco\w*|PCIOL|IOL(?!\s?Master)"
+    r"|cataract\s+(?:surgery|extraction))\b(?P<rest>[^.\n]{0,60})",
+    _I,
 )
-_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b")
+_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\b")
 
 
 def _stated_operation_date(note: ParsedNote, day: date) -> date | None:
@@ -96,7 +99,7 @@ def _stated_operation_date(note: ParsedNote, day: date) -> date | None:
     found: list[date] = []
     for match in _STATED_SURGERY.finditer(note.text):
         for month, dom, year in _SLASH_DATE.findall(match.group("rest")):
-            full = int(year) + (2000 if len(year) == 2 else 0) if year else day.year
+            full = int(year) + (2000 if len(year) == 2 else 0)
             try:
                 stated = date(full, int(month), int(dom))
             except ValueError:

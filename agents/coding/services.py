@@ -71,6 +71,8 @@ _ANOTHER_DAY = re.compile(
     r"\b(?:from|on|dated|in)\s+(?:\d{1,2}/)?\d{1,2}/\d{2,4}|\b(?:19|20)\d\d\b|\blast\s+(?:year|spring|summer|fall|"
     r"autumn|winter|month|week|visit|time)\b|\bago\b|\b(?:at|on|from|during)\s+(?:the\s+|her\s+|his\s+)?(?:prior|previous)"
     r"\s+(?:visit|exam)\b|\boutside\b|\b(?:per|by)\s+Dr\b"
+    r"|\b(?:from|by)\s+(?:the\s+|her\s+|his\s+)?(?:prior|previous|outside|referring|other)\s+(?:doctor|OD|MD|optometrist"
+    r"|ophthalmologist|provider|office|practice)\b"
     r"|\bDr\.?\s+[\w-]+[’']s\b",
     re.IGNORECASE,
 )
@@ -195,7 +197,8 @@ _PAST_LABEL = re.compile(
 )
 # "MRx 5/5:" (not a field's pattern: "HVF 24/2:")
 _DATED_NAME = re.compile(r"[^\n.;:]{0,25}?\b(?:from|dated)\s+(?:\d{1,2}/)?\d{1,2}/\d{2,4}\b")
-_DATED_RESULT = re.compile(r"[^\n(:]{0,25}?\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:")
+# (the name, not a value: "avg 78 (12/25: 81)" compares today's result with an earlier one)
+_DATED_RESULT = re.compile(r"(?:[^\n(:\d]|(?:24|30|10)-2){0,25}?\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:")
 _DATE_AFTER = re.compile(r"[ \t]*\(?[ \t]*(?!(?:24|30|10)/2\b)\d{1,2}/\d{1,2}(?![/\d])[ \t]*\)?[ \t]*:")
 _YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
 
@@ -747,7 +750,8 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
             # "status post removal 03/10", "two days after we removed": removed at an earlier visit
             and not re.search(
-                r"\b(?:status\s+post|s/p)\s+(?:\w+\s+)?$|\bafter\s+(?:we|I|he|she|they|Dr\.?\s+\w+)\s+$",
+                r"\b(?:status\s+post|s/p)\s+(?:\w+\s+)?$"
+                r"|\b(?:hours?|days?|weeks?)\s+after\s+(?:we|I|he|she|they|Dr\.?\s+\w+)\s+$",
                 note.span(c)[: m.start()][-30:],
                 re.I,
             )
@@ -812,7 +816,7 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             match = procedure.patterns.search(text)
             if match is None or clause.section == SectionKind.PLAN or cues["not_done"].search(text):
                 continue
-            if _DONE_BEFORE.search(text):
+            if _DONE_BEFORE.search(text) and not _said_today(text):
                 continue  # "the corneal scraping on Saturday", "cultured at the ER yesterday"
             if cues["before_mention_negation"].search(text[max(0, match.start() - 20) : match.start()]):
                 continue

@@ -99,7 +99,7 @@ _NEW_PROBLEM = re.compile(
 )
 _NO_EXAM = re.compile(
     r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+(?:was\s+(?:performed|done|repeated)|repeated\s+today)"
-    r"|\b(?:eye\s+)?exam(?:ination)?\s+(?:was\s+)?not\s+(?:repeated|done|performed)\s+today\b"
+    r"|(?:^|[.\n]\s*)(?:eye\s+)?exam(?:ination)?\s+(?:was\s+)?not\s+repeated\s+today\b"
     r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
     r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
     # ("refraction only improves it to 20/30" is what the refraction did, not the visit's scope)
@@ -240,7 +240,8 @@ _EARLIER_EXAM = re.compile(
 _EARLIER_FIT = re.compile(
     r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}(?:contact\s+lens|CL)\s+(?:re)?fit"
     # "She was last seen here in August 2022 for a contact lens fit"
-    r"|\blast\s+seen\b[^.]{0,40}\bfor\s+(?:a\s+|an\s+|her\s+|his\s+)?(?:[\w-]+\s+){0,2}(?:contact\s+lens|CL)\s+(?:re)?fit",
+    r"|\b(?:last\s+seen|was\s+seen\s+(?:here\s+)?(?:in|on|back\s+in))\b[^.;]{0,40}\bfor\s+(?:a\s+|an\s+|her\s+|his\s+)?"
+    r"(?:[\w-]+\s+){0,2}(?:contact\s+lens|CL)\s+(?:re)?fit",
     _I,
 )
 # a visit booked to follow up a lens fitting, not a medical problem
@@ -882,8 +883,10 @@ _MINUTES = r"(\d{1,3}|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(
 _TOTAL_TIME = re.compile(
     rf"\btotal\s+time\b(?!\s+(?:in\s+(?:the\s+)?office|waiting|in\s+clinic))[^.\n]{{0,80}}?\b{_MINUTES}\s*"
     rf"(?:min(?:ute)?s?)\b(?![^.\n]{{0,15}}\b(?:wait|daily|per\s+day|a\s+day))"
-    rf"|\b(?:I|we)\s+spent\s+(?:a\s+total\s+of\s+)?{_MINUTES}\s*(?:min(?:ute)?s?)\s+(?:today|with\s+(?:her|him|them|"
-    rf"the\s+patient)|on\s+(?:this|her|his|their)\s+(?:visit|care|encounter))",
+    rf"|\b(?:a\s+)?total\s+of\s+{_MINUTES}\s*(?:min(?:ute)?s?)\s+(?:was|were)\s+spent\b"
+    rf"|\b(?:I|we)\s+spent\s+(?:a\s+total\s+of\s+)?{_MINUTES}\s*(?:min(?:ute)?s?)\b[^.\n]{{0,80}}?\b(?:today|on\s+(?:this|the)"
+    rf"\s+date|date\s+of\s+(?:service|the\s+encounter)|with\s+(?:her|him|them|the\s+patient)|on\s+(?:this|her|his|their)"
+    rf"\s+(?:visit|care|encounter))",
     _I,
 )
 _NOT_THIS_DAY = re.compile(r"\b(?:last\s+week|yesterday|ago|last\s+month)\b", _I)
@@ -900,13 +903,17 @@ def _minutes(text: str) -> int:
     return sum(_NUMBER_WORDS.get(part, 0) for part in re.split(r"[- ]", text.lower()))
 
 
+def _sentence_of(note: ParsedNote, position: int) -> str:
+    return next((note.span(c) for c in note.sentences if c.start <= position < c.end), "")
+
+
 def time_level(note: ParsedNote, established: bool) -> Level | None:
     """The E/M level the note's stated total time on the date of service meets, if it states one."""
     found = next(
         (
             m
             for m in _TOTAL_TIME.finditer(note.text)
-            if not _NOT_THIS_DAY.search(note.text, *line_bounds(note.text, m.start()))
+            if not _NOT_THIS_DAY.search(_sentence_of(note, m.start()))
         ),
         None,
     )
