@@ -415,7 +415,9 @@ def _recheck_of_injury(note: ParsedNote) -> bool:
     opening = [note.text[: min(400, plan)], *reasons]
     return any(
         abs(recheck.start() - injury.start()) <= 40
-        and not re.search(r"[;.]", text[min(recheck.start(), injury.start()) : max(recheck.end(), injury.end())])
+        and not re.search(
+            r"[;.]", text[min(recheck.start(), injury.start()) : max(recheck.end(), injury.end())]
+        )
         for text in opening
         for recheck in _RECHECK.finditer(text)
         for injury in _INJURY_WORDS.finditer(text)
