@@ -227,7 +227,7 @@ class OfflineCoder:
         assessed: list[FoundDiagnosis],
     ) -> VisitChoice:
         """Inside a surgeon's global period the routine post-op check is 99024 (no exam line when it is all the visit
-        was) and an exam for an unrelated problem takes modifier 24."""
+        was) and an exam for an unrelated problem takes modifier 24. Appends the 99024 service to `services`."""
         if not in_global_period(note, request.history, request.date_of_service):
             return visit
         postop = postop_check_today(note)

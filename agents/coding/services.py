@@ -94,7 +94,8 @@ _BEFORE_EVENT = re.compile(
     r"\b(?:before|ahead\s+of|in\s+preparation\s+for)\s+(?:(?:the|a|her|his|their)\s+)?(?:[\w-]+\s+){0,2}[\w-]+"
     r"|\b(?:\d+|one|two|three|four|a)\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|since|following)\s+"
     r"(?:(?:the|a|an|her|his|their|last)\s+)?"
-    r"(?:[\w-]+\s+){0,2}?(?:exam\w*|visit|surgery|injection|fitting|procedure)\b"
+    r"(?:[\w-]+\s+){0,2}?(?:exam\w*|visit|surgery|injection|fitting|procedure)\b",
+    re.IGNORECASE,
 )
 _COMPARISON = re.compile(
     r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)"
@@ -196,7 +197,7 @@ _PAST_LABEL = re.compile(
     r"[ \t]*(?=[^:\n]{0,50}:)[^:\n]*?\b(?:prior|previous|past|historical|on\s+file)\b[^:\n]*:", re.IGNORECASE
 )
 # "MRx 5/5:" (not a field's pattern: "HVF 24/2:")
-_DATED_NAME = re.compile(r"[^\n.;:]{0,25}?\b(?:from|dated)\s+(?:\d{1,2}/)?\d{1,2}/\d{2,4}\b")
+_DATED_NAME = re.compile(r"[^\n.;:]{0,25}?\b(?:from|dated)\s+(?:\d{1,2}/)?\d{1,2}/\d{2,4}\b", re.IGNORECASE)
 # (the name, not a value: "avg 78 (12/25: 81)" compares today's result with an earlier one)
 _DATED_RESULT = re.compile(r"(?:[^\n(:\d]|(?:24|30|10)-2){0,25}?\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:")
 _DATE_AFTER = re.compile(r"[ \t]*\(?[ \t]*(?!(?:24|30|10)/2\b)\d{1,2}/\d{1,2}(?![/\d])[ \t]*\)?[ \t]*:")
@@ -829,8 +830,8 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
         for diagnosis in diagnoses:
             if diagnosis.condition is None or diagnosis.condition.id not in procedure.conditions:
                 continue
-            # a code without an eye ("B00.52" herpesviral keratitis) names no side
-            side = diagnosis.code[-1] if diagnosis.code.startswith(("H", "S0", "T1")) else ""
+            # an eye-chapter code ends in its side; a code outside it ("B00.52" herpesviral keratitis) names none
+            side = diagnosis.code[-1] if diagnosis.code.startswith("H") else ""
             if procedure.site == "lid":
                 modifiers = [[LID_MODIFIER[_LID_OF_CHAR[side]]]] if side in _LID_OF_CHAR else [[]]
             else:

@@ -970,7 +970,7 @@ def choose_visit(
             "no exam performed today: only the services done are billed",
         )
     # a letter states the visit's reason further down: "Today he came in for his initial RGP lens fitting."
-    stated = next((m for m in _FIT_REASON.finditer(note.text, 0, _REASON_CHARS * 2)), None)
+    stated = _FIT_REASON.search(note.text, 0, _REASON_CHARS * 2)
     reason_line = opening if _FIT_VISIT.search(opening) or stated is None else stated.group()
     fit_only = _FIT_VISIT.search(reason_line)
     if (
@@ -978,13 +978,14 @@ def choose_visit(
         and not _EXAM_WORDS.search(_EARLIER_EXAM.sub(" ", reason_line))
         and not _EARLIER_FIT.search(reason_line)
     ):
-        at = note.text.find(reason_line)
+        # the opening may be built from a label and a sentence: the evidence is the fitting's words in the note
+        in_note = _FIT_VISIT.search(note.text)
         return VisitChoice(
             None,
             "none",
             False,
             established,
-            [(at + fit_only.start(), at + fit_only.end())],
+            [(in_note.start(), in_note.end())] if in_note else [],
             "contact lens fitting visit: the fitting is the service, no exam was the reason",
         )
     elements = exam_elements(note)
@@ -1006,7 +1007,7 @@ def choose_visit(
     full = bool(elements["motility"]) and bool(
         elements["fields"]
         or (
-            (request.patient_age is not None and request.patient_age < _FIELDS_GRADABLE_AGE)
+            (request.patient_age is None or request.patient_age < _FIELDS_GRADABLE_AGE)
             and _SENSORIMOTOR.search(note.text)
             and elements["slit_lamp"]
             and elements["acuity"]

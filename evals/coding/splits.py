@@ -8,7 +8,7 @@ SPLITS: tuple[str, ...] = (
     "all",
 )
 # Check splits whose aggregates were reported through session 7 and then opened for tuning in session 8: their
-# errors are the most varied the coder has, and check13..check25 stay blind to measure what the tuning did.
+# errors are the most varied the coder has, and the later checks (check13 on) stay blind to measure what it did.
 RETIRED_CHECKS = frozenset(f"check{number}" for number in range(3, 13))
 # Rows nobody tuning the coder may read: the dev holdout and the check splits still blind (aggregates only).
 BLIND_SPLITS = frozenset(

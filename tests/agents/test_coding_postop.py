@@ -59,15 +59,13 @@ def test_a_problem_visit_inside_the_global_without_the_post_op_check_has_no_9902
         "Assessment: acute adenoviral conjunctivitis, left eye.\nPlan: cool compresses. Keep the February 10 "
         "post-op visit."
     )
-    lines = _lines(note)
-    assert ("99024", ()) not in lines
-    assert all("24" in modifiers for code, modifiers in lines if code.startswith(("920", "992")))
+    assert _lines(note) == {("92012", ("24",))}
     # the same visit after the 90-day global carries no 24
     late = [
         PriorVisit(date=date(2025, 9, 2), codes=["66984"]),
         PriorVisit(date=date(2025, 9, 3), codes=["99024"]),
     ]
-    assert all("24" not in modifiers for _, modifiers in _lines(note, late))
+    assert _lines(note, late) == {("92012", ())}
 
 
 def test_post_op_care_completed_ends_the_global() -> None:
@@ -76,7 +74,7 @@ def test_post_op_care_completed_ends_the_global() -> None:
         "VA cc OS 20/60. Lens OS 3+ NS. Dilated: healthy fundi.\nAssessment: nuclear cataract OS, visually "
         "significant.\nPlan: refer for surgery OS."
     )
-    assert all("24" not in modifiers for _, modifiers in _lines(note))
+    assert _lines(note) == {("92012", ())}
 
 
 def test_a_post_op_visit_counted_in_weeks_is_inside_the_global_without_history() -> None:

@@ -614,3 +614,27 @@ def test_a_scribed_doctors_assessment_label_is_the_assessment() -> None:
     suggestion = _suggest(note)
     assert suggestion.lines[0].code == "99214"
     assert {d.code for d in suggestion.diagnoses} == {"H04.123"}
+
+
+def test_a_lens_line_with_its_rotation_or_a_trial_line_is_a_fitting() -> None:
+    note = (
+        "Annual + CL eval. Wants to try a toric OS.\nMRx OD -4.00 DS, OS -3.75 -1.00x170 -> 20/20 OU.\nCL: OD Oasys "
+        "1-Day -3.75 (no change), OS trial Oasys 1-Day for Astig -3.50 -0.75x170, rot 5 deg nasal stable; VA 20/20 OU.\n"
+        "DFE: C/D .3 OU.\nA: myopia OU, astig OS.\nP: final CL Rx OD sph / OS toric."
+    )
+    assert "92310" in _codes(note, payer_kind="vision", payer_name="EyeMed")
+    trial = (
+        "Annual exam and contact lens evaluation.\nMRx -3.75 -0.50 x 180 OD, -4.00 -0.75 x 175 OS, 20/20.\nTrial "
+        "Dailies Total1 8.5/14.1, -3.75 right and -4.25 left: centered, good movement, 20/20 each eye.\nImpression: "
+        "myopia with astigmatism both eyes; refit to daily disposables successful."
+    )
+    assert "92310" in _codes(trial)
+
+
+def test_fusional_vergences_measured_with_a_prism_bar_are_a_sensorimotor_exam() -> None:
+    note = (
+        "Headaches reading. Cover test: ortho at distance, 12 prism diopter exophoria at near. Near point of "
+        "convergence 14 cm. Positive fusional vergence at near with the prism bar: blur none, break 10, recovery 4.\n"
+        "Assessment: Convergence insufficiency.\nPlan: vergence therapy."
+    )
+    assert "92060" in _codes(note, patient_age=11)
