@@ -36,7 +36,8 @@ ELEMENTS: dict[str, re.Pattern[str]] = {
 _UNDILATED = re.compile(
     # a template's "Dilated: [x] No" (not "after dilation no retinopathy")
     r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated"
-    r"|\bdilat\w*[ \t]*(?:[:?]|\[[xX]\])[ \t]*(?:\[[xX]\][ \t]*)?no\b|(?m:\bdilat\w*[ \t]{2,}no[ \t]*$)"
+    # ("Dilated: no hemorrhages" is a dilated finding, not a "no")
+    r"|\bdilat\w*[ \t]*(?:[:?]|\[[xX]\])[ \t]*(?:\[[xX]\][ \t]*)?no\b(?![ \t]+[a-z])|(?m:\bdilat\w*[ \t]{2,}no[ \t]*$)"
     r"|\bno\s+dilation\b",
     _I,
 )
@@ -321,6 +322,9 @@ _NONE_OF = re.compile(
 )
 
 
+_ELEMENT_DATED = re.compile(r"[ \t]*\d{1,2}/\d{1,2}(?:/\d{2,4})?\s*\)")
+
+
 def _element_not_done(note: ParsedNote, position: int) -> bool:
     """ "Confrontation fields and motility were not tested": the element is named but was not examined."""
     sentence = next((s for s in note.sentences if s.start <= position < s.end), None)
@@ -362,6 +366,8 @@ def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
                 m
                 for m in pattern.finditer(note.text)
                 if not any(a <= m.start() < b for a, b in plan)
+                # "C/D (DFE 5/26)": an earlier visit's element, dated
+                and not _ELEMENT_DATED.match(note.text, m.end())
                 and not _element_not_done(note, m.start())
                 and not _DASHES.match(note.text, m.end())
                 and not _row_emptied(note, m.start(), m.end())

@@ -638,3 +638,22 @@ def test_fusional_vergences_measured_with_a_prism_bar_are_a_sensorimotor_exam() 
         "Assessment: Convergence insufficiency.\nPlan: vergence therapy."
     )
     assert "92060" in _codes(note, patient_age=11)
+
+
+def test_dilated_no_hemorrhages_is_a_dilated_exam() -> None:
+    note = (
+        "Annual diabetic eye exam, type 2 diabetes on metformin.\nPupils normal, fields full, motility full. "
+        "Pressures 17 and 16. Anterior segments clear.\nDilated: no hemorrhages, exudates or neovascularization in "
+        "either eye; maculae flat.\nAssessment: type 2 diabetes without diabetic retinopathy either eye."
+    )
+    assert _visit(note) == "92014"
+    assert _visit(note.replace("Dilated: no hemorrhages", "Dilated: no\nFundus: no hemorrhages")) != "92014"
+
+
+def test_an_earlier_visits_dated_dilation_is_not_todays() -> None:
+    note = (
+        "Office Visit: IOP confirmation / glaucoma work-up\nIOP 27/26 by NCT at annual exam 5/26/26.\n"
+        "IOP (GAT) 26 / 25. Gonioscopy open OU. C/D (DFE 5/26) 0.3 OD, 0.35 OS.\nAssessment: Ocular hypertension OU.\n"
+        "Plan: start latanoprost qhs OU."
+    )
+    assert _visit(note, date_of_service="2026-06-09") == "92012"
