@@ -37,7 +37,8 @@ _UNDILATED = re.compile(
     # a template's "Dilated: [x] No" (not "after dilation no retinopathy")
     r"\bundil(?:ated)?\b|not\s+dilated|without\s+dilation|non-?dilated"
     # ("Dilated: no hemorrhages" is a dilated finding, not a "no")
-    r"|\bdilat\w*[ \t]*(?:[:?]|\[[xX]\])[ \t]*(?:\[[xX]\][ \t]*)?no\b(?![ \t]+[a-z])|(?m:\bdilat\w*[ \t]{2,}no[ \t]*$)"
+    r"|\bdilat\w*[ \t]*(?:[:?]|\[[xX]\])[ \t]*(?:\[[xX]\][ \t]*)?no\b(?![ \t]+(?:hem\w*|exud\w*|neovasc\w*|retinopathy|DR\b|drusen|tears?|breaks?|holes?|edema|CWS|signs?|abnormal\w*"
+    r"|lesions?|changes?|pathology|RD\b|detach\w*))|(?m:\bdilat\w*[ \t]{2,}no[ \t]*$)"
     r"|\bno\s+dilation\b",
     _I,
 )
