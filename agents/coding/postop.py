@@ -138,7 +138,7 @@ def postop_check_today(note: ParsedNote) -> tuple[int, int] | None:
     ]
     for start, end in places:
         for found in _POSTOP_VISIT.finditer(note.text, start, end):
-            sentence = next((c for c in note.sentences if c.start <= found.start() < c.end), None)
+            sentence = note.sentence_at(found.start())
             sentence_end = sentence.end if sentence else found.end()
             if (
                 # "1-month post-op 01/2026: UCVA 20/20": an earlier post-op visit, dated

@@ -274,6 +274,10 @@ class ParsedNote:
     def span(self, clause: Clause) -> str:
         return self.text[clause.start : clause.end]
 
+    def sentence_at(self, position: int) -> Clause | None:
+        """The sentence holding a note offset."""
+        return next((s for s in self.sentences if s.start <= position < s.end), None)
+
 
 # An unchecked template box ("[ ] DFE performed") records something NOT done: its item is blanked (same
 # length, so offsets still index the note) before anything reads the note.

@@ -328,7 +328,7 @@ _ELEMENT_DATED = re.compile(r"[ \t]*\d{1,2}/\d{1,2}(?:/\d{2,4})?\s*\)")
 
 def _element_not_done(note: ParsedNote, position: int) -> bool:
     """ "Confrontation fields and motility were not tested": the element is named but was not examined."""
-    sentence = next((s for s in note.sentences if s.start <= position < s.end), None)
+    sentence = note.sentence_at(position)
     if sentence is None:
         return False
     text = note.span(sentence)
@@ -910,17 +910,15 @@ def _minutes(text: str) -> int:
     return sum(_NUMBER_WORDS.get(part, 0) for part in re.split(r"[- ]", text.lower()))
 
 
-def _sentence_of(note: ParsedNote, position: int) -> str:
-    return next((note.span(c) for c in note.sentences if c.start <= position < c.end), "")
-
-
 def time_level(note: ParsedNote, established: bool) -> Level | None:
     """The E/M level the note's stated total time on the date of service meets, if it states one."""
     found = next(
         (
             m
             for m in _TOTAL_TIME.finditer(note.text)
-            if not _NOT_THIS_DAY.search(_sentence_of(note, m.start()))
+            if not _NOT_THIS_DAY.search(
+                note.span(sentence) if (sentence := note.sentence_at(m.start())) else ""
+            )
         ),
         None,
     )
