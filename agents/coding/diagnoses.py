@@ -16,8 +16,8 @@ FALLBACK_SECTIONS = frozenset(
 # " / " between per-eye findings ("POAG OD severe / OS moderate") cuts like "and"; "w/" and "c/d" do not
 _SUBCLAUSE = re.compile(r",|;|:|\s--?\s|\s[–—]\s|\s/\s|\band\b|\bbut\b|\bwhile\b|\bwhereas\b", re.IGNORECASE)
 _SUBSEQUENT = re.compile(
-    r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|after\s+(?:the\s+)?removal|resolv"
-    r"|\bback\s+(?:\w+\s+){0,3}after\b|\bafter\s+(?:I|we)\s+(?:took|removed|got)\b|\b(?:status\s+post|s/p)\s+removal\b",
+    r"heal(?:ed|ing)|follow[- ]?up|\bf/u\b|subsequent|recheck|(?P<removal>after\s+(?:the\s+)?removal"
+    r"|\b(?:status\s+post|s/p)\s+removal\b)|resolv|\bback\s+(?:\w+\s+){0,3}after\b|\bafter\s+(?:I|we)\s+(?:took|removed|got)\b",
     re.IGNORECASE,
 )
 _TYPE_1 = re.compile(
@@ -404,9 +404,6 @@ _AFTER_BEFORE = re.compile(r"\bafter\b[^.\n]{0,40}$", re.IGNORECASE)
 _DATE_AFTER = re.compile(r"[^.\n]{0,25}?\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
 
 
-_REMOVAL_STATUS = re.compile(r"(?:status\s+post|s/p)\s+removal|after\s+(?:the\s+)?removal", re.IGNORECASE)
-
-
 def _recheck_of_injury(note: ParsedNote) -> bool:
     """The visit's reason (the note's opening lines or the chief complaint) is a recheck of an injury: the recheck
     word and the injury named together ("CC: FB recheck", not "3 mo f/u POAG; also FB" or a plan's "RTC 24h f/u")."""
@@ -481,7 +478,7 @@ def _codes_for(
     scope = note.text[start:end]
     injury = "{encounter}" in "".join(templates)
     subsequent = _SUBSEQUENT.search(scope)
-    if subsequent and injury and _REMOVAL_STATUS.match(subsequent.group()) and _removed_today(note):
+    if subsequent and injury and subsequent.group("removal") and _removed_today(note):
         subsequent = None  # "A: corneal FB OD, s/p removal" on the day of the removal the note records
     encounter = "D" if subsequent or (injury and _injury_recheck(note, lexicon)) else "A"
     out: list[tuple[str, str, str]] = []

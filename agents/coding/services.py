@@ -9,6 +9,7 @@ from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eye
 from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
+from agents.coding.timing import AFTER_EARLIER_EXAM
 
 _STRONG_TODAY = re.compile(
     r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )\btoday\b"
@@ -74,12 +75,6 @@ _ANOTHER_DAY = re.compile(
     r"|\b(?:from|by)\s+(?:the\s+|her\s+|his\s+)?(?:prior|previous|outside|referring|other)\s+(?:doctor|OD|MD|optometrist"
     r"|ophthalmologist|provider|office|practice)\b"
     r"|\bDr\.?\s+[\w-]+[’']s\b",
-    re.IGNORECASE,
-)
-# "Contact lens fitting following her comprehensive exam last week": the earlier visit is dated, not the fitting
-_EARLIER_VISIT = re.compile(
-    r"\b(?:after|following|since)\s+(?:(?:his|her|their|the)\s+)?(?:[\w-]+\s+){0,2}?(?:exam\w*|visit)\s+"
-    r"(?:last\s+week|yesterday|(?:[\w-]+\s+){1,2}ago)\b",
     re.IGNORECASE,
 )
 _DONE_BEFORE = re.compile(
@@ -181,7 +176,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     # "add +2.50 (was +0.50 sph OU 1/25)": the earlier value it is compared with dates nothing done today
     current = _COMPARISON.sub(lambda m: " " * len(m.group()), text)
     if not today and (
-        cues["past"].search(_EARLIER_VISIT.sub(" ", current))
+        cues["past"].search(AFTER_EARLIER_EXAM.sub(" ", current))
         or cues["future"].search(_BEFORE_EVENT.sub(" ", current))
     ):
         return None

@@ -9,6 +9,7 @@ from agents.coding.diagnoses import FoundDiagnosis
 from agents.coding.lexicon import load_lexicon
 from agents.coding.schemas import CodingRequest
 from agents.coding.sections import ParsedNote, SectionKind, line_bounds
+from agents.coding.timing import AFTER_EARLIER_EXAM
 from knowledge.rules.policies import resolve_policy
 
 _I = re.IGNORECASE
@@ -227,15 +228,10 @@ _FIT_REASON = re.compile(
     r"(?:(?:his|her|their|an?|the)\s+)?(?:[\w-]+\s+){0,5}?(?:contact\s+lens|CL)\s+(?:re)?fit(?:ting)?\b[^.\n]*",
     _I,
 )
-# "CL fit, 1 wk after annual exam (5/5)": the exam was an earlier visit, the fitting is today's
+# "the fitting we planned at his comprehensive exam three weeks ago": an earlier exam too, beside the shared forms
 _EARLIER_EXAM = re.compile(
-    r"\b(?:\d+|one|two|three|four|a)\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|following)\s+"
-    r"(?:(?:his|her|their|the|an?|last)\s+)?(?:[\w-]+\s+){0,2}?exam\w*\b(?:\s*\([^)\n]*\))?"
-    # "Contact lens fitting following her comprehensive exam last week"
-    r"|\b(?:after|following)\s+(?:(?:his|her|their|the)\s+)?(?:[\w-]+\s+){0,2}?exam\w*\s+"
-    r"(?:last\s+week|yesterday|on\s+\d{1,2}/\d{1,2}|(?:[\w-]+\s+){1,2}ago)\b"
-    # "the fitting we planned at his comprehensive exam three weeks ago"
-    r"|\bat\s+(?:his|her|their|the)\s+(?:[\w-]+\s+){0,2}?exam\w*\s+(?:[\w-]+\s+){1,2}ago\b",
+    AFTER_EARLIER_EXAM.pattern
+    + r"|\bat\s+(?:his|her|their|the)\s+(?:[\w-]+\s+){0,2}?exam\w*\s+(?:[\w-]+\s+){1,2}ago\b",
     _I,
 )
 # "returns two weeks after her first soft contact lens fitting": the fit was an earlier visit
@@ -511,12 +507,12 @@ _TREATED_WITH = re.compile(
 )
 
 
-_AGO_BEFORE = re.compile(
+# the onset an earlier visit was for: "Four weeks ago she had a sudden large floater", "after he was seen for new floaters"
+_EARLIER_ONSET = re.compile(
     r"\b(?:days?|weeks?|months?)\s+ago,?\s+(?:she|he|they|the\s+patient)\s+(?:had|noticed|developed|reported|presented"
-    r"\s+with)\b[^.;]{0,30}$",
+    r"\s+with)\b[^.;]{0,30}$|\b(?:was|were|been)\s+seen\s+(?:here\s+)?(?:\w+\s+){0,3}?for\s+$",
     _I,
 )
-_SEEN_FOR = re.compile(r"\b(?:was|were|been)\s+seen\s+(?:here\s+)?(?:\w+\s+){0,3}?for\s+$", _I)
 _DRUG_LAPSE = re.compile(r"\b(?:out\s+of|ran\s+out|run\s+out|stopped|missed|off)\b[^.;]{0,30}$", _I)
 
 
@@ -527,9 +523,6 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
         for match in pattern.finditer(text):
             before = text[max(0, match.start() - 60) : match.start()]
             around = text[max(0, match.start() - 40) : match.end() + 40]
-            # "Four weeks ago she had a sudden large floater ... She returns for the planned recheck": that visit's onset
-            if _AGO_BEFORE.search(before):
-                continue
             # "Horseshoe tear w/o detachment OD - new": the dash closes the negation
             if _NEGATED_CUE.search(before) and not match.group().startswith(("-", "–")):
                 continue
@@ -543,8 +536,7 @@ def _new_problem_cues(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[
             # "treated with latanoprost at bedtime in both eyes since last July": how long a drug has been used
             if match.group().lower().startswith("since") and _TREATED_WITH.search(before):
                 continue
-            # "returns six weeks after he was seen for new floaters": the earlier visit's reason
-            if _SEEN_FOR.search(before):
+            if _EARLIER_ONSET.search(before):
                 continue
             # "Out of latanoprost since yesterday": a lapse in a drug, not a symptom's onset
             if match.group().lower().startswith("since") and _DRUG_LAPSE.search(before):

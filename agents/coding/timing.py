@@ -1,0 +1,13 @@
+"""Phrases that place an exam on an earlier day than the visit being coded."""
+
+import re
+
+# "CL fit, 1 wk after annual exam (5/5)", "following her comprehensive exam last week": what follows the exam is
+# today's, the exam itself an earlier visit
+AFTER_EARLIER_EXAM = re.compile(
+    r"\b(?:\d+|one|two|three|four|a)\s*(?:d|days?|wks?|weeks?|mos?|months?)\s+(?:after|following)\s+"
+    r"(?:(?:his|her|their|the|an?|last)\s+)?(?:[\w-]+\s+){0,2}?exam\w*\b(?:\s*\([^)\n]*\))?"
+    r"|\b(?:after|following|since)\s+(?:(?:his|her|their|the)\s+)?(?:[\w-]+\s+){0,2}?(?:exam\w*|visit)\s+"
+    r"(?:last\s+week|yesterday|on\s+\d{1,2}/\d{1,2}|(?:[\w-]+\s+){1,2}ago)\b",
+    re.IGNORECASE,
+)
