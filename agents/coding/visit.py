@@ -176,7 +176,7 @@ _LATER_VISIT = re.compile(
 _CONTINGENT_CUE = re.compile(r"\b(?:no|not|without|w/o|for|if|of|watch|monitor\w*|signs?|prn)\s*$", _I)
 _HISTORIAN = re.compile(
     r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
-    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parent)|did\s+most\s+of\s+the\s+talking"
+    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parents?|mom|dad)\b|did\s+most\s+of\s+the\s+talking"
     r"|(?:mother|father|parent|parents|caregiver|guardian|grandmother|grandfather|wife|husband|daughter|son)\s+"
     r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history"
     # "His mother reports that he wears them all day": a parent's account of the child's history
@@ -795,6 +795,7 @@ def _data(note: ParsedNote) -> Level:
 
 # "not on timolol", "stopped the tears": a product named but not managed today
 _STOPPED_BEFORE = re.compile(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", _I)
+_STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)\b[^.;]*$", _I)
 # "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
 _NO_TREATMENT = re.compile(
     r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b(?!\s+(?:chang|adjust|modif))", _I
@@ -836,9 +837,13 @@ def _risk(note: ParsedNote) -> Level:
     if _MINOR_SURGERY_DECISION.search(plan):
         return Level.LOW
     for match in lexicon.otc_products.finditer(note.text):
+        # "PF tears PRN, rarely" in the history while the plan says "no tx needed": nothing managed today
+        if no_treatment and decided and not any(a <= match.start() < b for a, b in decided):
+            continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 40]
-        if _STOPPED_BEFORE.search(prefix):
+        # "May stop the AT": ending an over-the-counter product manages nothing
+        if _STOPPED_BEFORE.search(prefix) or _STOP_OTC_BEFORE.search(prefix):
             continue
         if re.search(
             r"^[^.;\n]*\bif\s+(?:sx|symptoms?|it|they|needed|irritation)\s+(?:return|recur|come)", suffix, _I
