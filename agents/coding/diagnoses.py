@@ -78,6 +78,9 @@ _STATED_ITEM = re.compile(
     # "Epiretinal membrane, left eye: the mild distortion ... is unchanged": a letter's paragraph per problem
     r"|[ \t]*(?!(?i:lens|lids?|cornea|conj\w*|macula|nerves?|discs?|fundus|fundi|retina|vitreous|iris|AC|pupils?"
     r"|periphery|angles?)\b)[A-Z][\w -]{2,40},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)[ \t]*:"
+    # "here for her check on two problems. First, her high eye pressure ... Second, the chronic blepharitis"
+    r"|[ \t]*(?:First(?:ly)?|Second(?:ly)?|Third(?:ly)?|Fourth(?:ly)?|Finally|Lastly),[ \t]+(?:(?:her|his|their|the)[ \t]+)?"
+    r"(?![^.\n]*\b(?:I|we)[ \t]+(?:checked|looked|examined|measured|dilated)\b)"
 )
 _SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
 _NUMBERED_LINE = re.compile(r"[ \t]*\d{1,2}[.)][ \t]+\S")

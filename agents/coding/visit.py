@@ -210,7 +210,8 @@ _FAILED_SCREENING = re.compile(
 
 
 _LIMITED_EXAM = re.compile(
-    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit)\b"
+    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit|follow[- ]?up)\b"
+    r"|\bnot\s+a\s+(?:full|complete|comprehensive)\s+(?:eye\s+)?exam\b"
     r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b|\bexam\w*\s*:\s*focused\b"
     # "booked as his annual, but ... asked us only to look at his macular degeneration"
     r"|\b(?:asked|wanted|wants)\s+(?:us\s+)?only\s+to\s+(?:look\s+at|check|examine)\s+(?:his|her|their|the)\s+(?!eyes?\b)\w+",
@@ -802,6 +803,24 @@ _NO_TREATMENT = re.compile(
 )
 
 
+# "Cycloplegic refraction today (cyclopentolate 1%)": a drop put in for the exam, not a drug the patient is given
+_CYCLOPLEGIC = re.compile(r"cyclopentolate|tropicamide|atropine|homatropine", _I)
+_FOR_THE_EXAM = re.compile(
+    r"\bcyclo(?:plegi\w*|\b)|\brefract\w*|\bdilat\w*|\binstill\w*|\bin[- ]office\b", _I
+)
+
+
+def _diagnostic_drop(note: ParsedNote, match: re.Match[str]) -> bool:
+    """A cycloplegic named outside the plan in a sentence about the exam's refraction or dilation."""
+    sentence = note.sentence_at(match.start())
+    return (
+        _CYCLOPLEGIC.fullmatch(match.group()) is not None
+        and sentence is not None
+        and sentence.section not in (SectionKind.ASSESSMENT, SectionKind.PLAN)
+        and _FOR_THE_EXAM.search(note.span(sentence)) is not None
+    )
+
+
 def _risk(note: ParsedNote) -> Level:
     lexicon = load_lexicon()
     no_treatment = _NO_TREATMENT.search(_decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN)))
@@ -814,7 +833,7 @@ def _risk(note: ParsedNote) -> Level:
             continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 60]
-        if _STOPPED_BEFORE.search(prefix):
+        if _STOPPED_BEFORE.search(prefix) or _diagnostic_drop(note, match):
             continue
         # a finished course, when the plan manages no drug today, is history
         if no_treatment and re.search(r"^[^.\n]*\b(?:finished|completed|done|stopped)\b", suffix, _I):

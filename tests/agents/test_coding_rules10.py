@@ -54,3 +54,61 @@ def test_a_history_given_by_a_parent_is_independent_historian_data() -> None:
     )
     assert _visit(note.format(history="Hx per mom (pt 7 y/o)"), age=7) == "99213"
     assert _visit(note.format(history="Pt reports"), age=7) == "99212"
+
+
+def _diagnoses(note: str, **overrides: object) -> list[str]:
+    return [d.code for d in OfflineCoder(opinion=None).suggest(coding_request(note, **overrides)).diagnoses]
+
+
+AMBLYOPIA = (
+    "A 6-year-old girl back for her amblyopia follow-up with her mother, who gives the history. Glasses full time.\n"
+    "Acuity cc: right 20/20, left 20/50. {refraction} Anterior segments clear.\n"
+    "Assessment: refractive amblyopia, left eye - improving on glasses and patching. Esotropia, left eye - stable.\n"
+    "Plan: {plan} return in 8 weeks."
+)
+
+
+def test_a_cycloplegic_put_in_for_the_refraction_is_not_prescription_management() -> None:
+    exam = "Cycloplegic refraction today (cyclopentolate 1%): left +4.50 -1.00 x 180."
+    # two chronic problems (moderate) and a parent's history (low data): the risk decides between 99213 and 99214
+    assert (
+        _visit(AMBLYOPIA.format(refraction=exam, plan="increase patching to 3 hours a day;"), age=6)
+        == "99213"
+    )
+    # atropine prescribed for penalization is prescription drug management
+    plan = "start atropine 1% in the right eye on weekends;"
+    assert _visit(AMBLYOPIA.format(refraction=exam, plan=plan), age=6) == "99214"
+
+
+DR_CHECK = (
+    "Sixty-one-year-old man with type 2 diabetes on metformin, back for his six-month retinopathy check.\n"
+    "{kind} Acuity 20/25 OU. Pressures 15 and 16. Confrontation fields full OU, motility full. Corneas clear, "
+    "anterior chambers quiet. After dilation both fundi show scattered dot-blot hemorrhages, no NV.\n"
+    "Assessment: moderate nonproliferative diabetic retinopathy without macular edema, both eyes, stable.\n"
+    "Plan: no eye treatment needed. Return in six months."
+)
+
+
+def test_a_focused_follow_up_is_not_a_comprehensive_exam() -> None:
+    assert (
+        _visit(DR_CHECK.format(kind="This was a focused follow-up of the retinopathy, not a full exam."))
+        == "99212"
+    )
+    assert _visit(DR_CHECK.format(kind="Today's check, not a full exam.")) == "99212"
+    assert _visit(DR_CHECK.format(kind="Annual comprehensive exam today.")) == "92014"
+
+
+TWO_PROBLEMS = (
+    "Ms. K is here for her six-month check on two long-standing problems.\n\n"
+    "First, her {pressure} in both eyes. She uses latanoprost at bedtime. Pressures 18 and 17; nerves healthy.\n\n"
+    "Second, the chronic blepharitis of all four lids. Lid margins less red, mild crusting of the lashes.\n\n"
+    "Both are stable. I renewed the latanoprost and told her to keep up the lid scrubs. Back in six months."
+)
+
+
+def test_a_lay_name_for_ocular_hypertension_and_an_enumerated_second_problem_are_assessed() -> None:
+    note = TWO_PROBLEMS.format(pressure="high eye pressure")
+    assert {"H40.053", "H01.00A", "H01.00B"} <= set(_diagnoses(note))
+    assert _visit(note) == "99214"
+    # "high blood pressure" is not the eye's
+    assert "H40.053" not in _diagnoses(TWO_PROBLEMS.format(pressure="high blood pressure, with tired eyes"))
