@@ -56,6 +56,10 @@ def test_a_history_given_by_a_parent_is_independent_historian_data() -> None:
     assert _visit(note.format(history="Pt reports"), age=7) == "99212"
 
 
+def _codes(note: str, **overrides: object) -> list[str]:
+    return [line.code for line in OfflineCoder(opinion=None).suggest(coding_request(note, **overrides)).lines]
+
+
 def _diagnoses(note: str, **overrides: object) -> list[str]:
     return [d.code for d in OfflineCoder(opinion=None).suggest(coding_request(note, **overrides)).diagnoses]
 
@@ -112,3 +116,16 @@ def test_a_lay_name_for_ocular_hypertension_and_an_enumerated_second_problem_are
     assert _visit(note) == "99214"
     # "high blood pressure" is not the eye's
     assert "H40.053" not in _diagnoses(TWO_PROBLEMS.format(pressure="high blood pressure, with tired eyes"))
+
+
+def test_best_corrected_acuity_with_the_powers_and_an_rx_given_is_a_refraction() -> None:
+    note = (
+        "51 y/o F here for new glasses; distance glasses weak.\n"
+        "Best corrected acuity 20/20 each eye{rx}. Pupils, motility "
+        "and confrontation fields normal. Lids, cornea, AC and lens clear OU. After dilation, maculae flat, nerves "
+        "pink.\nDx: Myopia OU, presbyopia.\nPlan: Return in a year."
+    )
+    powers = " with OD -2.00 sph, OS -2.25 sph, add +1.25; Rx given"
+    assert "92015" in _codes(note.format(rx=powers), payer_kind="commercial")
+    # the acuity alone, with no powers measured, is no refraction
+    assert "92015" not in _codes(note.format(rx=""), payer_kind="commercial")
