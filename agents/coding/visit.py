@@ -189,7 +189,9 @@ _HISTORIAN = re.compile(
     _I,
 )
 _EXTERNAL_DATA = re.compile(
-    r"\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos)\b", _I
+    r"\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos|(?:Hb|hemoglobin\s+)?A1c|labs?|blood\s?work"
+    r"|MRI)\b",
+    _I,
 )
 _REVIEWED = re.compile(r"\breviewed\b", _I)
 # "Reviewed today: endocrinology note ... . HbA1c 7.4% (PCP lab report)": every sentence on the label's line
@@ -795,8 +797,12 @@ def _data(note: ParsedNote) -> Level:
 
 
 # "not on timolol", "stopped the tears": a product named but not managed today
-_STOPPED_BEFORE = re.compile(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;]*$", _I)
-_STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)\b[^.;]*$", _I)
+_STOPPED_BEFORE = re.compile(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;\n]*$", _I)
+_STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)\b[^.;\n]*$", _I)
+# "vitamins still not indicated": a product the plan decides against
+_NOT_INDICATED_AFTER = re.compile(
+    r"[ \t]*(?:(?:are|is|still)[ \t]+)*(?:not|n't)[ \t]+(?:indicated|needed|necessary|recommended)\b", _I
+)
 # "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
 _NO_TREATMENT = re.compile(
     r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b(?!\s+(?:chang|adjust|modif))", _I
@@ -862,7 +868,11 @@ def _risk(note: ParsedNote) -> Level:
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 40]
         # "May stop the AT": ending an over-the-counter product manages nothing
-        if _STOPPED_BEFORE.search(prefix) or _STOP_OTC_BEFORE.search(prefix):
+        if (
+            _STOPPED_BEFORE.search(prefix)
+            or _STOP_OTC_BEFORE.search(prefix)
+            or _NOT_INDICATED_AFTER.match(note.text, match.end())
+        ):
             continue
         if re.search(
             r"^[^.;\n]*\bif\s+(?:sx|symptoms?|it|they|needed|irritation)\s+(?:return|recur|come)", suffix, _I

@@ -129,3 +129,37 @@ def test_best_corrected_acuity_with_the_powers_and_an_rx_given_is_a_refraction()
     assert "92015" in _codes(note.format(rx=powers), payer_kind="commercial")
     # the acuity alone, with no powers measured, is no refraction
     assert "92015" not in _codes(note.format(rx=""), payer_kind="commercial")
+
+
+def test_vitamins_the_plan_calls_not_indicated_are_not_managed() -> None:
+    note = (
+        "Yearly recheck of early dry AMD. Not on eye vitamins; agreed last year he does not need them.\n"
+        "VA cc 20/20 OU. Undilated 90D: small and medium drusen both maculae, no heme.\n"
+        "Assessment: early dry age-related macular degeneration in both eyes, stable.\n"
+        "Plan: {plan}; Amsler reviewed; return in one year."
+    )
+    assert _visit(note.format(plan="vitamins still not indicated")) == "99212"
+    assert _visit(note.format(plan="start AREDS2 vitamins bid")) == "99213"
+
+
+def test_a_no_on_the_line_above_does_not_stop_the_plan_s_product() -> None:
+    note = (
+        "CC: 6 mo f/u dry eye + glaucoma suspect. Dry eye OU on warm compresses + PF tears bid.\n"
+        "VA cc 20/20 OU. IOP 20/21. Cornea trace SPK OU. C/D 0.6 / 0.65.\n"
+        "Assessment:\n1. Dry eye syndrome OU - stable\n2. Glaucoma suspect OU, low risk - stable, no tx\n"
+        "Plan: cont WC + PF AT. RTC 6 mo."
+    )
+    # two stable chronic problems (moderate) with over-the-counter tears (low risk): low MDM
+    assert _visit(note) == "99213"
+
+
+def test_a_reviewed_outside_lab_result_counts_as_data() -> None:
+    note = (
+        "Six-month follow-up for mild NPDR. Type 2 diabetes on basal insulin.\n"
+        "Reviewed today: Dr. Petrosyan's endocrinology note from 1/14/2026{a1c}.\n"
+        "VA cc 20/25 OU. IOP 16/16. Dilated: a few MAs and dot hemes OU, no NV, maculae flat.\n"
+        "Assessment: mild nonproliferative diabetic retinopathy both eyes without macular edema, stable.\n"
+        "Plan: no ocular treatment needed. Dilated exam again in 6 months."
+    )
+    assert _visit(note.format(a1c=" and her hemoglobin A1c of 8.4% drawn 1/12/2026")) == "99213"
+    assert _visit(note.format(a1c="")) == "99212"
