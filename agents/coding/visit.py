@@ -477,7 +477,16 @@ _ALSO_NEW = re.compile(
     _I,
 )
 # "Four-month macular check for ...": a scheduled interval visit, unless the opening also names a new symptom
-_INTERVAL_CHECK = re.compile(r"^[^\n]{0,40}?\b\w+[- ](?:months?|mo|weeks?|wks?)\s+(?:\w+\s+){0,2}check\b", _I)
+# "3-month pressure check", "Four-month visit for her glaucoma and macular degeneration"
+_INTERVAL_CHECK = re.compile(
+    r"^[^\n]{0,40}?\b\w+[- ](?:months?|mo|weeks?|wks?)\s+(?:\w+\s+){0,2}(?:check|visit\s+for\s+(?:her|his|their)\b)",
+    _I,
+)
+_EARLIER_OTHER_VISIT = re.compile(
+    r"\b(?:saw|was\s+seen\s+by|visited)\s+(?:Dr\.?\s|our\s|the\s|an?\s)[^.\n]*?"
+    r"\b(?:in\s+(?:19|20)\d\d|\d+\s+years?\s+ago|last\s+year)\b[^.\n]*",
+    _I,
+)
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
 _REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
 _STATUS_ONLY = re.compile(
@@ -598,7 +607,8 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
         return False  # "Referred by PCP - uncontrolled blood pressure, eye check": sent for a new evaluation
     if symptoms or _new_problem_cues(reason, (_DEVELOPED,)):
         return False  # "returns because the vision has become hazy over the past two months"
-    if _FOLLOW_UP.search(reason):
+    # "he saw Dr. Lindqvist, our ophthalmologist, in 2023 for a strabismus check": that visit's check, not today's
+    if _FOLLOW_UP.search(_EARLIER_OTHER_VISIT.sub(" ", reason)):
         return True
     if _new_problem_cues(reason, (_NEW_PROBLEM,)):
         return False  # "red sticky eyes x 2d" a few lines down
@@ -655,6 +665,9 @@ _EARLIER_VISIT = re.compile(
     r"\blast\s+(?:exam\w*|seen|visit|eye\s+(?:exam|visit)|here|in|annual)|\bprevious(?:ly)?\b|\bprior\b|\bin\s+(?:19|20)\d\d\b|\bago\b"
     # "established with Dr. R for her yearly eye exams": the visits she usually has, not this one
     r"|\b(?:yearly|annual|routine)\s+(?:eye\s+)?(?:exams|visits|check-?ups)\b"
+    # "had his annual dilated exam here in September"
+    r"|\bhad\s+(?:his|her|their|an?)\s+(?:[\w-]+\s+){0,3}(?:exam|visit|check-?up)\b"
+    r"|\b(?:here|seen)\s+in\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
     r"|(?<![\d/.])\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d.])",
     _I,
 )

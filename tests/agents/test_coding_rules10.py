@@ -163,3 +163,38 @@ def test_a_reviewed_outside_lab_result_counts_as_data() -> None:
     )
     assert _visit(note.format(a1c=" and her hemoglobin A1c of 8.4% drawn 1/12/2026")) == "99213"
     assert _visit(note.format(a1c="")) == "99212"
+
+
+def test_an_annual_exam_the_patient_had_months_ago_does_not_make_today_comprehensive() -> None:
+    note = (
+        "This 33-year-old man with type 1 diabetes {when}. He called today because his right eye has been blurry "
+        "for two weeks.\nCorrected acuity right 20/50, left 20/20. Pupils normal. Pressures 15 and 14. Anterior "
+        "segments quiet.\nDilated posterior pole exam: right eye hemorrhages in four quadrants with center-involved "
+        "macular thickening; left eye scattered dot-blot hemorrhages, macula flat.\n"
+        "Assessment: severe NPDR with macular edema, right eye; moderate NPDR without macular edema, left eye.\n"
+        "Plan: urgent retina referral this week."
+    )
+    assert _visit(note.format(when="had his annual dilated exam here in September")) == "92012"
+    assert _visit(note.format(when="was seen here in September for his annual dilated exam")) == "92012"
+
+
+def test_an_interval_visit_for_known_problems_is_a_follow_up_though_print_has_become_harder() -> None:
+    note = (
+        "Four-month visit for her glaucoma and macular degeneration. She uses latanoprost nightly. She feels small "
+        "print has become a little harder.\nVA cc 20/30 OU. IOP 15/14. Dilated: nerves unchanged; more soft drusen "
+        "with new pigment clumping OU.\nAssessment: 1. Nonexudative AMD both eyes, progressed from early to "
+        "intermediate stage. 2. POAG both eyes, mild stage, stable on latanoprost.\n"
+        "Plan: start AREDS2. Continue latanoprost, refill sent."
+    )
+    assert _visit(note) == "99214"
+
+
+def test_a_check_at_an_earlier_visit_with_another_doctor_is_not_today_s_follow_up() -> None:
+    note = (
+        "Ten-year-old boy brought in by his mother. He has not been seen by our optometrists before; he saw "
+        "Dr. Lindqvist, our ophthalmologist, in 2023 for a strabismus check that was normal. For five days both "
+        "eyes have been itchy, red and watery.\nUncorrected acuity 20/20 OU. Conjunctiva 1+ injected with papillae "
+        "OU; corneas clear.\nImpression: acute atopic conjunctivitis, both eyes.\n"
+        "Plan: olopatadine 0.2% daily OU. Return in 4 weeks."
+    )
+    assert _visit(note, established=False, age=10) == "92002"
