@@ -473,6 +473,7 @@ _BOTH_EYES = re.compile(r"\bOU\b|\bboth\s+eyes\b", re.IGNORECASE)
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
 
+_VISIT_FOR = re.compile(r"(?:here|in|back)\s+for\b", re.IGNORECASE)
 _AFTER_EARLIER = re.compile(r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
 
 
@@ -506,6 +507,8 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             and (only or not lexicon.cues["before_mention_negation"].search(text[: fitted.start()]))
         ):
             basis = "today"  # the fit's own verb ("No lens was fitted on the right eye" is no fit)
+        if basis is None and _VISIT_FOR.match(match.group()) and not lexicon.cues["not_done"].search(text):
+            basis = "today"  # "here for RGP fit as planned 12/2": the fit is the visit's own reason
         if basis is None:
             continue
         if not (only or other):
@@ -553,6 +556,8 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         # a "Proc:" section is today's procedure ("Proc: silicone plugs RLL + LLL, well seated")
         if match is None or not (lexicon.plug_done.search(text) or clause.section == SectionKind.PROCEDURE):
             continue
+        if not lexicon.plug_done.search(text) and _PLUG_LEFT_ALONE.search(text):
+            continue  # "LLL plug intact", "LLL plug not disturbed": a plug from before, seen in place
         cues = lexicon.cues
         # "As planned, after topical anesthetic, silicone plugs were placed": done today as planned
         timing = _AS_PLANNED.sub("", text)
@@ -585,6 +590,10 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     ]
 
 
+_PLUG_LEFT_ALONE = re.compile(
+    r"\b(?:intact|in\s+place|(?:not\s+|un)disturbed|left\s+alone|untouched|remains?|retained|still\s+present)\b",
+    re.IGNORECASE,
+)
 # "she does not want it replaced": a placement denied
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|n't|declin\w*|refus\w*)\b[^.;]{0,30}$", re.IGNORECASE)
 # "because the left lower lid is inflamed I placed only one plug, in the right lower punctum": an eyelid that is the

@@ -198,3 +198,59 @@ def test_a_check_at_an_earlier_visit_with_another_doctor_is_not_today_s_follow_u
         "Plan: olopatadine 0.2% daily OU. Return in 4 weeks."
     )
     assert _visit(note, established=False, age=10) == "92002"
+
+
+def _lines(note: str, **overrides: object) -> list[tuple[str, tuple[str, ...]]]:
+    lines = OfflineCoder(opinion=None).suggest(coding_request(note, **overrides)).lines
+    return [(line.code, tuple(line.modifiers)) for line in lines]
+
+
+def test_a_plug_seen_in_place_beside_the_one_replaced_is_not_billed() -> None:
+    note = (
+        "Proc: replace punctal plug RLL.\nDES OU. Plugs RLL/LLL placed 3/2025. RLL plug extruded ~2 wks ago. "
+        "{other}\nOD: 2+ inf SPK. OS: trace SPK.\nRLL punctum gauged 0.6 mm - larger silicone plug inserted, well "
+        "seated.\nP: cont PF AT qid OU. RTC 2 mo."
+    )
+    for other in ("LLL plug intact, OS comfortable.", "LLL plug not disturbed.", "LLL plug still in place."):
+        assert [line for line in _lines(note.format(other=other)) if line[0] == "68761"] == [
+            ("68761", ("E4",))
+        ]
+
+
+def test_hsv_keratitis_named_with_a_parenthetical_is_coded() -> None:
+    note = (
+        "CC: Red, irritated L eye x 3 d, tearing. Gets cold sores.\nCornea OS: branching dendrite with terminal "
+        "bulbs, NaFl+.\nAssessment: HSV epithelial (dendritic) keratitis OS. No stromal keratitis, no uveitis.\n"
+        "Plan: ganciclovir gel 5x/d OS. RTC 1 wk."
+    )
+    assert _diagnoses(note) == ["B00.52"]
+    assert _visit(note) == "92012"
+
+
+def test_a_refit_today_and_the_centration_sentence_of_a_lens_check_are_a_fitting() -> None:
+    refit = (
+        "Established patient for his yearly exam and contact lens renewal; ghosting at night in his spherical "
+        "lenses. MRx: OD -4.25 -1.00 x 175, OS -4.50 -1.50 x 010. Pupils, fields, motility normal. Dilated fundus "
+        "healthy OU.\nHe was refit today from spherical into monthly toric soft lenses in both eyes.\n"
+        "Assessment: myopia with astigmatism OU.\nPlan: toric CL and glasses Rx released."
+    )
+    assert "92310" in [code for code, _ in _lines(refit, payer_kind="vision")]
+    check = (
+        "Annual exam + CL eval. Est pt, wears 1-day lenses OU.\nMRx OD -4.25 DS, OS -4.00 -1.25x165.\n"
+        "CL: OD 1-day sph 8.5/14.2 -4.00; OS 1-day toric 8.6/14.5 -3.75 -1.25x170. {fit}\nIOP 16/17. CF full, EOM "
+        "full. DFE: flat OU.\nA: Myopia OU. Reg astig OS.\nP: CL Rx finalized, SRx given. RTC 1 yr."
+    )
+    assert "92310" in [
+        code for code, _ in _lines(check.format(fit="Centered, ~1 mm mvmt OU."), payer_kind="vision")
+    ]
+    assert "92310" not in [code for code, _ in _lines(check.format(fit=""), payer_kind="vision")]
+
+
+def test_a_visit_for_a_keratoconus_lens_fit_bills_the_fitting_but_not_a_fit_follow_up() -> None:
+    note = (
+        "KCN OU, here for {visit} as planned 12/2. No exam today other than fit.\nTopo from 12/2 reviewed (not "
+        "repeated).\nDiag RGP OU: 3-pt touch, good mvmt, OR -> 20/20 OU.\nA: keratoconus OU, stable.\n"
+        "P: RGP OD/OS ordered."
+    )
+    assert "92072" in [code for code, _ in _lines(note.format(visit="RGP fit"))]
+    assert "92072" not in [code for code, _ in _lines(note.format(visit="RGP fit follow-up"))]
