@@ -744,6 +744,12 @@ _REMOVED_AT_SLIT_LAMP = re.compile(
 )
 
 
+_NOT_DONE_AFTER = re.compile(
+    r"[ \t]*(?:(?:was|were|is)[ \t]+)?(?:not[ \t]+(?:attempted|done|performed|possible)|deferred|declined)\b",
+    re.I,
+)
+
+
 def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:
     removal = next(
         (
@@ -753,6 +759,8 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             for m in [lexicon.fb_done.search(note.span(c))]
             if m is not None
             and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
+            # "removal was not attempted here", "removal deferred to cornea"
+            and not _NOT_DONE_AFTER.match(note.span(c), m.end())
             # "status post removal 03/10", "two days after we removed": removed at an earlier visit
             and not re.search(
                 r"\b(?:status\s+post|s/p)\s+(?:\w+\s+)?$"

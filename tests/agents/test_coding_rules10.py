@@ -254,3 +254,56 @@ def test_a_visit_for_a_keratoconus_lens_fit_bills_the_fitting_but_not_a_fit_foll
     )
     assert "92072" in [code for code, _ in _lines(note.format(visit="RGP fit"))]
     assert "92072" not in [code for code, _ in _lines(note.format(visit="RGP fit follow-up"))]
+
+
+def test_a_foreign_body_left_in_place_bills_the_exam_not_a_removal() -> None:
+    note = (
+        "Struck in the right eye by a metal chip an hour ago. VA 20/40 OD. SLE: metallic fragment deep in the "
+        "mid-stroma OD, Seidel negative. {removal}\nImpression: deep corneal foreign body, right eye.\n"
+        "Plan: moxifloxacin qid OD, shield. Same-day cornea appointment."
+    )
+    assert _visit(note.format(removal="Because of its depth, removal was not attempted here.")) == "92012"
+    assert ("65222", ("RT",)) not in _lines(note.format(removal="Removal was deferred to cornea."))
+    assert ("65222", ("RT",)) in _lines(note.format(removal="Removed with a 25g needle at the slit lamp."))
+
+
+def test_scleral_depression_written_sd_with_a_drawing_is_extended_ophthalmoscopy() -> None:
+    note = (
+        "New flashes + floaters OS x 2 d.\nVA cc 20/25 OU. IOP 16/15.\nDFE OU + {sd}, drawing OS in chart: fresh "
+        "Weiss ring OS, no tears/holes.\nA: PVD OS, new. No breaks.\nP: RD precautions. RTC 4 wk."
+    )
+    assert "92201" in [code for code, _ in _lines(note.format(sd="SD OS 360"))]
+    assert "92201" not in [code for code, _ in _lines(note.format(sd="90D view OS"))]
+
+
+def test_vitreous_hemorrhage_beside_a_pvd_is_coded_per_eye() -> None:
+    note = (
+        "Sudden floaters OS x 2 days.\nVA 20/20 OD, 20/40 OS. Dilated: complete PVD OS with Weiss ring and {vh}; "
+        "no tear in 360 degrees.\nImpression: acute posterior vitreous detachment left eye{tail}.\n"
+        "Plan: retina referral this week."
+    )
+    coded = _diagnoses(note.format(vh="mild inferior vitreous hemorrhage", tail=""))
+    assert "H43.812" in coded and "H43.12" not in coded  # a finding the impression does not assess
+    coded = _diagnoses(note.format(vh="mild vitreous hemorrhage", tail=" with mild vitreous hemorrhage"))
+    assert {"H43.812", "H43.12"} <= set(coded)
+    assert not any(
+        c.startswith("H43.1") for c in _diagnoses(note.format(vh="no VH", tail=", no vitreous hemorrhage"))
+    )
+
+
+def test_sjogren_negated_by_non_is_not_coded() -> None:
+    note = (
+        "Proc visit: punctal occlusion. KCS OU, failed AT qid. TBUT 3s OU.\nSilicone plugs placed LLL, RLL w/o "
+        "complication.\nA: Keratoconjunctivitis sicca OU ({sjogren}).\nP: cont AT. RTC 4 wk."
+    )
+    assert _diagnoses(note.format(sjogren="non-Sjogren's; SSA/SSB neg")) == ["H16.223"]
+    assert "M35.01" in _diagnoses(note.format(sjogren="Sjogren's syndrome, per rheum"))
+
+
+def test_adenoviral_keratoconjunctivitis_is_ekc() -> None:
+    note = (
+        "CC: red watery OU x 8 d. Coworker had pink eye.\nConj: 2+ follicles OU. K: SEIs OU.\n"
+        "A: {name} OU w/ SEIs.\nP: PF AT, cool compresses. RTC 1 wk."
+    )
+    assert _diagnoses(note.format(name="EKC (adenoviral keratoconjunctivitis)")) == ["B30.0"]
+    assert _diagnoses(note.format(name="adenoviral keratoconjunctivitis")) == ["B30.0"]
