@@ -418,14 +418,23 @@ _EARLIER = re.compile(
 )
 
 
+_PLANO = re.compile(r"\bpl(?:ano)?\b", re.IGNORECASE)
+
+
 def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
     """A manifest refraction done today with a result: values after it (on its line or the lines under a
     "Manifest refraction" heading) or a final prescription stated anywhere in the note; none when the note puts
     the spectacle prescription off."""
     final_rx = lexicon.refraction_final_rx.search(note.text)
-    if not final_rx and any(
-        lexicon.refraction_no_final_rx.search(text) and not _EARLIER.search(text)
-        for text in (note.span(s) for s in note.sentences)
+    if (
+        not final_rx
+        and any(
+            (put_off := lexicon.refraction_no_final_rx.search(text))
+            and not _EARLIER.search(text)
+            # "refraction finds plano ..., so no prescription was given": a plano endpoint is a final result
+            and not (put_off.group()[:2].lower() == "no" and _PLANO.search(text))
+            for text in (note.span(s) for s in note.sentences)
+        )
     ):
         return None
     for clause in note.sentences:

@@ -307,3 +307,41 @@ def test_adenoviral_keratoconjunctivitis_is_ekc() -> None:
     )
     assert _diagnoses(note.format(name="EKC (adenoviral keratoconjunctivitis)")) == ["B30.0"]
     assert _diagnoses(note.format(name="adenoviral keratoconjunctivitis")) == ["B30.0"]
+
+
+def test_no_rx_given_after_a_poor_endpoint_is_no_refraction_but_a_plano_endpoint_is() -> None:
+    keratoconus = (
+        "CC: left eye blurrier over 3-4 months even with glasses.\nVA cc OD 20/20 OS 20/50.\nCornea OS: inferior "
+        "thinning, Fleischer ring.\nRefraction: MRx OS -2.50 -3.50 x 035, best 20/40, poor endpoint; {rx}\n"
+        "Topography OU today: OS inferior steepening.\nAssessment: Keratoconus, left eye - new diagnosis.\n"
+        "Plan: cornea referral for cross-linking evaluation."
+    )
+    assert "92015" not in _codes(keratoconus.format(rx="NO Rx given (glasses will not correct adequately)"))
+    assert "92015" in _codes(keratoconus.format(rx="Rx given to improve distance"))
+    plano = (
+        "Annual routine eye examination. No symptoms. Refraction finds plano in both eyes with no improvement, so no "
+        "prescription was given. Pupils normal, fields full, motility full, dilated fundus normal.\n"
+        "Assessment: normal eye examination.\nPlan: routine exam in 2 years."
+    )
+    assert "92015" in _codes(plano, payer_kind="vision")
+
+
+def test_i_wrote_that_rx_is_a_final_prescription() -> None:
+    note = (
+        "Blurry at distance. I did a careful manifest refraction and got her to 20/30 and 20/25 with a fair amount of "
+        "nearsightedness; {rx}. Pupils normal, fields full, motility full. Dilated: healthy nerves and maculae.\n"
+        "Assessment: myopia with astigmatism both eyes.\nPlan: glasses, recheck in a year."
+    )
+    assert "92015" in _codes(note.format(rx="I wrote that Rx"), payer_kind="medicaid")
+    assert "92015" not in _codes(note.format(rx="that is the best glasses will do"), payer_kind="medicaid")
+
+
+def test_keratoconus_whose_stability_cannot_be_told_yet_is_unspecified() -> None:
+    note = (
+        "New patient, blur OU. Topography today: inferior steepening OU, Kmax 50 OD / 48 OS.\n"
+        "Assessment: keratoconus both eyes, {status}.\nPlan: repeat topography in 3 months."
+    )
+    assert "H18.603" in _diagnoses(
+        note.format(status="first measurement, can't tell yet whether it is progressing")
+    )
+    assert "H18.623" in _diagnoses(note.format(status="progressing since the outside topography of 2024"))
