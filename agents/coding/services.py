@@ -12,7 +12,8 @@ from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
 from agents.coding.timing import AFTER_EARLIER_EXAM
 
 _STRONG_TODAY = re.compile(
-    r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )\btoday\b"
+    # "whom I saw today for evaluation of ... photos taken in your office": the visit's day, not the test's
+    r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )(?<!saw )(?<!seen )(?<!see )\btoday\b"
     r"|\bthis\s+(?:morning|afternoon|visit)\b",
     re.IGNORECASE,
 )

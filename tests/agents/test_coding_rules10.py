@@ -345,3 +345,25 @@ def test_keratoconus_whose_stability_cannot_be_told_yet_is_unspecified() -> None
         note.format(status="first measurement, can't tell yet whether it is progressing")
     )
     assert "H18.623" in _diagnoses(note.format(status="progressing since the outside topography of 2024"))
+
+
+def test_a_fitting_put_off_until_later_is_not_billed_today() -> None:
+    note = (
+        "CC: right eye ghosting x 6 mo.\nManifest refraction attempted OD, endpoint unreliable; refraction {when}.\n"
+        "Topography OU today: OD inferior steepening.\nAssessment: Keratoconus, right eye - new diagnosis.\n"
+        "Plan: stop eye rubbing. Spectacle Rx deferred {until}."
+    )
+    codes = _codes(
+        note.format(when="to be finalized at the contact lens fitting", until="until after the CL fit")
+    )
+    assert "92072" not in codes and "92310" not in codes
+
+
+def test_the_day_the_patient_was_seen_does_not_date_a_referring_office_s_photos() -> None:
+    note = (
+        "Dear Dr. Halvorsen,\nThank you for referring Ms. L, whom I saw today for evaluation of large optic nerve "
+        "cups noted on the retinal photos taken in your office. VA 20/20 OU. IOP 19/20. Dilated: c/d 0.6 OU, "
+        "healthy rims. {photos}\nImpression: Glaucoma suspect, both eyes, low risk.\nPlan: visual field next visit."
+    )
+    assert "92250" not in _codes(note.format(photos=""))
+    assert "92250" in _codes(note.format(photos="Fundus photos taken today document the discs."))
