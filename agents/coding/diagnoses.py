@@ -41,6 +41,9 @@ _NOT_MACULA = re.compile(r"not\s+involving\s+(?:the\s+)?macula|macula[- ]sparing
 _NEGATED_DRUG = re.compile(
     r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never|\bwas\s+on|previously\s+on|formerly\s+on)"
     r"\W+(?:\w+\W+){0,2}$"
+    # a drug only planned: "a plan to add a GLP-1 injection at her next visit", "will start Ozempic"
+    r"|\b(?:plan(?:s|ned)?\s+to\s+(?:add|start|begin|try)|will\s+(?:add|start|begin)|consider(?:ing)?\s+(?:adding|starting)"
+    r"|may\s+(?:add|start))\W+(?:\w+\W+){0,2}$"
     # someone else's drug: "her husband is on insulin"
     r"|\b(?:husband|wife|partner|spouse|mother|father|son|daughter|brother|sister)(?:['’]s)?\b[^.;\n]{0,25}$",
     re.I,

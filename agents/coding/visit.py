@@ -1,6 +1,7 @@
 """The visit line: eye code (920xx) or E/M (992xx) by exam and MDM, new vs established, routine vs medical."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
@@ -8,7 +9,7 @@ from enum import IntEnum
 from agents.coding.diagnoses import FoundDiagnosis
 from agents.coding.lexicon import load_lexicon
 from agents.coding.schemas import CodingRequest
-from agents.coding.sections import ParsedNote, SectionKind, line_bounds
+from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
 from agents.coding.timing import AFTER_EARLIER_EXAM
 from knowledge.rules.policies import resolve_policy
 
@@ -189,7 +190,9 @@ _HISTORIAN = re.compile(
     _I,
 )
 _EXTERNAL_DATA = re.compile(
-    r"\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos|(?:Hb|hemoglobin\s+)?A1c|labs?|blood\s?work"
+    # "the lab report from January 8 showing an A1c of 8.6" is one result
+    r"\b(?:lab\s+)?(?:report|results?)\b[^.;\n]{0,40}?\b(?:showing|with|of)\s+(?:an?\s+|her\s+|his\s+)?(?:Hb|hemoglobin\s+)?A1c\b"
+    r"|\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos|(?:Hb|hemoglobin\s+)?A1c|labs?|blood\s?work"
     r"|MRI)\b",
     _I,
 )
@@ -438,7 +441,7 @@ _STRONG_FOLLOW_UP = re.compile(
     # "with keratoconus ... who is followed every six months", "Walk-in, known keratoconus": a known problem
     r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+"
     # "back for her dry eye", "returns six months after we diagnosed keratoconus"
-    r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
+    r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+(?:first\s+)?(?:diagnosed|noticed|found|detected|noted)\b"
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
     # "returns for her three-month pressure check", "27-year-old woman seen two days ago, when I removed ..."
@@ -682,7 +685,7 @@ def _comprehensive_words_today(note: ParsedNote) -> bool:
     )
 
 
-def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
+def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list[FoundDiagnosis]) -> Level:
     groups: dict[str, list[FoundDiagnosis]] = {}
     for diagnosis in diagnoses:
         condition = diagnosis.condition
@@ -690,8 +693,8 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> Level:
             continue
         groups.setdefault(condition.group, []).append(diagnosis)
     chronic = [g for g in groups.values() if any(d.condition and d.condition.chronic for d in g)]
-    assessed = _decision_text(note, (SectionKind.ASSESSMENT,))
-    plan = _decision_text(note, (SectionKind.PLAN,))
+    assessed = _decision_text(note, (SectionKind.ASSESSMENT,), _clauses_of(elsewhere, diagnoses))
+    plan = _decision_text(note, (SectionKind.PLAN,), _clauses_of(elsewhere, diagnoses))
     progressing = bool(chronic) and (
         any(
             not _CONTINGENT_CUE.search(text[: m.start()][-16:])
@@ -895,11 +898,23 @@ def _risk(note: ParsedNote) -> Level:
     return Level.MINIMAL
 
 
-def _decision_text(note: ParsedNote, kinds: tuple[SectionKind, ...]) -> str:
+def _decision_text(
+    note: ParsedNote, kinds: tuple[SectionKind, ...], skip: Callable[[Clause], bool] = lambda _: False
+) -> str:
     """The clauses of these sections; a narrative note without assessment or plan headings decides in its body."""
     if not (note.has(SectionKind.ASSESSMENT) or note.has(SectionKind.PLAN)):
         kinds = (*kinds, SectionKind.BODY)
-    return " ".join(note.span(c) for c in note.clauses if c.section in kinds)
+    return " ".join(note.span(c) for c in note.clauses if c.section in kinds and not skip(c))
+
+
+def _clauses_of(elsewhere: list[FoundDiagnosis], diagnoses: list[FoundDiagnosis]) -> Callable[[Clause], bool]:
+    """Whether a clause names one of the `elsewhere` diagnoses and none of `diagnoses` ("1. DES OU - not
+    controlled" on a plug day says nothing of the glaucoma the visit line is for)."""
+
+    def holds(group: list[FoundDiagnosis], clause: Clause) -> bool:
+        return any(clause.start <= start < clause.end for d in group for start, _ in d.evidence)
+
+    return lambda clause: holds(elsewhere, clause) and not holds(diagnoses, clause)
 
 
 def _high_stakes(note: ParsedNote) -> bool:
@@ -910,9 +925,12 @@ def _high_stakes(note: ParsedNote) -> bool:
     )
 
 
-def mdm(diagnoses: list[FoundDiagnosis], note: ParsedNote) -> tuple[Level, dict[str, str]]:
-    """Medical decision making: the level that two of the three elements meet or exceed."""
-    problems, data, risk = _problems(diagnoses, note), _data(note), _risk(note)
+def mdm(
+    diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list[FoundDiagnosis] | None = None
+) -> tuple[Level, dict[str, str]]:
+    """Medical decision making: the level that two of the three elements meet or exceed (`elsewhere`: diagnoses
+    a same-day minor procedure treats, whose own clauses say nothing of this visit's problems)."""
+    problems, data, risk = _problems(diagnoses, note, elsewhere or []), _data(note), _risk(note)
     if problems and _high_stakes(note):
         problems, risk = Level.HIGH, Level.HIGH
     level = sorted((problems, data, risk), reverse=True)[1]
@@ -1094,7 +1112,9 @@ def choose_visit(
             d.condition is not None and d.condition.chronic for d in assessed
         )
     if follow_up:
-        level, parts = mdm(assessed, note)
+        # the problems the minor procedure treats are not this visit's: their words do not rate it
+        procedure_dx = [d for d in diagnoses if d not in assessed]
+        level, parts = mdm(assessed, note, procedure_dx)
         # the level by total time on the date of service when the note states it and it reaches higher (AMA 2021)
         by_time = time_level(note, established)
         if by_time is not None and by_time > level:

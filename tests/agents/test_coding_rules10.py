@@ -367,3 +367,48 @@ def test_the_day_the_patient_was_seen_does_not_date_a_referring_office_s_photos(
     )
     assert "92250" not in _codes(note.format(photos=""))
     assert "92250" in _codes(note.format(photos="Fundus photos taken today document the discs."))
+
+
+def test_blink_breaks_are_advice_not_a_tear_product() -> None:
+    note = (
+        "DES f/u 6 mo. Stopped ATs ~2 mo ago. No burning.\nVA cc 20/20 OU. TBUT 9s OD / 10s OS. NaFl: no staining OU.\n"
+        "A: Dry eye synd OU, mild - stable off tx.\nP: no drops needed at this time. {advice} RTC 1 yr."
+    )
+    assert _visit(note.format(advice="Reviewed blink breaks/humidifier.")) == "99212"
+    assert _visit(note.format(advice="Blink Gel Tears prn.")) == "99213"
+
+
+def test_a_return_after_we_first_noticed_a_finding_is_a_follow_up() -> None:
+    note = (
+        "He returns six months after we first noticed a light haze on the left posterior capsule. Not bothered.\n"
+        "VA sc 20/20 OD, 20/25 OS. IOP 12/13. Left capsule: mild peripheral fibrosis, unchanged.\n"
+        "Assessment: posterior capsule opacification, left eye, mild, stable. Pseudophakia both eyes.\n"
+        "Plan: no laser needed now; observe; return in one year."
+    )
+    assert _visit(note) == "99212"
+
+
+def test_an_outside_lab_report_of_an_a1c_is_one_result_and_a_planned_glp1_is_not_taken() -> None:
+    note = (
+        "Six-month diabetic retinopathy check. Type 2 diabetes on metformin. I reviewed Dr. Okafor's endocrinology "
+        "note from December, which describes a plan to add a GLP-1 injection at her next visit, and the lab report "
+        "from January 8 showing an A1c of 8.6.\nVA cc 20/30 OD, 20/25 OS. Dilated: more MAs and hemes OU, no NV.\n"
+        "Assessment: moderate nonproliferative diabetic retinopathy both eyes without macular edema; worse.\n"
+        "Plan: letter to Dr. Okafor. Return in 4 months."
+    )
+    # a worsening chronic illness (moderate) with two data items (limited) and no drug managed: low MDM
+    assert _visit(note) == "99213"
+    assert "Z79.85" not in _diagnoses(note) and "Z79.84" in _diagnoses(note)
+
+
+def test_the_plug_problem_s_own_words_do_not_rate_the_separate_visit() -> None:
+    note = (
+        "f/u DES OU + POAG OU.\nDES: Restasis bid, PF ATs, still burning. TBUT 4/4 s, 2+ inf SPK OU.\n"
+        "POAG: latanoprost qhs OU. IOP 15/14 (tgt <18). C/D .5/.5, stable.\n"
+        "A: 1. DES OU - not controlled on Restasis + ATs 2. POAG OU mild stage - {glaucoma}\n"
+        "P: Silicone plugs placed RLL + LLL puncta at SLP, good fit. Cont latanoprost qhs OU. RTC 6 wk."
+    )
+    visit = [code for code, modifiers in _lines(note.format(glaucoma="stable, at tgt")) if "25" in modifiers]
+    assert visit == ["99213"]
+    visit = [code for code, modifiers in _lines(note.format(glaucoma="IOP above tgt")) if "25" in modifiers]
+    assert visit == ["99214"]
