@@ -104,7 +104,10 @@ _UPPER_AND_LOWER = re.compile(
 )
 # "the right and left lower puncta": the same lid of both eyes
 _BOTH_SIDES_LID = re.compile(
-    r"\b(?:right\s*(?:and|&|/)\s*left|left\s*(?:and|&|/)\s*right)\s+(?P<lid>lower|inferior|upper|superior)\b",
+    r"\b(?:right\s*(?:and|&|/)\s*left|left\s*(?:and|&|/)\s*right)\s+(?P<lid>lower|inferior|upper|superior)\b"
+    # "the lower punctum of each eye", "both lower puncta", "upper puncta of both eyes"
+    r"|\b(?:both\s+)?(?P<lid2>lower|inferior|upper|superior)\s+punct(?:um|a)\s+(?:of\s+)?(?:each|both)\s+(?:eyes?|sides)\b"
+    r"|\bboth\s+(?P<lid3>lower|inferior|upper|superior)\s+(?:punct(?:um|a)|lids)\b",
     _FLAGS,
 )
 
@@ -149,7 +152,8 @@ def lids_in(text: str) -> frozenset[str]:
     """The eyelids a phrase names; "upper and lower lids" with an eye means both lids of that eye."""
     lids = {lid for mention in lid_mentions(text) for lid in mention.eyes}
     for both in _BOTH_SIDES_LID.finditer(text):
-        lids |= {"RLL", "LLL"} if both.group("lid").lower() in ("lower", "inferior") else {"RUL", "LUL"}
+        lid = both.group("lid") or both.group("lid2") or both.group("lid3")
+        lids |= {"RLL", "LLL"} if lid.lower() in ("lower", "inferior") else {"RUL", "LUL"}
     if _UPPER_AND_LOWER.search(text):
         for eye in eyes_in(text) or BOTH:
             lids |= {lid for lid in LIDS if LID_EYE[lid] == eye}

@@ -554,7 +554,11 @@ def _one_lens_eye(note: ParsedNote) -> frozenset[str]:
     return frozenset(eyes) if len(eyes) == 1 else frozenset()
 
 
-_AS_PLANNED = re.compile(r"^\s*as\s+(?:planned|scheduled)\s*,", re.IGNORECASE)
+# "As planned, ...", "so we went ahead with the planned occlusion: ...": done today as planned
+_AS_PLANNED = re.compile(
+    r"^\s*as\s+(?:planned|scheduled)\s*,|\b(?:went\s+ahead|proceeded)\s+with\s+the\s+(?:planned|scheduled)\b",
+    re.IGNORECASE,
+)
 
 
 def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:

@@ -412,3 +412,53 @@ def test_the_plug_problem_s_own_words_do_not_rate_the_separate_visit() -> None:
     assert visit == ["99213"]
     visit = [code for code, modifiers in _lines(note.format(glaucoma="IOP above tgt")) if "25" in modifiers]
     assert visit == ["99214"]
+
+
+def test_tests_an_outside_doctor_or_an_earlier_workup_did_are_not_today_s() -> None:
+    note = (
+        "Follow-up of ocular hypertension OD, untreated. {history} No drops.\nVA cc 20/20 OU. IOP 24/16. Undilated: "
+        "c/d 0.3 OU, healthy rims.\nImpression: ocular hypertension of the right eye, stable.\n"
+        "Plan: no treatment, observe. Recheck in six months."
+    )
+    codes = _codes(note.format(history="His nerves, field and OCT were normal at that baseline workup."))
+    assert "92133" not in codes and "92083" not in codes
+    codes = _codes(note.format(history="His primary doctor noticed large cups on a retinal photo."))
+    assert "92250" not in codes
+
+
+def test_an_oct_the_patient_comes_back_for_is_not_billed() -> None:
+    note = (
+        "HCQ annual. RA on HCQ 200 qd.\nVA cc 20/20 OU. DFE: maculae normal OU.\nHVF 10-2 today: no defects OU.\n"
+        "SD-OCT not today; pt to come back for OCT once the machine is fixed.\n"
+        "A: Long term Plaquenil use - no retinopathy.\nP: annual screen."
+    )
+    assert "92134" not in _codes(note) and "92083" in _codes(note)
+
+
+def test_plugs_placed_last_april_and_a_planned_occlusion_gone_ahead_with() -> None:
+    replaced = (
+        "Dry eye OU; silicone plugs were placed in both lower puncta last April. The left plug fell out a month ago.\n"
+        "A new silicone plug was inserted in the left lower punctum today.\nAssessment: dry eye syndrome both eyes, "
+        "plug replaced.\nPlan: continue tears."
+    )
+    assert [line for line in _lines(replaced) if line[0] == "68761"] == [("68761", ("E2",))]
+    planned = (
+        "Dry eye OU not improved on tears and cyclosporine, so we went ahead with the planned occlusion: silicone "
+        "plugs were placed in the {site} without complication.\nAssessment: dry eye syndrome both eyes.\n"
+        "Plan: continue tears; recheck in 6 weeks."
+    )
+    expected = [("68761", ("E2",)), ("68761", ("E4",))]
+    assert (
+        sorted(
+            line
+            for line in _lines(planned.format(site="right lower and left lower puncta"))
+            if line[0] == "68761"
+        )
+        == expected
+    )
+    assert (
+        sorted(
+            line for line in _lines(planned.format(site="lower punctum of each eye")) if line[0] == "68761"
+        )
+        == expected
+    )
