@@ -670,6 +670,11 @@ def _control_codes(note: ParsedNote, position: int) -> list[FoundDiagnosis]:
 _INNER_NEGATION = re.compile(r"\b(?:no|not|neg(?:ative)?|denies|without|w/o)\b", re.IGNORECASE)
 
 
+_NEGATED_AFTER = re.compile(
+    r"[ \t]*[:=-]?[ \t]*(?:neg(?:ative)?|none|denie[sd]|\(-\))(?![\w-])", re.IGNORECASE
+)
+
+
 def _note_wide(note: ParsedNote, conditions: list[Condition]) -> list[tuple[Condition, _Mention]]:
     found = []
     for condition in conditions:
@@ -680,6 +685,7 @@ def _note_wide(note: ParsedNote, conditions: list[Condition]) -> list[tuple[Cond
                 if m.condition is condition
                 and _counts(m)
                 and not _INNER_NEGATION.search(note.text[m.start : m.end])
+                and not _NEGATED_AFTER.match(note.text, m.end)  # "FHx glc: neg."
             ]
             if hits:
                 found.append((condition, hits[0]))

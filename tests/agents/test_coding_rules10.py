@@ -462,3 +462,24 @@ def test_plugs_placed_last_april_and_a_planned_occlusion_gone_ahead_with() -> No
         )
         == expected
     )
+
+
+def test_family_history_written_glc_is_coded_unless_negative() -> None:
+    note = (
+        "Annual GS eval. 66 yo M. No gtts.\nVA cc 20/20 OU. CF full, EOM full. IOP 22/23.\nDFE: C/D 0.6/0.65, rims "
+        "intact. OCT RNFL today: wnl OU.\nA: Glc suspect OU - open angle w/ borderline findings, high risk.\n{fhx}\n"
+        "P: observe. RTC 6 mo."
+    )
+    assert "Z83.511" in _diagnoses(note.format(fhx="FHx glc (brother)."))
+    assert "Z83.511" not in _diagnoses(note.format(fhx="FHx glc: neg."))
+    assert "Z83.511" not in _diagnoses(note.format(fhx="FHx glaucoma negative."))
+
+
+def test_asteroid_hyalosis_is_crystalline_deposits_of_the_vitreous() -> None:
+    note = (
+        "Noticed sparkles drifting in the left eye for three weeks. No flashes.\nVA cc 20/25 OU. Dilated: numerous "
+        "refractile bodies in the left vitreous; hyaloid attached, no Weiss ring, retina flat.\n"
+        "Impression: asteroid hyalosis, left eye. No posterior vitreous detachment.\nPlan: reassured, no treatment."
+    )
+    assert _diagnoses(note) == ["H43.22"]
+    assert _visit(note) == "92012"
