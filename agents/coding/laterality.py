@@ -106,7 +106,8 @@ _UPPER_AND_LOWER = re.compile(
 _BOTH_SIDES_LID = re.compile(
     r"\b(?:right\s*(?:and|&|/)\s*left|left\s*(?:and|&|/)\s*right)\s+(?P<lid>lower|inferior|upper|superior)\b"
     # "the lower punctum of each eye", "both lower puncta", "upper puncta of both eyes"
-    r"|\b(?:both\s+)?(?P<lid2>lower|inferior|upper|superior)\s+punct(?:um|a)\s+(?:of\s+)?(?:each|both)\s+(?:eyes?|sides)\b"
+    r"|\b(?:both\s+)?(?P<lid2>lower|inferior|upper|superior)\s+punct(?:um|a)\s+(?:of|in)\s+(?:each|both)\s+(?:eyes?|sides)\b"
+    r"(?!\s+(?:was|were|is|are)\s+(?:patent|open|clear))"
     r"|\bboth\s+(?P<lid3>lower|inferior|upper|superior)\s+(?:punct(?:um|a)|lids)\b",
     _FLAGS,
 )

@@ -12,8 +12,7 @@ from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
 from agents.coding.timing import AFTER_EARLIER_EXAM
 
 _STRONG_TODAY = re.compile(
-    # "whom I saw today for evaluation of ... photos taken in your office": the visit's day, not the test's
-    r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )(?<!saw )(?<!seen )(?<!see )\btoday\b"
+    r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )\btoday\b"
     r"|\bthis\s+(?:morning|afternoon|visit)\b",
     re.IGNORECASE,
 )
@@ -138,6 +137,8 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
             and not _said_today(text)
         )
         or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
+        # "the retinal photos taken in your office": another office's test, whatever day the patient was seen
+        or _ELSEWHERE_AFTER.match(note.text, _name_end(note.text, mention_start))
         # "MRx 5/5: OD pl, OS -3.50": a label dated to another visit; "HVF 24-2 (12/2025: MD -2.1)": the test's date
         or (_DATE_AFTER.match(note.text, _name_end(note.text, mention_start)) and not _said_today(text))
         or _DATED_RESULT.match(note.text, mention_start)
@@ -197,6 +198,10 @@ _DATED_NAME = re.compile(r"[^\n.;:]{0,25}?\b(?:from|dated)\s+(?:\d{1,2}/)?\d{1,2
 # (the name, not a value: "avg 78 (12/25: 81)" compares today's result with an earlier one)
 _DATED_RESULT = re.compile(r"(?:[^\n(:\d]|(?:24|30|10)-2){0,25}?\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:")
 _DATE_AFTER = re.compile(r"[ \t]*\(?[ \t]*(?!(?:24|30|10)/2\b)\d{1,2}/\d{1,2}(?![/\d])[ \t]*\)?[ \t]*:")
+_ELSEWHERE_AFTER = re.compile(
+    r"[^.;\n]{0,30}?\b(?:taken|done|obtained|performed)\s+(?:in|at|by)\s+(?:your|the\s+referring|another|an?\s+outside)\b",
+    re.IGNORECASE,
+)
 _YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
 
 
@@ -419,6 +424,7 @@ _EARLIER = re.compile(
 )
 
 
+_NO_BEFORE_RX = re.compile(r"\bno\b(?:[ \t]+[\w-]+){0,2}[ \t]*$", re.IGNORECASE)
 _PLANO = re.compile(r"\bpl(?:ano)?\b", re.IGNORECASE)
 
 
@@ -426,7 +432,15 @@ def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
     """A manifest refraction done today with a result: values after it (on its line or the lines under a
     "Manifest refraction" heading) or a final prescription stated anywhere in the note; none when the note puts
     the spectacle prescription off."""
-    final_rx = lexicon.refraction_final_rx.search(note.text)
+    # "No new glasses Rx given" is no final Rx (its "Rx given" is the regex's match, the "no" before it)
+    final_rx = next(
+        (
+            m
+            for m in lexicon.refraction_final_rx.finditer(note.text)
+            if not _NO_BEFORE_RX.search(note.text, max(0, m.start() - 25), m.start())
+        ),
+        None,
+    )
     if (
         not final_rx
         and any(
@@ -483,7 +497,13 @@ _BOTH_EYES = re.compile(r"\bOU\b|\bboth\s+eyes\b", re.IGNORECASE)
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
 
-_VISIT_FOR = re.compile(r"(?:here|in|back)\s+for\b", re.IGNORECASE)
+_AS_PLANNED_ON = re.compile(r"\bas\s+(?:planned|scheduled|discussed)\b[^.;\n]*", re.IGNORECASE)
+_VISIT_FOR = re.compile(r"(?:here|in|back|presents)\s+for\b", re.IGNORECASE)
+# "the fitting was postponed", "fit when quiet": the visit's fitting did not happen
+_FIT_PUT_OFF = re.compile(
+    r"\bfit(?:ting)?\s+(?:was\s+|is\s+)?(?:postponed|deferred|rescheduled|cancel+ed|held)\b|\bfit\s+(?:when|once|after)\b",
+    re.IGNORECASE,
+)
 _AFTER_EARLIER = re.compile(r"\b(?:after|since)\s+(?:his|her|their)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
 
 
@@ -494,7 +514,7 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
     eyes: set[str] = set()
     for clause in note.sentences:
         text = note.span(clause)
-        match = lexicon.cl_fit.search(text)
+        match = lexicon.cl_fit.search(text) or _lens_check(note, clause)
         if match is None:
             continue
         # "only the left eye was fitted", the assessment's "CL fit left eye only": that eye, wherever it is said
@@ -517,8 +537,16 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
             and (only or not lexicon.cues["before_mention_negation"].search(text[: fitted.start()]))
         ):
             basis = "today"  # the fit's own verb ("No lens was fitted on the right eye" is no fit)
-        if basis is None and _VISIT_FOR.match(match.group()) and not lexicon.cues["not_done"].search(text):
-            basis = "today"  # "here for RGP fit as planned 12/2": the fit is the visit's own reason
+        if _VISIT_FOR.match(match.group()):
+            # "KCN OU, here for RGP fit as planned 12/2.": the fit is the visit's own reason, unless the sentence
+            # dates it to another day or the note says it was put off
+            reason = _AS_PLANNED_ON.sub(" ", text)
+            basis = (
+                None
+                if any(lexicon.cues[cue].search(reason) for cue in ("not_done", "past", "future"))
+                or _FIT_PUT_OFF.search(note.text)
+                else "today"
+            )
         if basis is None:
             continue
         if not (only or other):
@@ -538,6 +566,20 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
     if found is not None and len(eyes) == 1:
         found.modifiers = ["52"]
     return found
+
+
+# "CL: OD 1-day sph 8.5/14.2 -4.00; OS ... . Centered, ~1 mm mvmt OU": the lens line's fit assessment
+_CENTRATION = re.compile(
+    r"\s*(?:well[- ])?cent(?:ered|ration)\b[^.\n]{0,60}\b(?:mvmt|movement|mov\b|rotation|rot\b)", re.I
+)
+_LENS_LINE = re.compile(r"[ \t]*(?:CLs?|contact\s+lens(?:es)?|SCL|trial\s+lens(?:es)?)\s*:", re.IGNORECASE)
+
+
+def _lens_check(note: ParsedNote, clause: Clause) -> re.Match[str] | None:
+    line_start = line_bounds(note.text, clause.start)[0]
+    if clause.start == line_start or not _LENS_LINE.match(note.text, line_start):
+        return None
+    return _CENTRATION.match(note.span(clause))
 
 
 _LENS_WORDS = re.compile(r"\b(?:contact\s+lens(?:es)?|CLs?)\b", re.IGNORECASE)
@@ -570,8 +612,15 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         # a "Proc:" section is today's procedure ("Proc: silicone plugs RLL + LLL, well seated")
         if match is None or not (lexicon.plug_done.search(text) or clause.section == SectionKind.PROCEDURE):
             continue
-        if not lexicon.plug_done.search(text) and _PLUG_LEFT_ALONE.search(text):
-            continue  # "LLL plug intact", "LLL plug not disturbed": a plug from before, seen in place
+        left_alone = _PLUG_LEFT_ALONE.search(text)
+        # "LLL plug intact", "LLL plug not disturbed": a plug from before, seen in place (a Procedure section's
+        # "plugs RLL and LLL, both in place and well seated" is today's placement)
+        if (
+            not lexicon.plug_done.search(text)
+            and left_alone
+            and not (clause.section == SectionKind.PROCEDURE and left_alone.group().lower() == "in place")
+        ):
+            continue
         cues = lexicon.cues
         # "As planned, after topical anesthetic, silicone plugs were placed": done today as planned
         timing = _AS_PLANNED.sub("", text)
@@ -770,9 +819,8 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             (c.start + m.start(), c.start + m.end())
             for c in note.sentences
             if c.section != SectionKind.PLAN
-            for m in [lexicon.fb_done.search(note.span(c))]
-            if m is not None
-            and not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
+            for m in lexicon.fb_done.finditer(note.span(c))
+            if not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
             # "removal was not attempted here", "removal deferred to cornea"
             and not _NOT_DONE_AFTER.match(note.span(c), m.end())
             # "status post removal 03/10", "two days after we removed": removed at an earlier visit

@@ -1,4 +1,4 @@
-"""Review cases of the round-9 rules (tests/agents/coding_review_cases.yaml): each note with what a coder bills."""
+"""Review cases of the coder's rules (tests/agents/coding_review_cases.yaml): each note with what a coder bills."""
 
 from datetime import date
 from pathlib import Path
