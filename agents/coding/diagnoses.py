@@ -43,7 +43,7 @@ _NEGATED_DRUG = re.compile(
     r"\W+(?:\w+\W+){0,2}$"
     # a drug only planned: "a plan to add a GLP-1 injection at her next visit", "will start Ozempic"
     r"|\b(?:plan(?:s|ned)?\s+to\s+(?:add|start|begin|try)|will\s+(?:add|start|begin)|consider(?:ing)?\s+(?:adding|starting)"
-    r"|may\s+(?:add|start))\W+(?:\w+\W+){0,2}$"
+    r"|may\s+(?:add|start))\W+(?:(?!to\b)\w+\W+){0,1}$"
     # someone else's drug: "her husband is on insulin"
     r"|\b(?:husband|wife|partner|spouse|mother|father|son|daughter|brother|sister)(?:['’]s)?\b[^.;\n]{0,25}$",
     re.I,
@@ -53,6 +53,10 @@ _NEGATED_DRUG = re.compile(
 _STOPPED_AFTER = re.compile(
     r"[^.;\n]{0,25}?\b(?:stopped|discontinued|d/c['’]?d|held|no\s+longer|briefly)\b"
     r"|[^.;\n]{0,100}?\b(?:has|have)\s+not\s+(?:used|taken|needed|been\s+on)\s+(?:it|them|insulin)\s+since\b",
+    re.I,
+)
+_TAKEN_SINCE_AFTER = re.compile(
+    r"[^.;\n]{0,50}?\b(?:has|have)\s+(?:been\s+)?(?:taking|taken|injected|injecting|used|using|on)\b[^.;\n]{0,30}\bsince\b",
     re.I,
 )
 _EYE_CHAR = {RIGHT: "1", LEFT: "2"}
@@ -657,9 +661,11 @@ def _control_codes(note: ParsedNote, position: int) -> list[FoundDiagnosis]:
     found = []
     for name, code in _CONTROL_CODES:
         for match in lexicon.diabetes_control[name].finditer(note.text):
-            if _NEGATED_DRUG.search(
-                note.text[max(0, match.start() - 30) : match.start()]
-            ) or _STOPPED_AFTER.match(note.text, match.end()):
+            negated = _NEGATED_DRUG.search(note.text[max(0, match.start() - 30) : match.start()])
+            # "her PCP planned to start Ozempic in October and she has injected it weekly since": a plan carried out
+            if (negated and not _TAKEN_SINCE_AFTER.match(note.text, match.end())) or _STOPPED_AFTER.match(
+                note.text, match.end()
+            ):
                 continue
             found.append(FoundDiagnosis(code, None, [(match.start(), match.end())], position, "derived"))
             break

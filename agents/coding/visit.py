@@ -191,7 +191,10 @@ _HISTORIAN = re.compile(
 )
 _EXTERNAL_DATA = re.compile(
     # "the lab report from January 8 showing an A1c of 8.6" is one result
-    r"\b(?:lab\s+)?(?:report|results?)\b[^.;\n]{0,40}?\b(?:showing|with|of)\s+(?:an?\s+|her\s+|his\s+)?(?:Hb|hemoglobin\s+)?A1c\b"
+    r"\b(?:lab\s+)?(?:report|results?)\b[^.;\n]{0,40}?(?:\b(?:showing|with|of)\b|:)\s*(?:an?\s+|her\s+|his\s+)?"
+    r"(?:Hb|hemoglobin\s+)?A1c\b"
+    # "the MRI report", "her lab results": one result
+    r"|\b(?:MRI|labs?|blood\s?work|(?:Hb|hemoglobin\s+)?A1c)\s+(?:report|results?)\b"
     r"|\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos|(?:Hb|hemoglobin\s+)?A1c|labs?|blood\s?work"
     r"|MRI)\b",
     _I,
@@ -215,8 +218,10 @@ _FAILED_SCREENING = re.compile(
 
 
 _LIMITED_EXAM = re.compile(
-    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit|follow[- ]?up)\b"
-    r"|\bnot\s+a\s+(?:full|complete|comprehensive)\s+(?:eye\s+)?exam\b"
+    r"\blimited\s+(?:the\s+)?exam\w*|\bexam\w*\s+(?:today\s+)?(?:was\s+)?limited\s+to\b|(?<!for a )(?<!for )\bfocused\s+(?:\w+\s+)?(?:exam\w*|visit|follow[- ]?up)\b"
+    # "This was a focused follow-up ..., not a full exam." (not "(not a full exam)" of a November visit)
+    r"|\b(?:this|it|today['’]s\s+(?:visit|exam|check))\s+(?:was|is)\s+not\s+a\s+(?:full|complete|comprehensive)\s+(?:eye\s+)?exam\b"
+    r"|,\s*not\s+a\s+(?:full|complete|comprehensive)\s+(?:eye\s+)?exam\b"
     r"|\bproblem[- ]focused\b|\bexam\w*\s+(?:\(\w+\)\s+)?focused\s+on\b|\bexam\w*\s*:\s*focused\b"
     # "booked as his annual, but ... asked us only to look at his macular degeneration"
     r"|\b(?:asked|wanted|wants)\s+(?:us\s+)?only\s+to\s+(?:look\s+at|check|examine)\s+(?:his|her|their|the)\s+(?!eyes?\b)\w+",
@@ -441,7 +446,8 @@ _STRONG_FOLLOW_UP = re.compile(
     # "with keratoconus ... who is followed every six months", "Walk-in, known keratoconus": a known problem
     r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+"
     # "back for her dry eye", "returns six months after we diagnosed keratoconus"
-    r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+(?:first\s+)?(?:diagnosed|noticed|found|detected|noted)\b"
+    r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
+    r"|\b(?:days?|weeks?|months?|years?)\s+after\s+we\s+(?:first\s+)?(?:noticed|found|detected|noted)\b"
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
     # "returns for her three-month pressure check", "27-year-old woman seen two days ago, when I removed ..."
@@ -487,7 +493,8 @@ _INTERVAL_CHECK = re.compile(
 )
 _EARLIER_OTHER_VISIT = re.compile(
     r"\b(?:saw|was\s+seen\s+by|visited)\s+(?:Dr\.?\s|our\s|the\s|an?\s)[^.\n]*?"
-    r"\b(?:in\s+(?:19|20)\d\d|\d+\s+years?\s+ago|last\s+year)\b[^.\n]*",
+    # (up to a clause of its own: "... in 2023 and comes back today for his pressure check" keeps today's visit)
+    r"\b(?:in\s+(?:19|20)\d\d|\d+\s+years?\s+ago|last\s+year)\b[^.,;\n]*?(?=\s+and\s|[.,;\n]|$)",
     _I,
 )
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
@@ -669,7 +676,7 @@ _EARLIER_VISIT = re.compile(
     # "established with Dr. R for her yearly eye exams": the visits she usually has, not this one
     r"|\b(?:yearly|annual|routine)\s+(?:eye\s+)?(?:exams|visits|check-?ups)\b"
     # "had his annual dilated exam here in September"
-    r"|\bhad\s+(?:his|her|their|an?)\s+(?:[\w-]+\s+){0,3}(?:exam|visit|check-?up)\b"
+    r"|\bhad\s+(?:his|her|their|an?)\s+(?:[\w-]+\s+){0,3}(?:exam|visit|check-?up)\b(?![^.\n]*\btoday\b)"
     r"|\b(?:here|seen)\s+in\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
     r"|(?<![\d/.])\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d.])",
     _I,
@@ -782,7 +789,9 @@ def _since_drug_started(text: str, drugs: re.Pattern[str]) -> int | None:
 
 
 # "FHx: glaucoma; her mother says she lost the sight of one eye to it": the relative's history, not a historian
-_FAMILY_LINE = re.compile(r"[ \t]*(?:FHx?|family\s+(?:history|hx))\b", _I)
+_FAMILY_LINE = re.compile(
+    r"[ \t]*(?:FHx?|family(?:\s*/\s*social)?\s+(?:history|hx)|social\s*/\s*family\s+(?:history|hx))\b", _I
+)
 
 
 def _data(note: ParsedNote) -> Level:
@@ -814,7 +823,11 @@ def _data(note: ParsedNote) -> Level:
 
 # "not on timolol", "stopped the tears": a product named but not managed today
 _STOPPED_BEFORE = re.compile(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;\n]*$", _I)
-_STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)\b[^.;\n]*$", _I)
+_STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)(?:\s+(?:the|her|his|using))?\s*$", _I)
+_CONTINUE_CURRENT = re.compile(
+    r"\b(?:cont(?:inue)?|keep\s+up|resume)\s+(?:the\s+|her\s+|his\s+|current\s+|same\s+)*(?:tears|lubricants?|regimen)\b",
+    _I,
+)
 # "vitamins still not indicated": a product the plan decides against
 _NOT_INDICATED_AFTER = re.compile(
     r"[ \t]*(?:(?:are|is|still)[ \t]+)*(?:not|n't)[ \t]+(?:indicated|needed|necessary|recommended)\b", _I
@@ -827,8 +840,10 @@ _NO_TREATMENT = re.compile(
 
 # "Cycloplegic refraction today (cyclopentolate 1%)": a drop put in for the exam, not a drug the patient is given
 _CYCLOPLEGIC = re.compile(r"cyclopentolate|tropicamide|atropine|homatropine", _I)
-_FOR_THE_EXAM = re.compile(
-    r"\bcyclo(?:plegi\w*|\b)|\brefract\w*|\bdilat\w*|\binstill\w*|\bin[- ]office\b", _I
+_FOR_THE_EXAM = re.compile(r"\bcyclo(?:plegi\w*|\b)|\brefract\w*|\bdilat\w*|\bin[- ]office\b", _I)
+# "Mom instills atropine 1% ... every Saturday for penalization": a drug used at home
+_HOME_USE = re.compile(
+    r"\bpenaliz\w*|\bat\s+home\b|\bevery\b|\bdaily\b|\bweekends?\b|\b(?:qd|bid|tid|qid|qhs)\b", _I
 )
 
 
@@ -840,6 +855,7 @@ def _diagnostic_drop(note: ParsedNote, match: re.Match[str]) -> bool:
         and sentence is not None
         and sentence.section not in (SectionKind.ASSESSMENT, SectionKind.PLAN)
         and _FOR_THE_EXAM.search(note.span(sentence)) is not None
+        and _HOME_USE.search(note.span(sentence)) is None
     )
 
 
@@ -878,8 +894,14 @@ def _risk(note: ParsedNote) -> Level:
     if _MINOR_SURGERY_DECISION.search(plan):
         return Level.LOW
     for match in lexicon.otc_products.finditer(note.text):
-        # "PF tears PRN, rarely" in the history while the plan says "no tx needed": nothing managed today
-        if no_treatment and decided and not any(a <= match.start() < b for a, b in decided):
+        # "PF tears PRN, rarely" in the history while the plan says "no tx needed": nothing managed today (not when
+        # the plan goes on with the current tears: "no treatment" was another item's)
+        if (
+            no_treatment
+            and decided
+            and not any(a <= match.start() < b for a, b in decided)
+            and not _CONTINUE_CURRENT.search(_decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN)))
+        ):
             continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 40]
