@@ -482,7 +482,9 @@ _ASSESSED_NEW = re.compile(
 )
 _ALSO_NEW = re.compile(
     r"\bnew\s+today\s*:|(?-i:\bNEW\s*:)|\balso\s+(?:c/o|complains?|complaining|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
-    r"\b(?:c/o|complains?)\b",
+    r"\b(?:c/o|complains?)\b"
+    # "back three weeks after a PVD ... but since yesterday he has noticed a new cluster of specks"
+    r"|\b(?:has|have)\s+(?:now\s+)?noticed\s+(?:a\s+|some\s+)?new\b",
     _I,
 )
 # "Four-month macular check for ...": a scheduled interval visit, unless the opening also names a new symptom
@@ -822,7 +824,9 @@ def _data(note: ParsedNote) -> Level:
 
 
 # "not on timolol", "stopped the tears": a product named but not managed today
-_STOPPED_BEFORE = re.compile(r"\b(?:no|not\s+on|off|stopped|finished|completed|never)\b[^.;\n]*$", _I)
+_STOPPED_BEFORE = re.compile(
+    r"\b(?:no|not\s+(?:on|taking|using)|off|stopped|finished|completed|never)\b[^.;\n]*$", _I
+)
 _STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)(?:\s+(?:the|her|his|using))?\s*$", _I)
 _CONTINUE_CURRENT = re.compile(
     r"\b(?:cont(?:inue)?|keep\s+up|resume)\s+(?:the\s+|her\s+|his\s+|current\s+|same\s+)*(?:tears|lubricants?|regimen)\b",

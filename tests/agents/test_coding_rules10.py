@@ -483,3 +483,44 @@ def test_asteroid_hyalosis_is_crystalline_deposits_of_the_vitreous() -> None:
     )
     assert _diagnoses(note) == ["H43.22"]
     assert _visit(note) == "92012"
+
+
+def test_vitamins_the_patient_is_not_taking_are_not_managed() -> None:
+    note = (
+        "Six-month check of early dry AMD. He is not taking eye vitamins; we agreed they are not needed yet.\n"
+        "VA cc 20/25 OU. Dilated: a few small and medium drusen OU, no fluid.\n"
+        "Assessment: early dry age-related macular degeneration, both eyes, stable.\nPlan: Amsler at home; {plan}"
+    )
+    assert _visit(note.format(plan="recheck in 12 months.")) == "99212"
+    assert _visit(note.format(plan="start AREDS2 vitamins twice daily.")) == "99213"
+
+
+def test_a_follow_up_that_finds_a_new_problem_after_a_new_symptom_is_an_eye_code() -> None:
+    note = (
+        "Mr. B is back three weeks after an acute posterior vitreous detachment in the right eye. The floaters have "
+        "settled, {symptom}\nVA 20/20 OU. Dilated exam OD with scleral depression: Weiss ring; {finding}; drawing "
+        "in chart.\nImpression: {impression}\nPlan: detachment warning signs reviewed."
+    )
+    new = note.format(
+        symptom="but since yesterday he has noticed a new cluster of dark specks in the same eye.",
+        finding="new small horseshoe tear at 10:30, no detachment",
+        impression="horseshoe retinal tear without detachment, right eye; posterior vitreous detachment, right eye.",
+    )
+    assert _visit(new) == "92012"
+    same = note.format(
+        symptom="and he has noticed nothing new.",
+        finding="periphery flat, no tears",
+        impression="posterior vitreous detachment, right eye, stable.",
+    )
+    assert _visit(same) == "99212"
+
+
+def test_plural_pingueculae_and_central_thickness_measured_today() -> None:
+    note = (
+        "New patient, glaucoma suspect by cupping. Central thickness measured today 528 right and 531 left.\n"
+        "IOP 24/25. SLE: small nasal pingueculae OU. Dilated: C/D 0.65/0.7, rims intact.\n"
+        "Assessment: 1. Open angle glaucoma suspect both eyes, high risk. 2. Pingueculae both eyes, quiet.\n"
+        "Plan: visual field next visit."
+    )
+    assert "76514" in _codes(note, established=False)
+    assert "H11.153" in _diagnoses(note, established=False)
