@@ -524,3 +524,17 @@ def test_plural_pingueculae_and_central_thickness_measured_today() -> None:
     )
     assert "76514" in _codes(note, established=False)
     assert "H11.153" in _diagnoses(note, established=False)
+
+
+def test_family_history_of_a_hyphenated_glaucoma_is_coded() -> None:
+    note = (
+        "New patient; her sister was just diagnosed with angle-closure glaucoma.\nVA 20/25 OU. Van Herick grade 1 "
+        "OU. Gonioscopy: narrow, open on indentation, no PAS.\nImpression: primary angle-closure suspect both eyes. "
+        "{fhx}\nPlan: referred for laser iridotomy evaluation."
+    )
+    assert "Z83.511" in _diagnoses(
+        note.format(fhx="Family history of angle-closure glaucoma (sister)."), established=False
+    )
+    assert "Z83.511" not in _diagnoses(
+        note.format(fhx="Family history of cataract (sister)."), established=False
+    )
