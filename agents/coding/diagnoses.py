@@ -41,9 +41,6 @@ _NOT_MACULA = re.compile(r"not\s+involving\s+(?:the\s+)?macula|macula[- ]sparing
 _NEGATED_DRUG = re.compile(
     r"(?:\bno\b|\bnot\b|\boff\b|stopped|discontinued|d/c|never|\bwas\s+on|previously\s+on|formerly\s+on)"
     r"\W+(?:\w+\W+){0,2}$"
-    # a drug only planned: "a plan to add a GLP-1 injection at her next visit", "will start Ozempic"
-    r"|\b(?:plan(?:s|ned)?\s+to\s+(?:add|start|begin|try)|will\s+(?:add|start|begin)|consider(?:ing)?\s+(?:adding|starting)"
-    r"|may\s+(?:add|start))\W+(?:(?!to\b)\w+\W+){0,1}$"
     # someone else's drug: "her husband is on insulin"
     r"|\b(?:husband|wife|partner|spouse|mother|father|son|daughter|brother|sister)(?:['’]s)?\b[^.;\n]{0,25}$",
     re.I,
@@ -55,6 +52,14 @@ _STOPPED_AFTER = re.compile(
     r"|[^.;\n]{0,100}?\b(?:has|have)\s+not\s+(?:used|taken|needed|been\s+on)\s+(?:it|them|insulin)\s+since\b",
     re.I,
 )
+# a drug only planned: "a plan to add a GLP-1 injection at her next visit", "will start Ozempic" (one word between, not
+# "to": in "plans to add Januvia to Lantus" the Lantus is taken now)
+_PLANNED_DRUG = re.compile(
+    r"\b(?:plan(?:s|ned)?\s+to\s+(?:add|start|begin|try)|will\s+(?:add|start|begin)|consider(?:ing)?\s+(?:adding|starting)"
+    r"|may\s+(?:add|start))\W+(?:(?!to\b)\w+\W+)?$",
+    re.I,
+)
+# "her PCP planned to start Ozempic in October and she has injected it weekly since": a plan carried out
 _TAKEN_SINCE_AFTER = re.compile(
     r"[^.;\n]{0,50}?\b(?:has|have)\s+(?:been\s+)?(?:taking|taken|injected|injecting|used|using|on)\b[^.;\n]{0,30}\bsince\b",
     re.I,
@@ -86,8 +91,8 @@ _STATED_ITEM = re.compile(
     r"|[ \t]*(?!(?i:lens|lids?|cornea|conj\w*|macula|nerves?|discs?|fundus|fundi|retina|vitreous|iris|AC|pupils?"
     r"|periphery|angles?)\b)[A-Z][\w -]{2,40},[ \t]+(?:both[ \t]+eyes|right[ \t]+eye|left[ \t]+eye|OU|OD|OS)[ \t]*:"
     # "here for her check on two problems. First, her high eye pressure ... Second, the chronic blepharitis"
-    r"|[ \t]*(?:First(?:ly)?|Second(?:ly)?|Third(?:ly)?|Fourth(?:ly)?|Finally|Lastly),[ \t]+(?:(?:her|his|their|the)[ \t]+)?"
-    r"(?![^.\n]*\b(?:I|we)[ \t]+(?:checked|looked|examined|measured|dilated)\b)"
+    r"|[ \t]*(?:First(?:ly)?|Second(?:ly)?|Third(?:ly)?|Fourth(?:ly)?|Finally|Lastly),[ \t]+"
+    r"(?![^.\n]*\b(?i:I|we)[ \t]+(?:checked|looked|examined|measured|dilated)\b)"
 )
 _SOFT_IMPRESSION = re.compile(r"\bconsistent\s+with\b|\bcompatible\s+with\b", re.IGNORECASE)
 _NUMBERED_LINE = re.compile(r"[ \t]*\d{1,2}[.)][ \t]+\S")
@@ -661,11 +666,9 @@ def _control_codes(note: ParsedNote, position: int) -> list[FoundDiagnosis]:
     found = []
     for name, code in _CONTROL_CODES:
         for match in lexicon.diabetes_control[name].finditer(note.text):
-            negated = _NEGATED_DRUG.search(note.text[max(0, match.start() - 30) : match.start()])
-            # "her PCP planned to start Ozempic in October and she has injected it weekly since": a plan carried out
-            if (negated and not _TAKEN_SINCE_AFTER.match(note.text, match.end())) or _STOPPED_AFTER.match(
-                note.text, match.end()
-            ):
+            before = note.text[max(0, match.start() - 30) : match.start()]
+            planned = _PLANNED_DRUG.search(before) and not _TAKEN_SINCE_AFTER.match(note.text, match.end())
+            if _NEGATED_DRUG.search(before) or planned or _STOPPED_AFTER.match(note.text, match.end()):
                 continue
             found.append(FoundDiagnosis(code, None, [(match.start(), match.end())], position, "derived"))
             break

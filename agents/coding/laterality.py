@@ -78,14 +78,17 @@ _LID_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     ),
     (
         re.compile(
-            r"\bboth\s+(?:upper|superior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)(?<!right )(?<!left )\b(?:upper|superior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b",
+            r"\bboth\s+(?:upper|superior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)(?<!right )(?<!left )\b(?:upper|superior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+upper\b"
+            # "the upper punctum of each eye" (not "... of each eye was patent")
+            r"|\b(?:upper|superior)\s+punctum\s+(?:of|in)\s+(?:each|both)\s+(?:eyes?|sides?)\b(?!\s+(?:was|were|is|are)\s+(?:patent|open))",
             _FLAGS,
         ),
         frozenset({"RUL", "LUL"}),
     ),
     (
         re.compile(
-            r"\bboth\s+(?:lower|inferior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)(?<!right )(?<!left )\b(?:lower|inferior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b",
+            r"\bboth\s+(?:lower|inferior)\b|(?<!and )(?<!& )(?<!\+ )(?<!/)(?<!right )(?<!left )\b(?:lower|inferior)\s+(?:lids|eyelids|puncta)\b|\bbilateral\s+lower\b"
+            r"|\b(?:lower|inferior)\s+punctum\s+(?:of|in)\s+(?:each|both)\s+(?:eyes?|sides?)\b(?!\s+(?:was|were|is|are)\s+(?:patent|open))",
             _FLAGS,
         ),
         frozenset({"RLL", "LLL"}),
@@ -104,11 +107,7 @@ _UPPER_AND_LOWER = re.compile(
 )
 # "the right and left lower puncta": the same lid of both eyes
 _BOTH_SIDES_LID = re.compile(
-    r"\b(?:right\s*(?:and|&|/)\s*left|left\s*(?:and|&|/)\s*right)\s+(?P<lid>lower|inferior|upper|superior)\b"
-    # "the lower punctum of each eye", "both lower puncta", "upper puncta of both eyes"
-    r"|\b(?:both\s+)?(?P<lid2>lower|inferior|upper|superior)\s+punct(?:um|a)\s+(?:of|in)\s+(?:each|both)\s+(?:eyes?|sides)\b"
-    r"(?!\s+(?:was|were|is|are)\s+(?:patent|open|clear))"
-    r"|\bboth\s+(?P<lid3>lower|inferior|upper|superior)\s+(?:punct(?:um|a)|lids)\b",
+    r"\b(?:right\s*(?:and|&|/)\s*left|left\s*(?:and|&|/)\s*right)\s+(?P<lid>lower|inferior|upper|superior)\b",
     _FLAGS,
 )
 
@@ -153,8 +152,7 @@ def lids_in(text: str) -> frozenset[str]:
     """The eyelids a phrase names; "upper and lower lids" with an eye means both lids of that eye."""
     lids = {lid for mention in lid_mentions(text) for lid in mention.eyes}
     for both in _BOTH_SIDES_LID.finditer(text):
-        lid = both.group("lid") or both.group("lid2") or both.group("lid3")
-        lids |= {"RLL", "LLL"} if lid.lower() in ("lower", "inferior") else {"RUL", "LUL"}
+        lids |= {"RLL", "LLL"} if both.group("lid").lower() in ("lower", "inferior") else {"RUL", "LUL"}
     if _UPPER_AND_LOWER.search(text):
         for eye in eyes_in(text) or BOTH:
             lids |= {lid for lid in LIDS if LID_EYE[lid] == eye}

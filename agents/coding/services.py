@@ -425,7 +425,6 @@ _EARLIER = re.compile(
 
 
 _NO_BEFORE_RX = re.compile(r"\bno\b(?:[ \t]+[\w-]+){0,2}[ \t]*$", re.IGNORECASE)
-_PLANO = re.compile(r"\bpl(?:ano)?\b", re.IGNORECASE)
 
 
 def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
@@ -441,15 +440,9 @@ def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
         ),
         None,
     )
-    if (
-        not final_rx
-        and any(
-            (put_off := lexicon.refraction_no_final_rx.search(text))
-            and not _EARLIER.search(text)
-            # "refraction finds plano ..., so no prescription was given": a plano endpoint is a final result
-            and not (put_off.group()[:2].lower() == "no" and _PLANO.search(text))
-            for text in (note.span(s) for s in note.sentences)
-        )
+    if not final_rx and any(
+        lexicon.refraction_no_final_rx.search(text) and not _EARLIER.search(text)
+        for text in (note.span(s) for s in note.sentences)
     ):
         return None
     for clause in note.sentences:
@@ -497,7 +490,7 @@ _BOTH_EYES = re.compile(r"\bOU\b|\bboth\s+eyes\b", re.IGNORECASE)
 _FITTED = re.compile(r"\b(?:was|were)\s+fitted\b|\blens(?:es)?\s+fitted\s+(?:on|to|in)\b", re.IGNORECASE)
 
 
-_AS_PLANNED_ON = re.compile(r"\bas\s+(?:planned|scheduled|discussed)\b[^.;\n]*", re.IGNORECASE)
+_AS_PLANNED_REST = re.compile(r"\bas\s+(?:planned|scheduled|discussed)\b[^.;\n]*", re.IGNORECASE)
 _VISIT_FOR = re.compile(r"(?:here|in|back|presents)\s+for\b", re.IGNORECASE)
 # "the fitting was postponed", "fit when quiet": the visit's fitting did not happen
 _FIT_PUT_OFF = re.compile(
@@ -514,7 +507,7 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
     eyes: set[str] = set()
     for clause in note.sentences:
         text = note.span(clause)
-        match = lexicon.cl_fit.search(text) or _lens_check(note, clause)
+        match = lexicon.cl_fit.search(text) or _centration_on_lens_line(note, clause)
         if match is None:
             continue
         # "only the left eye was fitted", the assessment's "CL fit left eye only": that eye, wherever it is said
@@ -540,7 +533,7 @@ def _contact_lens_fit(note: ParsedNote, lexicon: Lexicon) -> FoundService | None
         if _VISIT_FOR.match(match.group()):
             # "KCN OU, here for RGP fit as planned 12/2.": the fit is the visit's own reason, unless the sentence
             # dates it to another day or the note says it was put off
-            reason = _AS_PLANNED_ON.sub(" ", text)
+            reason = _AS_PLANNED_REST.sub(" ", text)
             basis = (
                 None
                 if any(lexicon.cues[cue].search(reason) for cue in ("not_done", "past", "future"))
@@ -575,7 +568,8 @@ _CENTRATION = re.compile(
 _LENS_LINE = re.compile(r"[ \t]*(?:CLs?|contact\s+lens(?:es)?|SCL|trial\s+lens(?:es)?)\s*:", re.IGNORECASE)
 
 
-def _lens_check(note: ParsedNote, clause: Clause) -> re.Match[str] | None:
+def _centration_on_lens_line(note: ParsedNote, clause: Clause) -> re.Match[str] | None:
+    """A sentence of a "CL:" line, not its first, that rates the lens's centration and movement."""
     line_start = line_bounds(note.text, clause.start)[0]
     if clause.start == line_start or not _LENS_LINE.match(note.text, line_start):
         return None
@@ -603,6 +597,14 @@ _AS_PLANNED = re.compile(
 )
 
 
+# "LLL plug intact", "LLL plug not disturbed": a plug from before, seen in place (not a Procedure section's "plugs RLL
+# and LLL, both in place and well seated", today's placement)
+_PLUG_LEFT_ALONE = re.compile(
+    r"\b(?:intact|still\s+in\s+place|(?:not\s+|un)disturbed|left\s+alone|untouched|remains?|retained|still\s+present)\b",
+    re.IGNORECASE,
+)
+
+
 def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     lids: set[str] = set()
     evidence: list[tuple[int, int]] = []
@@ -610,16 +612,10 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         text = note.span(clause)
         match = lexicon.plug.search(text)
         # a "Proc:" section is today's procedure ("Proc: silicone plugs RLL + LLL, well seated")
-        if match is None or not (lexicon.plug_done.search(text) or clause.section == SectionKind.PROCEDURE):
+        done = lexicon.plug_done.search(text)
+        if match is None or not (done or clause.section == SectionKind.PROCEDURE):
             continue
-        left_alone = _PLUG_LEFT_ALONE.search(text)
-        # "LLL plug intact", "LLL plug not disturbed": a plug from before, seen in place (a Procedure section's
-        # "plugs RLL and LLL, both in place and well seated" is today's placement)
-        if (
-            not lexicon.plug_done.search(text)
-            and left_alone
-            and not (clause.section == SectionKind.PROCEDURE and left_alone.group().lower() == "in place")
-        ):
+        if not done and _PLUG_LEFT_ALONE.search(text):
             continue
         cues = lexicon.cues
         # "As planned, after topical anesthetic, silicone plugs were placed": done today as planned
@@ -628,7 +624,6 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             not _said_today(text) and (cues["past"].search(timing) or cues["future"].search(timing))
         ):
             continue
-        done = lexicon.plug_done.search(text)
         if done and _NEGATED_BEFORE.search(text[: done.start()]):
             continue  # "she does not want it replaced"
         named = _plugged_lids(text) or _listed_lids(note, clause) or _grid_lids(note, clause)
@@ -653,10 +648,6 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     ]
 
 
-_PLUG_LEFT_ALONE = re.compile(
-    r"\b(?:intact|in\s+place|(?:not\s+|un)disturbed|left\s+alone|untouched|remains?|retained|still\s+present)\b",
-    re.IGNORECASE,
-)
 # "she does not want it replaced": a placement denied
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|n't|declin\w*|refus\w*)\b[^.;]{0,30}$", re.IGNORECASE)
 # "because the left lower lid is inflamed I placed only one plug, in the right lower punctum": an eyelid that is the

@@ -189,14 +189,14 @@ _HISTORIAN = re.compile(
     r"|\bwho\s+(?:gave|gives|provided|provides)\s+(?:most\s+of\s+|all\s+of\s+)?the\s+history\b",
     _I,
 )
+_A1C = r"(?:Hb|hemoglobin\s+)?A1c"
 _EXTERNAL_DATA = re.compile(
-    # "the lab report from January 8 showing an A1c of 8.6" is one result
-    r"\b(?:lab\s+)?(?:report|results?)\b[^.;\n]{0,40}?(?:\b(?:showing|with|of)\b|:)\s*(?:an?\s+|her\s+|his\s+)?"
-    r"(?:Hb|hemoglobin\s+)?A1c\b"
-    # "the MRI report", "her lab results": one result
-    r"|\b(?:MRI|labs?|blood\s?work|(?:Hb|hemoglobin\s+)?A1c)\s+(?:report|results?)\b"
-    r"|\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos|(?:Hb|hemoglobin\s+)?A1c|labs?|blood\s?work"
-    r"|MRI)\b",
+    # one result, however it is worded: "the lab report from January 8 showing an A1c of 8.6", "PCP labs: A1c 7.2",
+    # "HbA1c 7.4% (PCP lab report)", "the MRI report"
+    rf"\b(?:lab\s+)?(?:report|results?|labs?)\b[^.;\n]{{0,40}}?(?:\b(?:showing|with|of)\b|:)\s*(?:an?\s+|her\s+|his\s+)?{_A1C}\b"
+    rf"|\b{_A1C}\b[^.;\n]{{0,20}}?\(\s*(?:\w+\s+)?lab\s+(?:report|results?)\s*\)"
+    rf"|\b(?:MRI|labs?|blood\s?work|{_A1C})\s+(?:report|results?)\b"
+    rf"|\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos|{_A1C}|labs?|blood\s?work|MRI)\b",
     _I,
 )
 _REVIEWED = re.compile(r"\breviewed\b", _I)
@@ -447,6 +447,8 @@ _STRONG_FOLLOW_UP = re.compile(
     r"|\b(?:is|are)\s+followed\s+(?:every|each|q|here|by|for)\b|^[^.\n]{0,20}\bknown\s+(?!to\b)\w+"
     # "back for her dry eye", "returns six months after we diagnosed keratoconus"
     r"|\bback\s+for\s+(?:her|his|their)\s+(?!annual|yearly|routine|new\b)\w+|\bafter\s+(?:we|I)\s+diagnosed\b"
+    # "six months after we first noticed a haze" (not a patient's "after I noticed", nor "here after we found ...
+    # at a screening")
     r"|\b(?:days?|weeks?|months?|years?)\s+after\s+we\s+(?:first\s+)?(?:noticed|found|detected|noted)\b"
     # "3-mo POAG chk", and a story of the earlier visit: "Five weeks ago she came in with ... and we found a PVD",
     # "Three days ago I removed a foreign body" (its onset words belong to that visit)
@@ -702,8 +704,9 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list
             continue
         groups.setdefault(condition.group, []).append(diagnosis)
     chronic = [g for g in groups.values() if any(d.condition and d.condition.chronic for d in g)]
-    assessed = _decision_text(note, (SectionKind.ASSESSMENT,), _clauses_of(elsewhere, diagnoses))
-    plan = _decision_text(note, (SectionKind.PLAN,), _clauses_of(elsewhere, diagnoses))
+    others_only = _procedure_only_clause(elsewhere, diagnoses)
+    assessed = _decision_text(note, (SectionKind.ASSESSMENT,), others_only)
+    plan = _decision_text(note, (SectionKind.PLAN,), others_only)
     progressing = bool(chronic) and (
         any(
             not _CONTINGENT_CUE.search(text[: m.start()][-16:])
@@ -827,14 +830,15 @@ def _data(note: ParsedNote) -> Level:
 _STOPPED_BEFORE = re.compile(
     r"\b(?:no|not\s+(?:on|taking|using)|off|stopped|finished|completed|never)\b[^.;\n]*$", _I
 )
-_STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)(?:\s+(?:the|her|his|using))?\s*$", _I)
+_STOP_OTC_BEFORE = re.compile(r"\b(?:stop|d/c|discontinue)(?:\s+(?:the|her|his|using)){0,2}\s*$", _I)
 _CONTINUE_CURRENT = re.compile(
     r"\b(?:cont(?:inue)?|keep\s+up|resume)\s+(?:the\s+|her\s+|his\s+|current\s+|same\s+)*(?:tears|lubricants?|regimen)\b",
     _I,
 )
 # "vitamins still not indicated": a product the plan decides against
 _NOT_INDICATED_AFTER = re.compile(
-    r"[ \t]*(?:(?:are|is|still)[ \t]+)*(?:not|n't)[ \t]+(?:indicated|needed|necessary|recommended)\b", _I
+    r"[ \t]*(?:(?:are|is|still)[ \t]+)*(?:not|(?:are|is)n['’]t)[ \t]+(?:indicated|needed|necessary|recommended)\b",
+    _I,
 )
 # "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
 _NO_TREATMENT = re.compile(
@@ -843,7 +847,7 @@ _NO_TREATMENT = re.compile(
 
 
 # "Cycloplegic refraction today (cyclopentolate 1%)": a drop put in for the exam, not a drug the patient is given
-_CYCLOPLEGIC = re.compile(r"cyclopentolate|tropicamide|atropine|homatropine", _I)
+_CYCLOPLEGIC = re.compile(r"cyclopentolate|atropine|homatropine|scopolamine", _I)
 _FOR_THE_EXAM = re.compile(r"\bcyclo(?:plegi\w*|\b)|\brefract\w*|\bdilat\w*|\bin[- ]office\b", _I)
 # "Mom instills atropine 1% ... every Saturday for penalization": a drug used at home
 _HOME_USE = re.compile(
@@ -865,13 +869,16 @@ def _diagnostic_drop(note: ParsedNote, match: re.Match[str]) -> bool:
 
 def _risk(note: ParsedNote) -> Level:
     lexicon = load_lexicon()
-    no_treatment = _NO_TREATMENT.search(_decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN)))
+    decisions = _decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN))
+    no_treatment = _NO_TREATMENT.search(decisions)
     decided = [
         (x.start, x.end) for x in note.sections if x.kind in (SectionKind.ASSESSMENT, SectionKind.PLAN)
     ]
+    # "no treatment" of one item while the plan goes on with the current tears does not stop those
+    continued = _CONTINUE_CURRENT.search(decisions)
     for match in lexicon.rx_drugs.finditer(note.text):
         # "Plan: No medication.": a drug the history names (started, then stopped) is not managed today
-        if no_treatment and decided and not any(a <= match.start() < b for a, b in decided):
+        if no_treatment and _outside(decided, match.start()):
             continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 60]
@@ -898,14 +905,8 @@ def _risk(note: ParsedNote) -> Level:
     if _MINOR_SURGERY_DECISION.search(plan):
         return Level.LOW
     for match in lexicon.otc_products.finditer(note.text):
-        # "PF tears PRN, rarely" in the history while the plan says "no tx needed": nothing managed today (not when
-        # the plan goes on with the current tears: "no treatment" was another item's)
-        if (
-            no_treatment
-            and decided
-            and not any(a <= match.start() < b for a, b in decided)
-            and not _CONTINUE_CURRENT.search(_decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN)))
-        ):
+        # "PF tears PRN, rarely" in the history while the plan says "no tx needed": nothing managed today
+        if no_treatment and not continued and _outside(decided, match.start()):
             continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 40]
@@ -924,16 +925,24 @@ def _risk(note: ParsedNote) -> Level:
     return Level.MINIMAL
 
 
+def _outside(decided: list[tuple[int, int]], position: int) -> bool:
+    """A note offset outside its assessment and plan sections (False when the note has none)."""
+    return bool(decided) and not any(a <= position < b for a, b in decided)
+
+
 def _decision_text(
     note: ParsedNote, kinds: tuple[SectionKind, ...], skip: Callable[[Clause], bool] = lambda _: False
 ) -> str:
-    """The clauses of these sections; a narrative note without assessment or plan headings decides in its body."""
+    """The clauses of these sections (less those `skip` names); a narrative note without assessment or plan
+    headings decides in its body."""
     if not (note.has(SectionKind.ASSESSMENT) or note.has(SectionKind.PLAN)):
         kinds = (*kinds, SectionKind.BODY)
     return " ".join(note.span(c) for c in note.clauses if c.section in kinds and not skip(c))
 
 
-def _clauses_of(elsewhere: list[FoundDiagnosis], diagnoses: list[FoundDiagnosis]) -> Callable[[Clause], bool]:
+def _procedure_only_clause(
+    elsewhere: list[FoundDiagnosis], diagnoses: list[FoundDiagnosis]
+) -> Callable[[Clause], bool]:
     """Whether a clause names one of the `elsewhere` diagnoses and none of `diagnoses` ("1. DES OU - not
     controlled" on a plug day says nothing of the glaucoma the visit line is for)."""
 
@@ -952,11 +961,11 @@ def _high_stakes(note: ParsedNote) -> bool:
 
 
 def mdm(
-    diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list[FoundDiagnosis] | None = None
+    diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list[FoundDiagnosis]
 ) -> tuple[Level, dict[str, str]]:
     """Medical decision making: the level that two of the three elements meet or exceed (`elsewhere`: diagnoses
     a same-day minor procedure treats, whose own clauses say nothing of this visit's problems)."""
-    problems, data, risk = _problems(diagnoses, note, elsewhere or []), _data(note), _risk(note)
+    problems, data, risk = _problems(diagnoses, note, elsewhere), _data(note), _risk(note)
     if problems and _high_stakes(note):
         problems, risk = Level.HIGH, Level.HIGH
     level = sorted((problems, data, risk), reverse=True)[1]
