@@ -194,7 +194,7 @@ _EXTERNAL_DATA = re.compile(
     # one result, however it is worded: "the lab report from January 8 showing an A1c of 8.6", "PCP labs: A1c 7.2",
     # "HbA1c 7.4% (PCP lab report)", "the MRI report"
     rf"\b(?:lab\s+)?(?:report|results?|labs?)\b[^.;\n]{{0,40}}?(?:\b(?:showing|with|of)\b|:)\s*(?:an?\s+|her\s+|his\s+)?{_A1C}\b"
-    rf"|\b{_A1C}\b[^.;\n]{{0,20}}?\(\s*(?:\w+\s+)?lab\s+(?:report|results?)\s*\)"
+    rf"|\b{_A1C}\b(?:[^.;\n]|\.\d){{0,20}}?\(\s*(?:\w+\s+)?lab\s+(?:report|results?)\s*\)"
     rf"|\b(?:MRI|labs?|blood\s?work|{_A1C})\s+(?:report|results?)\b"
     rf"|\b(?:note|notes|records?|report|letter|results?|maps|scans|images|photos|{_A1C}|labs?|blood\s?work|MRI)\b",
     _I,

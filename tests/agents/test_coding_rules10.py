@@ -1,4 +1,4 @@
-"""Round-10 reading rules of the offline coder (session 9): MDM risk and data read the way the dev gold reads them."""
+"""Round-10 reading rules of the offline coder (session 9): MDM, visit family, diagnoses, services and eyelid sites."""
 
 from agents.coding.offline import OfflineCoder
 from tests.support.coding_requests import coding_request
@@ -357,6 +357,11 @@ def test_a_fitting_put_off_until_later_is_not_billed_today() -> None:
         note.format(when="to be finalized at the contact lens fitting", until="until after the CL fit")
     )
     assert "92072" not in codes and "92310" not in codes
+    # the same keratoconus visit with the fitting done today bills it
+    fitted = note.format(when="final", until="until the lenses arrive").replace(
+        "Assessment:", "RGP lenses were fitted today: 3-pt touch, good movement.\nAssessment:"
+    )
+    assert "92072" in _codes(fitted)
 
 
 def test_the_day_the_patient_was_seen_does_not_date_a_referring_office_s_photos() -> None:
@@ -483,6 +488,7 @@ def test_asteroid_hyalosis_is_crystalline_deposits_of_the_vitreous() -> None:
     )
     assert _diagnoses(note) == ["H43.22"]
     assert _visit(note) == "92012"
+    assert _diagnoses(note.replace("asteroid hyalosis", "synchysis scintillans")) == ["H43.22"]
 
 
 def test_vitamins_the_patient_is_not_taking_are_not_managed() -> None:
@@ -538,3 +544,67 @@ def test_family_history_of_a_hyphenated_glaucoma_is_coded() -> None:
     assert "Z83.511" not in _diagnoses(
         note.format(fhx="Family history of cataract (sister)."), established=False
     )
+
+
+# Code-review probes of this session's rules (each failed before its mend)
+
+
+def test_taken_since_lifts_only_a_planned_drug() -> None:
+    note = (
+        "Diabetic eye exam. T2DM: {drugs}\nVA 20/20 OU. DFE: no retinopathy OU.\nA: Type 2 DM without retinopathy OU."
+        "\nP: RTC 1 yr."
+    )
+    assert "Z79.84" not in _diagnoses(
+        note.format(drugs="She stopped metformin in May and has been using insulin since.")
+    )
+    assert "Z79.84" not in _diagnoses(
+        note.format(drugs="Her husband is on metformin and has been taking it since 2010.")
+    )
+    planned = note.format(
+        drugs="her PCP planned to start Ozempic in October and she has injected it weekly since."
+    )
+    assert "Z79.85" in _diagnoses(planned)
+
+
+def test_no_rx_given_after_a_good_endpoint_or_for_a_plano_result_keeps_the_refraction() -> None:
+    note = (
+        "Blurry vision. Manifest refraction OD -0.25 OS -0.25 with {endpoint} endpoint, no Rx given.\n{rest}"
+    )
+    rest = "SLE WNL OU. DFE normal OU. Pupils, fields, motility normal.\nA: normal exam.\nP: RTC 1 yr."
+    assert "92015" in _codes(note.format(endpoint="a good", rest=rest), payer_kind="commercial")
+    assert "92015" not in _codes(note.format(endpoint="a poor", rest=rest), payer_kind="commercial")
+    wont = (
+        "Manifest refraction OS -2.50 -3.50 x 035, best 20/40; no Rx given (glasses won't correct).\n" + rest
+    )
+    assert "92015" not in _codes(wont, payer_kind="commercial")
+
+
+def test_vitamins_that_arent_needed_are_not_managed() -> None:
+    note = (
+        "Yearly recheck of early dry AMD.\nVA cc 20/20 OU. Drusen both maculae, no heme.\n"
+        "Assessment: early dry age-related macular degeneration in both eyes, stable.\nPlan: vitamins aren't needed."
+    )
+    assert _visit(note) == "99212"
+
+
+def test_one_outside_a1c_result_is_one_data_item_however_worded() -> None:
+    note = (
+        "6-month diabetic retinopathy check. T2DM on metformin.\nReviewed today: Dr. Lee's endocrinology note; {a1c}.\n"
+        "VA 20/25 OU. DFE: mild NPDR OU, no DME.\nA: Type 2 DM with mild NPDR without macular edema OU, stable.\n"
+        "P: Observe, RTC 6 mo."
+    )
+    # one stable chronic illness, two data items (limited) and no drug managed: low MDM either way, never moderate
+    for a1c in (
+        "HbA1c 7.4% (PCP lab report)",
+        "PCP labs: A1c 7.2",
+        "the PCP lab results from January: A1c 7.1%",
+    ):
+        assert _visit(note.format(a1c=a1c)) == "99213"
+
+
+def test_stopping_with_two_fillers_still_stops_the_product() -> None:
+    note = (
+        "Recheck of episcleritis OS, resolving.\nExam: trace sectoral injection OS.\nImpression: Episcleritis OS, "
+        "resolving.\nPlan: May stop using the AT. No further treatment needed. RTC prn."
+    )
+    assert _visit(note) == "99212"
