@@ -86,6 +86,7 @@ _SURGERY_DECISION = re.compile(
     _I,
 )
 # AMA risk: a decision about minor surgery (a chalazion's incision and curettage, epilation) is low risk
+_IF_BEFORE = re.compile(r"\bif\b[^.;\n]{0,60}$", _I)
 _MINOR_SURGERY_DECISION = re.compile(
     r"\b(?:elects?|opts?|chooses?|decided|wants|refer(?:ral|red)?|schedul\w*|discussed|versus|vs\.?)\b[^.;\n]{0,40}"
     r"\b(?:incision\s+and\s+(?:curettage|drainage)|I\s?&\s?[CD]\b|excision|epilation)"
@@ -177,7 +178,9 @@ _LATER_VISIT = re.compile(
 _CONTINGENT_CUE = re.compile(r"\b(?:no|not|without|w/o|for|if|of|watch|monitor\w*|signs?|prn)\s*$", _I)
 _HISTORIAN = re.compile(
     r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
-    r"|gives\s+the\s+history|independent\s+historian|per\s+(?:mother|father|parents?|mom|dad)\b|did\s+most\s+of\s+the\s+talking"
+    r"|gives\s+the\s+history|independent\s+historian"
+    # "amblyopia f/u w/ mom (gives hx)"
+    r"|\b(?:mom|mother|dad|father|parents?|caregiver|guardian)\b[ \t]*\([ \t]*gives\s+(?:the\s+)?(?:hx|history)\b|per\s+(?:mother|father|parents?|mom|dad)\b|did\s+most\s+of\s+the\s+talking"
     r"|(?:mother|father|parent|parents|caregiver|guardian|grandmother|grandfather|wife|husband|daughter|son)\s+"
     r"(?:provides|provided|gave|gives|give|reports?|supplied)\s+(?:the\s+|most\s+of\s+the\s+)?history"
     # "His mother reports that he wears them all day": a parent's account of the child's history
@@ -696,7 +699,9 @@ def _comprehensive_words_today(note: ParsedNote) -> bool:
     )
 
 
-def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list[FoundDiagnosis]) -> Level:
+def _problems(
+    diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list[FoundDiagnosis], prescribed: bool
+) -> Level:
     groups: dict[str, list[FoundDiagnosis]] = {}
     for diagnosis in diagnoses:
         condition = diagnosis.condition
@@ -720,11 +725,12 @@ def _problems(diagnoses: list[FoundDiagnosis], note: ParsedNote, elsewhere: list
         return Level.MODERATE
     if chronic:
         return Level.LOW
-    # a self-limited problem, or an acute one the assessment calls healed ("corneal abrasion OS - healed")
+    # a self-limited problem, or an acute one the assessment calls healed ("corneal abrasion OS - healed"); one that
+    # needs a prescription drug ("episcleritis OD, resolving. FML BID x 1 week") is an acute uncomplicated illness
     minor = [
         g
         for g in groups.values()
-        if all(d.condition and (d.condition.self_limited or _healed(note, d)) for d in g)
+        if all(d.condition and ((d.condition.self_limited and not prescribed) or _healed(note, d)) for d in g)
     ]
     if len(groups) - len(minor) >= 1 or len(minor) >= 2:
         return Level.LOW
@@ -840,6 +846,8 @@ _NOT_INDICATED_AFTER = re.compile(
     r"[ \t]*(?:(?:are|is|still)[ \t]+)*(?:not|(?:are|is)n['’]t)[ \t]+(?:indicated|needed|necessary|recommended)\b",
     _I,
 )
+# "AREDS2 rediscussed, pt declines": a product the patient turns down
+_DECLINED_AFTER = re.compile(r"[^.;\n]{0,30}?\b(?:declines?|declined|refuses?|refused)\b", _I)
 # "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
 _NO_TREATMENT = re.compile(
     r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b(?!\s+(?:chang|adjust|modif))", _I
@@ -902,7 +910,8 @@ def _risk(note: ParsedNote) -> Level:
     )
     if _SURGERY_DECISION.search(plan):
         return Level.MODERATE
-    if _MINOR_SURGERY_DECISION.search(plan):
+    # "if not gone in four to six weeks we will refer for incision and curettage": a decision for later, if at all
+    if any(not _IF_BEFORE.search(plan[: m.start()]) for m in _MINOR_SURGERY_DECISION.finditer(plan)):
         return Level.LOW
     for match in lexicon.otc_products.finditer(note.text):
         # "PF tears PRN, rarely" in the history while the plan says "no tx needed": nothing managed today
@@ -915,6 +924,7 @@ def _risk(note: ParsedNote) -> Level:
             _STOPPED_BEFORE.search(prefix)
             or _STOP_OTC_BEFORE.search(prefix)
             or _NOT_INDICATED_AFTER.match(note.text, match.end())
+            or _DECLINED_AFTER.match(note.text, match.end())
         ):
             continue
         if re.search(
@@ -965,7 +975,8 @@ def mdm(
 ) -> tuple[Level, dict[str, str]]:
     """Medical decision making: the level that two of the three elements meet or exceed (`elsewhere`: diagnoses
     a same-day minor procedure treats, whose own clauses say nothing of this visit's problems)."""
-    problems, data, risk = _problems(diagnoses, note, elsewhere), _data(note), _risk(note)
+    data, risk = _data(note), _risk(note)
+    problems = _problems(diagnoses, note, elsewhere, prescribed=risk >= Level.MODERATE)
     if problems and _high_stakes(note):
         problems, risk = Level.HIGH, Level.HIGH
     level = sorted((problems, data, risk), reverse=True)[1]
