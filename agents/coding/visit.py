@@ -438,7 +438,8 @@ _DEVELOPED = re.compile(
     r"\bhas\s+become\b|\bbecame\b|\bover\s+the\s+past\b"
     # "both eyes have been burning and gritty for about two months": a symptom going on (not "compliant for a month")
     r"|\b(?:has|have)\s+(?:been\s+)?(?:\w+\s+){0,3}?(?:burn\w*|gritty|itch\w*|blurr?\w*|red|pain\w*|sore|water\w*"
-    r"|tear(?:ing|ed)|irritat\w*|swollen|sticky|crust\w*|ach(?:ing|ed)|hurt\w*)\b[^.;\n]{0,30}?\bfor\s+"
+    r"|tear(?:ing|ed)|irritat\w*|swollen|sticky|crust\w*|ach(?:ing|ed)|hurt\w*|wavy|distorted|bent|dim|hazy|cloudy"
+    r"|doubled?)\b[^.;\n]{0,30}?\bfor\s+"
     r"(?:about\s+|the\s+(?:last|past)\s+)?"
     r"(?:a\s+few\s+|\w+\s+)?(?:days?|weeks?|months?)\b",
     _I,

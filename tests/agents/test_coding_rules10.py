@@ -649,3 +649,33 @@ def test_a_procedure_only_if_the_problem_persists_is_no_decision_today() -> None
         == "99212"
     )
     assert _visit(note.format(plan="he elects incision and curettage; referral made.")) == "99213"
+
+
+def test_a_symptom_that_has_looked_wavy_for_months_is_a_new_problem() -> None:
+    note = (
+        "Mrs. K comes in because words on the page have looked slightly wavy in her left eye for about two months. "
+        "She tells us her last eye exam was probably four years ago. She uses no eye drops or vitamins.\n"
+        "VA cc 20/25 OD, 20/30 OS. Amsler: mild waviness OS. Dilated: intermediate soft drusen both maculae.\n"
+        "Assessment: nonexudative AMD, intermediate stage, both eyes.\nPlan: start AREDS2; Amsler daily.\n\n"
+        "Addendum (same day): macular OCT obtained and reviewed, no fluid. Diagnosis unchanged; plan as above."
+    )
+    assert _visit(note) == "92012"
+
+
+def test_a_single_floater_is_coded() -> None:
+    note = (
+        "CC: new floater OD x 1 wk. No flashes.\nVA cc 20/20 OU. DFE OU: single mobile vitreous strand OD, vitreous "
+        "attached, no PVD.\nA: Vitreous floater OD, benign. R/o PVD - none seen today.\nP: reassured. RTC 6 wks."
+    )
+    assert _diagnoses(note) == ["H43.391"]
+    assert _visit(note) == "92012"
+
+
+def test_a_deferred_mrx_after_an_autorefraction_is_no_refraction() -> None:
+    note = (
+        "DIABETIC EYE EXAM\nHPI: DM2 on insulin. Distance blur, asks about new Rx.\nREFRACTION: autorefraction only - "
+        "OD -0.50 -0.75 x 010, OS -0.75 -0.50 x 170. {mrx}\nVA cc 20/30 OU. Pupils, CVF, EOM full. DFE: scattered MA "
+        "OU, no thickening.\nASSESSMENT: DM2 w/ mild NPDR OU, no DME.\nPLAN: DFE 6 mo."
+    )
+    assert "92015" not in _codes(note.format(mrx="MRx deferred: blur likely glycemic."))
+    assert "92015" in _codes(note.format(mrx="MRx: OD -0.50 -0.75 x 010, OS -0.75 -0.50 x 170, Rx given."))
