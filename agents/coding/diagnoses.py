@@ -56,7 +56,7 @@ _STOPPED_AFTER = re.compile(
 # "to": in "plans to add Januvia to Lantus" the Lantus is taken now)
 _PLANNED_DRUG = re.compile(
     r"\b(?:plan(?:s|ned)?\s+to\s+(?:add|start|begin|try)|will\s+(?:add|start|begin)|consider(?:ing)?\s+(?:adding|starting)"
-    r"|may\s+(?:add|start))\W+(?:(?!to\b)\w+\W+)?$",
+    r"|may\s+(?:add|start))\W+(?:(?:her|him|them)\W+on\W+|(?!to\b)\w+\W+)?$",
     re.I,
 )
 # "her PCP planned to start Ozempic in October and she has injected it weekly since": a plan carried out

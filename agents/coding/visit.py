@@ -439,7 +439,7 @@ _DEVELOPED = re.compile(
     # "both eyes have been burning and gritty for about two months": a symptom going on (not "compliant for a month")
     r"|\b(?:has|have)\s+(?:been\s+)?(?:\w+\s+){0,3}?(?:burn\w*|gritty|itch\w*|blurr?\w*|red|pain\w*|sore|water\w*"
     r"|tear(?:ing|ed)|irritat\w*|swollen|sticky|crust\w*|ach(?:ing|ed)|hurt\w*|wavy|distorted|bent|dim|hazy|cloudy"
-    r"|doubled?)\b[^.;\n]{0,30}?\bfor\s+"
+    r"|doubled?)\b(?![^.\n]*\b(?:known|unchanged|no\s+change|stable)\b)[^.;\n]{0,30}?\bfor\s+"
     r"(?:about\s+|the\s+(?:last|past)\s+)?"
     r"(?:a\s+few\s+|\w+\s+)?(?:days?|weeks?|months?)\b",
     _I,
@@ -848,7 +848,11 @@ _NOT_INDICATED_AFTER = re.compile(
     _I,
 )
 # "AREDS2 rediscussed, pt declines": a product the patient turns down
-_DECLINED_AFTER = re.compile(r"[^.;\n]{0,30}?\b(?:declines?|declined|refuses?|refused)\b", _I)
+# (not "tears QID OU, pt declines punctal plugs": the refusal names another item)
+_DECLINED_AFTER = re.compile(
+    r"[^.;\n]{0,30}?\b(?:declines?|declined|refuses?|refused)\b(?=\s*(?:[.;,\n]|$|for\s+now|again|to\s+(?:re)?start))",
+    _I,
+)
 # "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
 _NO_TREATMENT = re.compile(
     r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b(?!\s+(?:chang|adjust|modif))", _I
@@ -860,7 +864,8 @@ _CYCLOPLEGIC = re.compile(r"cyclopentolate|atropine|homatropine|scopolamine", _I
 _FOR_THE_EXAM = re.compile(r"\bcyclo(?:plegi\w*|\b)|\brefract\w*|\bdilat\w*|\bin[- ]office\b", _I)
 # "Mom instills atropine 1% ... every Saturday for penalization": a drug used at home
 _HOME_USE = re.compile(
-    r"\bpenaliz\w*|\bat\s+home\b|\bevery\b|\bdaily\b|\bweekends?\b|\b(?:qd|bid|tid|qid|qhs)\b", _I
+    r"\bpenaliz\w*|\bat\s+home\b|\bevery\b(?!\s+\d+\s*min)|\bdaily\b|\bweekends?\b|\b(?:qd|bid|tid|qid|qhs)\b",
+    _I,
 )
 
 
@@ -912,7 +917,14 @@ def _risk(note: ParsedNote) -> Level:
     if _SURGERY_DECISION.search(plan):
         return Level.MODERATE
     # "if not gone in four to six weeks we will refer for incision and curettage": a decision for later, if at all
-    if any(not _IF_BEFORE.search(plan[: m.start()]) for m in _MINOR_SURGERY_DECISION.finditer(plan)):
+    decisions_made = (
+        m
+        for c in note.clauses
+        if c.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)
+        for m in _MINOR_SURGERY_DECISION.finditer(note.span(c))
+        if not _IF_BEFORE.search(note.span(c)[: m.start()])
+    )
+    if next(decisions_made, None) is not None:
         return Level.LOW
     for match in lexicon.otc_products.finditer(note.text):
         # "PF tears PRN, rarely" in the history while the plan says "no tx needed": nothing managed today
@@ -977,7 +989,11 @@ def mdm(
     """Medical decision making: the level that two of the three elements meet or exceed (`elsewhere`: diagnoses
     a same-day minor procedure treats, whose own clauses say nothing of this visit's problems)."""
     data, risk = _data(note), _risk(note)
-    problems = _problems(diagnoses, note, elsewhere, prescribed=risk >= Level.MODERATE)
+    # a prescription the assessment or plan manages (not another doctor's drug in the history)
+    prescribed = risk >= Level.MODERATE and bool(
+        load_lexicon().rx_drugs.search(_decision_text(note, (SectionKind.ASSESSMENT, SectionKind.PLAN)))
+    )
+    problems = _problems(diagnoses, note, elsewhere, prescribed=prescribed)
     if problems and _high_stakes(note):
         problems, risk = Level.HIGH, Level.HIGH
     level = sorted((problems, data, risk), reverse=True)[1]
