@@ -8,6 +8,7 @@ from agents.coding.context import Assertion, context_reader
 from agents.coding.laterality import BOTH, LEFT, RIGHT, eyes_in, lids_in
 from agents.coding.lexicon import Condition, Lexicon, load_lexicon
 from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet, line_bounds
+from agents.coding.timing import REMOVED_ELSEWHERE, in_quotes
 from knowledge.codes.icd10 import icd10_billable, icd10_description, icd10_unspecified
 
 FALLBACK_SECTIONS = frozenset(
@@ -446,6 +447,8 @@ def _removed_today(note: ParsedNote) -> bool:
         not any(a <= m.start() < b for a, b in plan)
         and not _DATE_AFTER.match(note.text, m.end())
         and not _EARLIER_DAY.search(note.text, m.start(), line_bounds(note.text, m.start())[1])
+        and not REMOVED_ELSEWHERE.match(note.text, m.end())
+        and not in_quotes(note.text, m.start())
         and not _AFTER_BEFORE.search(note.text, max(0, m.start() - 50), m.start())
         and not re.search(r"\b(?:s/p|status\s+post)\b", m.group(), re.IGNORECASE)
         for m in _REMOVED_VERB.finditer(note.text)

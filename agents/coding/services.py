@@ -9,7 +9,7 @@ from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eye
 from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
-from agents.coding.timing import AFTER_EARLIER_EXAM
+from agents.coding.timing import AFTER_EARLIER_EXAM, REMOVED_ELSEWHERE, in_quotes
 
 _STRONG_TODAY = re.compile(
     r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )\btoday\b"
@@ -814,6 +814,8 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             if not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
             # "removal was not attempted here", "removal deferred to cornea"
             and not _NOT_DONE_AFTER.match(note.span(c), m.end())
+            and not REMOVED_ELSEWHERE.match(note.span(c), m.end())
+            and not in_quotes(note.text, c.start + m.start())
             # "status post removal 03/10", "two days after we removed": removed at an earlier visit
             and not re.search(
                 r"\b(?:status\s+post|s/p)\s+(?:\w+\s+)?$"

@@ -11,3 +11,17 @@ AFTER_EARLIER_EXAM = re.compile(
     r"(?:last\s+week|yesterday|on\s+\d{1,2}/\d{1,2}|(?:[\w-]+\s+){1,2}ago)\b",
     re.IGNORECASE,
 )
+
+# "FB removed OD at urgent care 2 days ago", "removed in the ER last night": a removal done elsewhere or earlier
+# (what follows the verb, in its clause)
+REMOVED_ELSEWHERE = re.compile(
+    r"[^.;\n]{0,40}?(?:\byesterday\b|\bago\b|\blast\s+(?:night|week|visit)\b|\belsewhere\b"
+    r"|\b(?:at|in|by)\s+(?:the\s+|an?\s+)?(?:urgent\s+care|UC|ER|ED|emergency|walk-in|outside|another|other)\b)",
+    re.IGNORECASE,
+)
+
+
+def in_quotes(text: str, position: int) -> bool:
+    """Inside a double-quoted passage on its line: a discharge sheet or letter the note quotes, not today's words."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.count('"', line_start, position) % 2 == 1

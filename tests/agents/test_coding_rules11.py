@@ -1,0 +1,40 @@
+"""Round-11 reading rules of the offline coder (session 10)."""
+
+from agents.coding.offline import OfflineCoder
+from tests.support.coding_requests import coding_request
+
+
+def _suggest(note: str, **overrides: object) -> tuple[list[str], list[str]]:
+    suggestion = OfflineCoder(opinion=None).suggest(coding_request(note, **overrides))
+    return [line.code for line in suggestion.lines], [d.code for d in suggestion.diagnoses]
+
+
+OUTSIDE_REMOVAL = """NP. {removal}. Told to get a recheck w/ eye dr.
+No pain now, mild awareness only.
+VA sc 20/20 OU.
+SLE OD: tiny ant stromal scar 10:00 periph, epi intact, NaFl neg, no rust. OS wnl.
+A: corneal FB OD s/p removal - healed.
+P: no tx needed. Safety glasses. RTC prn."""
+
+
+def test_a_removal_done_elsewhere_or_earlier_is_not_billed_and_the_injury_is_a_subsequent_encounter() -> None:
+    for removal in (
+        "FB removed OD at urgent care 2 days ago",
+        "Metal FB removed OD in the ER last night",
+        'D/c sheet from UC: "corneal FB OD removed, erythromycin ung"',
+    ):
+        lines, diagnoses = _suggest(OUTSIDE_REMOVAL.format(removal=removal), established=False)
+        assert "65222" not in lines, removal
+        assert "T15.01XD" in diagnoses and "T15.01XA" not in diagnoses, removal
+
+
+def test_a_removal_done_here_today_is_still_billed() -> None:
+    note = (
+        "Metal FB OD while grinding today. Pain, tearing.\nVA sc 20/25 OD 20/20 OS.\n"
+        "SLE OD: metallic FB 4:00 mid-periphery, small rust ring. OS wnl.\n"
+        "Procedure: FB removed OD at the slit lamp w/ 25g needle after proparacaine; rust ring burred.\n"
+        "A: corneal FB OD.\nP: erythromycin ung qid x 5 d. RTC 2 d."
+    )
+    lines, diagnoses = _suggest(note)
+    assert "65222" in lines
+    assert "T15.01XA" in diagnoses
