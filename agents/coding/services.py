@@ -123,6 +123,19 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         and not cues["before_mention_past"].search(before)
     ):
         return "today"
+    # "Because the hemorrhages have increased since last year we obtained a macular OCT today", "with the new
+    # refraction OD -2.50 ...": our own verb right before the service, with nothing after it in the clause placing
+    # it on another day, outranks a past cue before the verb (which dates what prompted it)
+    after = note.text[mention_start : clause.end]
+    if (
+        cues["before_mention_done"].search(before)
+        and not cues["not_done"].search(text)
+        and not cues["past"].search(after)
+        and not _ANOTHER_DAY.search(after)
+        and not cues["future"].search(after[:40])
+        and not cues["before_mention_negation"].search(before)
+    ):
+        return "today"
     if (
         cues["not_done"].search(text)
         or cues["patient_paid"].search(text)
@@ -146,8 +159,6 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or _DATED_NAME.match(note.text, mention_start)
     ):
         return None
-    if cues["before_mention_done"].search(before):
-        return "today"
     # "fundus photos OU taken (Optos) and reviewed": taken and read at this visit, unless the clause dates it to
     # another day or puts it off ("to be taken and reviewed next visit", "from 1/2025 obtained and reviewed")
     taken = _TAKEN_AND_READ.match(note.text, mention_start)

@@ -38,3 +38,22 @@ def test_a_removal_done_here_today_is_still_billed() -> None:
     lines, diagnoses = _suggest(note)
     assert "65222" in lines
     assert "T15.01XA" in diagnoses
+
+
+DR_RECHECK = """Returns for her annual diabetic eye exam. T2DM on metformin.
+BCVA 20/25 OU. Pupils, fields, motility normal. IOP 17/18. Anterior segments healthy.
+Dilated: scattered dot-blot hemorrhages and MAs in all quadrants OU, no NV. {oct}
+Impression: moderate NPDR OU without macular edema, progressed from mild.
+Plan: letter to PCP. Return in 6 months."""
+
+
+def test_our_own_verb_before_a_test_outranks_a_past_cue_that_dates_what_prompted_it() -> None:
+    today = (
+        "Because the hemorrhages have increased since last year we obtained a macular OCT today: no fluid OU."
+    )
+    assert "92134" in _suggest(DR_RECHECK.format(oct=today))[0]
+    # the same verb with the test placed on another day, or put off, bills nothing
+    earlier = "We obtained a macular OCT last year: no fluid OU."
+    assert "92134" not in _suggest(DR_RECHECK.format(oct=earlier))[0]
+    later = "Since last year the hemorrhages increased; we obtained a macular OCT order for next visit."
+    assert "92134" not in _suggest(DR_RECHECK.format(oct=later))[0]
