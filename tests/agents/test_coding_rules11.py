@@ -57,3 +57,46 @@ def test_our_own_verb_before_a_test_outranks_a_past_cue_that_dates_what_prompted
     assert "92134" not in _suggest(DR_RECHECK.format(oct=earlier))[0]
     later = "Since last year the hemorrhages increased; we obtained a macular OCT order for next visit."
     assert "92134" not in _suggest(DR_RECHECK.format(oct=later))[0]
+
+
+def test_ant_uveitis_is_anterior_uveitis() -> None:
+    note = (
+        "Iritis f/u 1 wk OD. Using PF 1% q2h OD + cyclo bid OD. Photophobia mostly gone.\n"
+        "VA sc 20/25 OD, 20/20 OS. SLE OD: AC 1+ cell, no PS. OS quiet.\n"
+        "A: {name} OD - improving on tx\nP: taper PF OD qid x1 wk then stop. D/C cyclo. RTC 1 wk."
+    )
+    for name, code in (
+        ("acute ant uveitis", "H20.011"),
+        ("ant uveitis", "H20.011"),
+        ("chronic ant uveitis", "H20.11"),
+    ):
+        assert code in _suggest(note.format(name=name))[1], name
+
+
+def test_an_existing_lens_rated_as_fitting_well_is_no_fitting() -> None:
+    note = (
+        "Walk-in. Sudden blur OS since yest. Hx KCN OU, hybrid CL OD.\nVA: OD 20/25 cc (CL), OS CF 3 ft.\n"
+        "SLE OS: central stromal edema w/ Descemet break. OD: cone, Fleischer ring, clear, CL fit {rating}.\n"
+        "A: 1. Acute hydrops OS - KCN unstable OS\n2. KCN OD stable\nP: Muro 128 QID OS. RTC 1 wk."
+    )
+    for rating in ("ok", "good", "acceptable"):
+        lines = _suggest(note.format(rating=rating))[0]
+        assert not {"92072", "92310"} & set(lines), rating
+    # a fitting done today is still one
+    fitted = note.replace("CL fit {rating}", "CL refit OD today into a new hybrid lens, good centration")
+    assert "92072" in _suggest(fitted)[0]
+
+
+def test_a_test_session_stopped_before_any_usable_scan_is_not_billed() -> None:
+    note = (
+        "Returning for the yearly dilated exam for ocular hypertension OU, untreated.\n"
+        "BCVA 20/20 OD 20/25 OS. Pupils, fields, motility normal. IOP 25/27. Dilated: C/D 0.35/0.4, healthy rims.\n"
+        "A 24-2 Humphrey field was performed today, full OU. {oct}\n"
+        "Impression: ocular hypertension OU.\nPlan: observe; return 6 months for the OCT."
+    )
+    stopped = (
+        "We began the nerve fiber layer OCT, but she felt lightheaded, so the session was stopped; no usable "
+        "scans were produced."
+    )
+    assert "92133" not in _suggest(note.format(oct=stopped))[0]
+    assert "92133" in _suggest(note.format(oct="A nerve fiber layer OCT was performed today: normal OU."))[0]
