@@ -57,8 +57,9 @@ _COMPREHENSIVE_WORDS = re.compile(
     r"|first\s+eye\s+exam",
     _I,
 )
+# ("floaters followed by a single large floater" is a sequence of symptoms; "followed by Dr. Lin" is care)
 _FOLLOW_UP = re.compile(
-    r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))|re-?check|\bck\b|\bchk\b|\bcheck\b"
+    r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))(?!\s+(?:soon\s+|shortly\s+|quickly\s+)?by\s+(?:a|an|some|brief|several|many|more|new)\b)|re-?check|\bck\b|\bchk\b|\bcheck\b"
     r"|\breturn(?:s|ed)?\b(?!\s+(?:to\s+(?:the|our|this)\s+(?:practice|clinic|office)\s+)?(?:for\s+the\s+first\s+time|after\s+(?:\w+\s+)?years))|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
     # "Four-month glaucoma visit": a scheduled interval visit
@@ -68,7 +69,7 @@ _FOLLOW_UP = re.compile(
 )
 # On a minor-procedure day, a separate problem the patient brings up now is a new problem (intermediate exam).
 _SEPARATE_NEW = re.compile(
-    r"\bnew\s+(?:complaint|c/o|floaters|problem|onset|symptoms?)|\b(?:also|separately)\s+(?:c/o|complain\w*)"
+    r"\bnew\s+(?:complaint|c/o|floaters|problem|onset|symptoms?)|\b(?:also|separately|separate)\s+(?:c/o|complain\w*|concern)"
     r"|\bmentioned\b",
     _I,
 )

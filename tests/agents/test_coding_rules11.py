@@ -100,3 +100,49 @@ def test_a_test_session_stopped_before_any_usable_scan_is_not_billed() -> None:
     )
     assert "92133" not in _suggest(note.format(oct=stopped))[0]
     assert "92133" in _suggest(note.format(oct="A nerve fiber layer OCT was performed today: normal OU."))[0]
+
+
+def _visit(note: str, **overrides: object) -> str:
+    return next(code for code in _suggest(note, **overrides)[0] if code.startswith(("99", "92")))
+
+
+def test_a_separate_complaint_on_a_procedure_day_is_a_new_problem() -> None:
+    note = (
+        "1) FB OD: sanding drywall yest. SLE OD: sm FB sup-temp cornea, superficial. Removed w/ spud at SLP.\n"
+        "2) {words}: burning/gritty OU x 6+ mo, AT qid w/o relief. TBUT 4s/5s, 2+ inf SPK OU.\n"
+        "A: 1. Corneal FB OD - removed 2. Dry eye syndrome OU\nP: FB - RTC prn. DES - start Restasis bid OU."
+    )
+    assert _visit(note.format(words="Separate c/o")) == "92012"
+    # the known chronic problem rechecked on the procedure day is an E/M
+    assert _visit(note.format(words="DES f/u, known")).startswith("992")
+
+
+def test_symptoms_followed_by_another_symptom_are_no_follow_up() -> None:
+    note = (
+        "This 69-year-old man was last examined here in 2021. Two days ago he noticed a swarm of small floaters "
+        "in the right eye followed by a single large floater.\n"
+        "VA cc 20/25 OD 20/20 OS. IOP 14/15. DFE: Weiss ring OD, no tears or holes 360 OU.\n"
+        "Impression: posterior vitreous detachment of the right eye.\nPlan: RD precautions. Recheck in 4 weeks."
+    )
+    assert _visit(note, established=False) == "92002"
+
+
+def test_a_scleral_dep_with_a_drawing_is_extended_ophthalmoscopy() -> None:
+    note = (
+        "4 wk f/u PVD OS. Floaters ~same.\nVA cc 20/20 OU. IOP 15/15.\n"
+        "DFE OU, scleral dep 360 OS: Weiss ring OS, NEW atrophic round hole OS @ 1:30, no SRF.\n"
+        "Detailed drawing OS periphery done, in chart.\nA: 1. atrophic round hole OS - new 2. PVD OS\n"
+        "P: observe. RTC 3 mo."
+    )
+    assert "92201" in _suggest(note)[0]
+    assert "92201" not in _suggest(note.replace("Detailed drawing OS periphery done, in chart.\n", ""))[0]
+
+
+def test_polymyxin_b_trimethoprim_is_a_prescription_drug() -> None:
+    note = (
+        "CC: 1-week recheck bacterial conjunctivitis\nHPI: on {drug} QID OU. Right eye normal by day 3.\n"
+        "Exam: OS 1+ injection, scant discharge. OD quiet.\n"
+        "Impression: Bacterial conjunctivitis OS - improving\nPlan: Continue {drug} QID OS x 5 more days."
+    )
+    assert _visit(note.format(drug="polymyxin B/trimethoprim")) == "99213"
+    assert _visit(note.format(drug="PF artificial tears")) != "99214"
