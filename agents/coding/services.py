@@ -96,7 +96,7 @@ _COMPARISON = re.compile(
     r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)"
     # "Kmax 55.8 D (06/2025: 54.3 D)": the earlier value, dated; "sup thinning unchanged from 6/25": its date
     r"|\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:[^)\n]*\)"
-    r"|\b(?:unchanged|stable|same|no\s+change|improved|worse)\s+(?:from|since|vs\.?|compared\s+(?:to|with))\s+"
+    r"|\b(?:unchanged|stable|same|no\s+change|improved|worse)\s+(?:from|since|vs?\.?|versus|compared\s+(?:to|with))\s+"
     r"(?:\d{1,2}/)?\d{1,2}/\d{2,4}\b",
     re.IGNORECASE,
 )
@@ -950,6 +950,9 @@ def _biometry_modifiers(
         service.rationale = "second-eye biometry: professional component with the eye"
 
 
+_PACHYMETRY = "76514"
+
+
 def find_services(
     note: ParsedNote, diagnoses: list[FoundDiagnosis], history: list[PriorVisit], day: date | None = None
 ) -> list[FoundService]:
@@ -965,6 +968,17 @@ def find_services(
         tests.pop(code)  # e.g. topography for a routine contact lens fit
     if "92136" in tests:
         _biometry_modifiers(tests["92136"], note, history, diagnoses)
+    # for glaucoma, pachymetry is measured once: with one on file, a thickness the note gives without saying it was
+    # measured today is that earlier result ("High-risk GS OU (CCT 498/502, C/D .65/.7)"); corneal disease
+    # (keratoconus, edema) is followed with repeated pachymetry
+    pachymetry = tests.get(_PACHYMETRY)
+    if (
+        pachymetry
+        and pachymetry.basis == "result"
+        and any(_PACHYMETRY in v.codes for v in history)
+        and not groups & {"keratoconus", "cornea"}
+    ):
+        tests.pop(_PACHYMETRY)
     services = list(tests.values())
     refraction = _refraction(note, lexicon)
     if refraction is not None:

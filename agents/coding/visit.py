@@ -488,7 +488,8 @@ _ASSESSED_NEW = re.compile(
     _I | re.M,
 )
 _ALSO_NEW = re.compile(
-    r"\bnew\s+today\s*:|(?-i:\bNEW\s*:)|\balso\s+(?:c/o|complains?|complaining|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
+    r"\bnew\s+today\s*:|(?-i:\b(?:NEW|New)\s*:)(?!\s*(?:none|no\b|nil|nothing|n/a))"
+    r"|\bmentioned\b[^.;\n]{0,60}\bnew\b|\balso\s+(?:c/o|complains?|complaining|noticed)\b|\balso\s*[:,-]?\s*(?:a\s+)?new\b|\bin\s+addition\b[^.;\n]{0,20}"
     r"\b(?:c/o|complains?)\b"
     # "back three weeks after a PVD ... but since yesterday he has noticed a new cluster of specks"
     r"|\b(?:has|have)\s+(?:now\s+)?noticed\s+(?:a\s+|some\s+)?new\b",
@@ -506,6 +507,7 @@ _EARLIER_OTHER_VISIT = re.compile(
     r"\b(?:in\s+(?:19|20)\d\d|\d+\s+years?\s+ago|last\s+year)\b[^.,;\n]*?(?=\s+and\s|[.,;\n]|$)",
     _I,
 )
+_SECOND_REASON = re.compile(r";|\s[+&]\s|,\s+(?:and\s+|also\s+|plus\s+)|\s(?:and\s+also|plus)\s", _I)
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
 _REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
 _STATUS_ONLY = re.compile(
@@ -616,6 +618,16 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     also_new = _new_problem_cues(reason, (_ALSO_NEW,)) or _SEPARATELY.search(told)
     if also_new and len({d.group for d in assessed}) >= 2:
         return False
+    # "3-month recheck hypertensive retinopathy; red spot right eye since yesterday": a second, new reason (not
+    # "; requests new distance glasses")
+    second = _SECOND_REASON.search(opening, stated.end()) if stated else None
+    if (
+        second
+        and len({d.group for d in assessed}) >= 2
+        and any(m.start() >= second.end() for m in symptoms)
+        and not _GLASSES_CONTEXT.search(opening, second.end())
+    ):
+        return False
     if stated and (not symptoms or stated.start() <= symptoms[0].start()):
         return True
     # "This 22-year-old with known keratoconus returns for his topography check" (a later "has become blurrier" is
@@ -693,11 +705,12 @@ _EARLIER_VISIT = re.compile(
 
 
 def _comprehensive_words_today(note: ParsedNote) -> bool:
-    """A comprehensive-visit word in the note's opening lines, not in a sentence about an earlier visit."""
+    """A comprehensive-visit word in the note's opening lines, not in a sentence about an earlier visit nor in the
+    assessment or plan of a short note ("Return for his annual exam" is the next visit)."""
     return any(
         _COMPREHENSIVE_WORDS.search(note.span(s)) and not _EARLIER_VISIT.search(note.span(s))
         for s in note.sentences
-        if s.start < 400
+        if s.start < 400 and s.section not in (SectionKind.ASSESSMENT, SectionKind.PLAN)
     )
 
 
@@ -854,6 +867,10 @@ _DECLINED_AFTER = re.compile(
     r"[^.;\n]{0,30}?\b(?:declines?|declined|refuses?|refused)\b(?=\s*(?:[.;,\n]|$|for\s+now|again|to\s+(?:re)?start))",
     _I,
 )
+_SURGERY_DECLINED = re.compile(
+    r"\b(?:declines?|declined|refuses?|refused|prefers?\s+to\s+wait|wants?\s+to\s+wait|not\s+interested)\b",
+    _I,
+)
 # "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
 _NO_TREATMENT = re.compile(
     r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b(?!\s+(?:chang|adjust|modif))", _I
@@ -915,7 +932,10 @@ def _risk(note: ParsedNote) -> Level:
     plan = " ".join(
         note.span(c) for c in note.clauses if c.section in (SectionKind.ASSESSMENT, SectionKind.PLAN)
     )
-    if _SURGERY_DECISION.search(plan):
+    # "options ... including referral for vitrectomy; he prefers to wait and declined referral": no decision made
+    if any(
+        not _SURGERY_DECLINED.search(plan, m.end(), m.end() + 80) for m in _SURGERY_DECISION.finditer(plan)
+    ):
         return Level.MODERATE
     # "if not gone in four to six weeks we will refer for incision and curettage": a decision for later, if at all
     decisions_made = (

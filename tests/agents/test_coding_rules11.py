@@ -146,3 +146,106 @@ def test_polymyxin_b_trimethoprim_is_a_prescription_drug() -> None:
     )
     assert _visit(note.format(drug="polymyxin B/trimethoprim")) == "99213"
     assert _visit(note.format(drug="PF artificial tears")) != "99214"
+
+
+def test_a_surgery_referral_the_patient_declined_is_no_decision_for_surgery() -> None:
+    note = (
+        "He returns five weeks after a posterior vitreous detachment in the left eye. Floaters still annoy him.\n"
+        "Acuity 20/20 each eye. After dilation the left eye shows the same Weiss ring, the periphery attached.\n"
+        "Impression: posterior vitreous detachment of the left eye with persistent floaters, stable.\n"
+        "I explained the options, including referral for vitrectomy; {choice}. Return for his annual exam."
+    )
+    assert _visit(note.format(choice="he prefers to wait and declined referral")) == "99212"
+    assert _visit(note.format(choice="he would like to go ahead, so I will refer for vitrectomy")) != "99212"
+
+
+FOLLOW_UP_WITH_A_SECOND_PROBLEM = """{opening}
+VA cc 20/20 OU. IOP 15/16.
+SLE: {sle}
+DFE OU: AV nicking OU, flame hemes resolved. Disc sharp OU.
+A: 1. Hypertensive retinopathy OU, improved. Essential hypertension.
+2. {second}
+P: Letter to PCP. {plan} Recheck 6 mo."""
+
+
+def test_a_second_new_reason_beside_a_follow_up_makes_a_new_problem_visit() -> None:
+    cases = (
+        (
+            "CC: 3-month recheck hypertensive retinopathy; red spot right eye since yesterday",
+            "OD flat subconjunctival hemorrhage temporal. OS white.",
+            "Subconjunctival hemorrhage, right eye.",
+            "SCH - reassurance.",
+        ),
+        (
+            "HTN retinopathy ck. Also: new itchy watery eyes x 1 wk, both.",
+            "conj 1+ inj w/ papillae OU.",
+            "Acute allergic conjunctivitis OU.",
+            "Rx bepotastine bid OU.",
+        ),
+        (
+            "HTN retinopathy ck.\nNew: itchy watery eyes x 1 wk, both.",
+            "conj 1+ inj w/ papillae OU.",
+            "Acute allergic conjunctivitis OU.",
+            "Rx bepotastine bid OU.",
+        ),
+        (
+            "HTN retinopathy ck. At check-in he mentioned a new itch in both eyes for a week.",
+            "conj 1+ inj w/ papillae OU.",
+            "Acute allergic conjunctivitis OU.",
+            "Rx bepotastine bid OU.",
+        ),
+    )
+    for opening, sle, second, plan in cases:
+        note = FOLLOW_UP_WITH_A_SECOND_PROBLEM.format(opening=opening, sle=sle, second=second, plan=plan)
+        assert _visit(note) == "92012", opening
+    # a second reason that is a glasses request is no new problem
+    glasses = FOLLOW_UP_WITH_A_SECOND_PROBLEM.format(
+        opening="CC: 3-month recheck hypertensive retinopathy; requests new distance glasses",
+        sle="clear OU.",
+        second="Dry eye syndrome OU, stable on PF tears.",
+        plan="Continue PF tears.",
+    )
+    assert _visit(glasses).startswith("992")
+
+
+def test_a_result_compared_with_v_and_a_date_is_still_todays_test() -> None:
+    note = (
+        "Annual HCQ exam. RA, HCQ 300 mg qd x 7 yr.\nVA cc 20/20 OU. PERRL. CF full. EOM full. IOP 15/16.\n"
+        "DFE: no bull's eye OU.\nSD-OCT mac: EZ intact OU, no parafoveal thinning, stable v 5/25.\n"
+        "A: Long term HCQ (RA) - no toxicity.\nP: Letter to rheum."
+    )
+    assert "92134" in _suggest(note)[0]
+
+
+def test_a_thickness_on_file_from_an_earlier_pachymetry_is_not_billed_again_for_glaucoma() -> None:
+    note = (
+        "6 mo GS f/u. High-risk GS OU (CCT 498/502, C/D .65/.7). No gtts.\nVA cc 20/30 OD, 20/25 OS. IOP 20/21.\n"
+        "ONH: .65/.7, unchanged.\nA: Glaucoma suspect OU, high risk.\nP: no tx. RTC 6 mo."
+    )
+    on_file = [{"date": "2025-09-08", "codes": ["92014", "92133", "76514"]}]
+    assert "76514" not in _suggest(note, history=on_file)[0]
+    assert "76514" in _suggest(note, history=[{"date": "2025-09-08", "codes": ["92014"]}])[0]
+
+
+def test_a_stopped_field_and_an_abbreviated_scleral_depression() -> None:
+    field = (
+        "Annual HCQ screen. RA, HCQ 300 mg/d.\nVA cc 20/20 OU. CF full. EOM full. IOP 16/15.\nDFE: mac nl OU.\n"
+        "HVF 10-2: started OD, pt got migraine aura partway, test stopped; OS not started.\n"
+        "A: long-term HCQ for RA - no toxicity.\nP: resched 10-2 next wk."
+    )
+    assert "92083" not in _suggest(field)[0]
+    depressed = (
+        "4 wk f/u PVD OD. Floaters less.\nVA cc 20/20 OU. IOP 14/15.\n"
+        "DFE OU, BIO + scl dep 360 OD: Weiss ring OD, NEW atrophic hole @ 11:00 OD. Detailed drawing OD periphery.\n"
+        "A: 1. PVD OD 2. Atrophic round hole OD - new\nP: observe. RTC 6 wks."
+    )
+    assert "92201" in _suggest(depressed)[0]
+
+
+def test_the_next_annual_exam_named_in_a_short_notes_plan_does_not_make_this_one_comprehensive() -> None:
+    note = (
+        "Recheck of the left PVD. Floaters a little less.\nVA 20/20 OU. After dilation: Weiss ring OS, periphery "
+        "attached.\nImpression: PVD left eye, stable.\nPlan: {plan}"
+    )
+    assert _visit(note.format(plan="Return for his annual exam.")) == "99212"
+    assert _visit(("Annual exam. " + note).format(plan="RTC 1 yr.")).startswith("920")
