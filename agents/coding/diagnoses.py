@@ -11,6 +11,9 @@ from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bull
 from agents.coding.timing import REMOVED_ELSEWHERE, in_quotes
 from knowledge.codes.icd10 import icd10_billable, icd10_description, icd10_unspecified
 
+# refractive findings that are medical problems too: irregular astigmatism indicates topography and makes the visit
+# a medical one, not a routine exam
+MEDICAL_REFRACTIVE = frozenset({"irregular_astigmatism"})
 FALLBACK_SECTIONS = frozenset(
     {SectionKind.BODY, SectionKind.PROCEDURE, SectionKind.COMPLAINT, SectionKind.HISTORY}
 )

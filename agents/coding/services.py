@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from agents.coding.diagnoses import FoundDiagnosis
+from agents.coding.diagnoses import MEDICAL_REFRACTIVE, FoundDiagnosis
 from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eyes_in, lid_mentions, lids_in
 from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
@@ -962,6 +962,9 @@ def find_services(
     tests = _tests(note, lexicon, day)
     _oct_site(tests, groups)
     medical = {d.group for d in diagnoses if d.condition is not None and not d.condition.refractive}
+    medical |= {
+        d.condition.id for d in diagnoses if d.condition is not None and d.condition.id in MEDICAL_REFRACTIVE
+    }
     for code in [
         code for code, s in tests.items() if _needs_medical(code, lexicon) and not medical & set(s.links)
     ]:

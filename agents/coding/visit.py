@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
 
-from agents.coding.diagnoses import FoundDiagnosis
+from agents.coding.diagnoses import MEDICAL_REFRACTIVE, FoundDiagnosis
 from agents.coding.lexicon import load_lexicon
 from agents.coding.schemas import CodingRequest
 from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
@@ -117,6 +117,12 @@ _NO_EXAM = re.compile(
 )
 _NOT_A_BENEFIT = re.compile(
     r"\b(?:glasses|routine|vision|refractive)\s+exam(?:ination)?\s+(?:is\s+)?not\s+(?:a\s+)?(?:covered|(?:Medicare\s+)?benefit)",
+    _I,
+)
+# "He was told and accepted that the routine exam and the refraction are his responsibility": a routine visit
+_ROUTINE_SELF_PAY = re.compile(
+    r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b[^.;\n]{0,50}\b(?:(?:his|her|their|the\s+patient['’]?s|patient)\s+"
+    r"(?:own\s+)?responsibility|self[- ]pay)",
     _I,
 )
 _REFRACTION_OPENING = re.compile(r"^[^.\n]{0,30}?\b(?:MRx|refraction|Rx\s+check)\b", _I)
@@ -1087,7 +1093,9 @@ def choose_visit(
     medical = [
         d
         for d in diagnoses
-        if d.condition is not None and not d.condition.refractive and not d.condition.status
+        if d.condition is not None
+        and (not d.condition.refractive or d.condition.id in MEDICAL_REFRACTIVE)
+        and not d.condition.status
     ]
     # "she will schedule her routine exam separately": a later visit, not this one
     routine_today = any(
@@ -1097,7 +1105,11 @@ def choose_visit(
         for text in (note.span(c),)
     )
     # "Explained that a glasses exam is not a Medicare benefit; patient agreed to self-pay": the doctor says so
-    routine_today = routine_today or bool(_NOT_A_BENEFIT.search(_decision_text(note, (SectionKind.PLAN,))))
+    routine_today = (
+        routine_today
+        or bool(_NOT_A_BENEFIT.search(_decision_text(note, (SectionKind.PLAN,))))
+        or bool(_ROUTINE_SELF_PAY.search(note.text))
+    )
     routine = request.payer_kind == "vision" or not medical or routine_today
     if procedure_only:
         return VisitChoice(None, "none", False, established, rationale="minor procedure only: exam included")

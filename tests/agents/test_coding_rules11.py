@@ -249,3 +249,34 @@ def test_the_next_annual_exam_named_in_a_short_notes_plan_does_not_make_this_one
     )
     assert _visit(note.format(plan="Return for his annual exam.")) == "99212"
     assert _visit(("Annual exam. " + note).format(plan="RTC 1 yr.")).startswith("920")
+
+
+def test_a_routine_exam_the_patient_accepted_to_pay_stays_routine_beside_an_incidental_finding() -> None:
+    note = (
+        "Comes in for a routine check and new glasses. {words}\n"
+        "MRx: OD +2.00 -0.25 x 090, OS +2.25, add +2.50, 20/20 OU. Pupils, fields, motility normal. IOP 14/15.\n"
+        "Lenses: early NS OU. DFE: healthy nerves, maculae and periphery.\n"
+        "Assessment: hyperopia OU and presbyopia. Early nuclear cataract OU, not visually significant; watch.\n"
+        "Plan: glasses Rx released."
+    )
+    medicare = {"payer_kind": "medicare", "payer_name": "Medicare"}
+    accepted = "He accepted that the routine exam and the refraction are his responsibility."
+    suggestion = OfflineCoder(opinion=None).suggest(coding_request(note.format(words=accepted), **medicare))
+    exam = next(line for line in suggestion.lines if line.code == "92014")
+    assert exam.modifiers == ["GY"]
+    assert suggestion.diagnoses[0].code == "Z01.01"
+    medical = OfflineCoder(opinion=None).suggest(coding_request(note.format(words=""), **medicare))
+    assert next(line for line in medical.lines if line.code == "92014").modifiers == []
+
+
+def test_irregular_astigmatism_is_a_medical_finding_that_indicates_topography() -> None:
+    note = (
+        "16 yo M, c/o blur OS at distance x 2 mo. Rubs eyes.\n"
+        "MRx: OD -1.25 DS 20/20; OS -1.50 -1.75 x 062 20/30. New Rx given.\nPupils nl. IOP 14/15. SLE: K clr OU.\n"
+        "Topo today OU: OD regular bowtie; OS inf steepening, Kmax 48.1.\n"
+        "A: 1. {finding} OS, r/o early KCN OS\n2. Myopia OU\nP: no rubbing. Repeat topo 3 mo."
+    )
+    lines, diagnoses = _suggest(note.format(finding="Irregular astig"))
+    assert "92025" in lines and "Z01.01" not in diagnoses
+    # regular astigmatism gives topography no medical reason
+    assert "92025" not in _suggest(note.format(finding="Regular astig"))[0]
