@@ -484,6 +484,9 @@ def _injury_recheck(note: ParsedNote, lexicon: Lexicon) -> bool:
     )
 
 
+_SUSPECT_RISK_AFTER = re.compile(r"[^.\n]{0,160}?;[^.;\n]{0,30}?\b(low|high)[- ]risk\b", re.IGNORECASE)
+
+
 def _codes_for(
     note: ParsedNote, mentions: list[_Mention], index: int, lexicon: Lexicon
 ) -> list[tuple[str, str, str]]:
@@ -493,6 +496,12 @@ def _codes_for(
     templates = condition.codes
     if condition.id == "foreign_body" and _site_of_foreign_body(note) == "conjunctival":
         templates = tuple(t.replace("T15.0", "T15.1") for t in templates)
+    # "glaucoma suspect, left eye, on the basis of the enlarged cup; low risk ...": the risk the sentence goes on
+    # to state, past the semicolon that ends the clause
+    if condition.id == "glaucoma_suspect" and (risk := _SUSPECT_RISK_AFTER.match(note.text, mention.end)):
+        templates = tuple(
+            t.replace("H40.00", "H40.01" if risk.group(1).lower() == "low" else "H40.02") for t in templates
+        )
     scale = lexicon.stages.get(condition.stage) if condition.stage else None
     reading = _reading(note, mentions, index, scale.level if scale else _no_stage)
     start, end = _scope(mentions, index)

@@ -280,3 +280,17 @@ def test_irregular_astigmatism_is_a_medical_finding_that_indicates_topography() 
     assert "92025" in lines and "Z01.01" not in diagnoses
     # regular astigmatism gives topography no medical reason
     assert "92025" not in _suggest(note.format(finding="Regular astig"))[0]
+
+
+def test_a_glaucoma_suspects_risk_past_a_semicolon_and_an_open_angle_glaucoma_suspect() -> None:
+    def codes(impression: str) -> list[str]:
+        note = f"Returns for his yearly exam. VA 20/20 OU. IOP 16/17. C/D 0.35/0.6.\n{impression}\nPlan: no tx. RTC 1 yr."
+        return _suggest(note)[1]
+
+    assert codes("Impression: glaucoma suspect, left eye, on the basis of the enlarged cup; low risk.") == [
+        "H40.012"
+    ]
+    assert codes("Impression: glaucoma suspect, left eye; high risk.") == ["H40.022"]
+    assert codes("Impression: open-angle glaucoma suspect OU based on the discs; low risk.") == ["H40.013"]
+    assert codes("Impression: POAG suspect OU.") == ["H40.003"]
+    assert codes("Impression: POAG OU, mild.") == ["H40.1131"]
