@@ -104,8 +104,8 @@ _HEADER = re.compile(
     # problem-oriented notes: "PROBLEM 2 - PRIMARY OPEN-ANGLE GLAUCOMA OU": the rest of the line is assessed
     + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])"
     # a scribe's prose: "Dr. Beaulieu's impression is open angle with borderline findings, ..."
-    + r"|(?P<said>(?<=['’]s\s)(?:impression|assessment)(?:\s+(?:is|was)\b|\s*:)|\b(?:my|our)\s+(?:impression|diagnosis)\s+"
-    r"(?:is|was)\b|\bwhat\s+I\s+(?:can\s+)?confirm\s+is\b)"
+    + r"|(?P<said>(?<=['’]s\s)(?:impression|assessment)(?:\s+(?:is|was)\b|\s*:)|\b(?:my|our)\s+(?:impressions?|diagnos[ie]s)\s+"
+    r"(?:is|was|are|were)\b|\bwhat\s+I\s+(?:can\s+)?confirm\s+is\b)"
     # a dictated heading: "New paragraph assessment. One, dry eye ...", "new paragraph plan: ..."
      + r"|\bnew\s+paragraph[ \t.,]+(?P<spoken>assessment|impression|plan)\b[ \t]*[.:,]?",
     re.IGNORECASE,

@@ -294,3 +294,17 @@ def test_a_glaucoma_suspects_risk_past_a_semicolon_and_an_open_angle_glaucoma_su
     assert codes("Impression: open-angle glaucoma suspect OU based on the discs; low risk.") == ["H40.013"]
     assert codes("Impression: POAG suspect OU.") == ["H40.003"]
     assert codes("Impression: POAG OU, mild.") == ["H40.1131"]
+
+
+def test_a_marginal_ulcer_a_stable_brvo_without_nv_and_my_impressions_in_a_letter() -> None:
+    ulcer = "c/o pain OS x 2 d, CL wearer.\nSLE OS: 1.5 mm infiltrate at 1:00 near limbus.\nA: {dx} OS.\nP: moxifloxacin q2h OS."
+    assert _suggest(ulcer.format(dx="Marginal corneal ulcer"))[1] == ["H16.042"]
+    assert _suggest(ulcer.format(dx="Corneal ulcer"))[1] == ["H16.002"]
+    brvo = "BRVO OS f/u after injections.\nVA 20/30 OS. DFE OS: old BRVO, collaterals.\nA: BRVO OS, {state}.\nP: obs."
+    assert _suggest(brvo.format(state="stable, edema resolved, no NV"))[1] == ["H34.8322"]
+    assert _suggest(brvo.format(state="with NVE"))[1] == ["H34.8321"]
+    letter = (
+        "Dear Dr. Kessler,\nI saw Mrs. today. Pressures 15 and 14. Moderate nuclear sclerosis in the right eye.\n"
+        "My impressions are age-related nuclear cataract of the right eye and dry eye of both eyes.\nSincerely,"
+    )
+    assert set(_suggest(letter)[1]) == {"H25.11", "H04.123"}
