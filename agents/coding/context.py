@@ -72,6 +72,22 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("family hx", "FAMILY", "FORWARD"),
 )
 
+# signs of a disease whose resolving leaves the disease ("edema resolved", "hemes resolved")
+_SIGNS = (
+    "edema",
+    "fluid",
+    "hemorrhage",
+    "hemorrhages",
+    "heme",
+    "hemes",
+    "swelling",
+    "ME",
+    "CME",
+    "DME",
+    "SRF",
+    "IRF",
+)
+
 
 @dataclass(frozen=True)
 class Assertion:
@@ -156,7 +172,8 @@ class ContextReader:
                     max_scope=4,
                     pattern=[{"LOWER": "resolved"}],
                 ),
-                # ... but "not (yet) resolved", "partially resolved" and "unresolved" say the problem goes on
+                # ... but "not (yet) resolved", "partially resolved" and "unresolved" say the problem goes on, and
+                # "BRVO OS, edema resolved" resolves a sign of the problem, not the problem
                 *(
                     ConTextRule(phrase, "PSEUDO", direction="PSEUDO")
                     for phrase in (
@@ -166,6 +183,7 @@ class ContextReader:
                         "incompletely resolved",
                         "not fully resolved",
                         "unresolved",
+                        *(f"{sign} resolved" for sign in _SIGNS),
                     )
                 ),
             ]

@@ -8,7 +8,7 @@ from agents.coding.context import Assertion, context_reader
 from agents.coding.laterality import BOTH, LEFT, RIGHT, eyes_in, lids_in
 from agents.coding.lexicon import Condition, Lexicon, load_lexicon
 from agents.coding.sections import Clause, ParsedNote, SectionKind, is_plan_bullet, line_bounds
-from agents.coding.timing import REMOVED_ELSEWHERE, in_quotes
+from agents.coding.timing import REMOVED_ELSEWHERE, REMOVED_ELSEWHERE_BEFORE, in_quotes
 from knowledge.codes.icd10 import icd10_billable, icd10_description, icd10_unspecified
 
 # refractive findings that are medical problems too: irregular astigmatism indicates topography and makes the visit
@@ -451,6 +451,7 @@ def _removed_today(note: ParsedNote) -> bool:
         and not _DATE_AFTER.match(note.text, m.end())
         and not _EARLIER_DAY.search(note.text, m.start(), line_bounds(note.text, m.start())[1])
         and not REMOVED_ELSEWHERE.match(note.text, m.end())
+        and not REMOVED_ELSEWHERE_BEFORE.search(note.text, line_bounds(note.text, m.start())[0], m.start())
         and not in_quotes(note.text, m.start())
         and not _AFTER_BEFORE.search(note.text, max(0, m.start() - 50), m.start())
         and not re.search(r"\b(?:s/p|status\s+post)\b", m.group(), re.IGNORECASE)
@@ -484,7 +485,13 @@ def _injury_recheck(note: ParsedNote, lexicon: Lexicon) -> bool:
     )
 
 
-_SUSPECT_RISK_AFTER = re.compile(r"[^.\n]{0,160}?;[^.;\n]{0,30}?\b(low|high)[- ]risk\b", re.IGNORECASE)
+# (the risk right after the semicolon: not "; not high risk", not "; lattice OD, low risk", another item's)
+_SUSPECT_RISK_AFTER = re.compile(
+    r"[^.\n]{0,160}?;\s*(?:(?:overall|but|considered|felt\s+to\s+be|which\s+is|I\s+would\s+call\s+it|I'?d\s+call\s+it"
+    r"|I\s+consider\s+(?:it|this|him|her)|(?:it|this)\s+is|(?:he|she)\s+is|at\s+this\s+point|for\s+now|open\s+angles?(?:\s+OU)?)[\s,]+){0,3}"
+    r"(low|high)[- ]risk\b",
+    re.IGNORECASE,
+)
 
 
 def _codes_for(

@@ -105,7 +105,7 @@ _HEADER = re.compile(
     + r"|(?:(?:^|\n)[ \t]*(?P<problem>Problem\s*#?\d{1,2})[ \t]*[-–:])"
     # a scribe's prose: "Dr. Beaulieu's impression is open angle with borderline findings, ..."
     + r"|(?P<said>(?<=['’]s\s)(?:impression|assessment)(?:\s+(?:is|was)\b|\s*:)|\b(?:my|our)\s+(?:impressions?|diagnos[ie]s)\s+"
-    r"(?:is|was|are|were)\b|\bwhat\s+I\s+(?:can\s+)?confirm\s+is\b)"
+    r"(?:is|was|are)\b|\bwhat\s+I\s+(?:can\s+)?confirm\s+is\b)"
     # a dictated heading: "New paragraph assessment. One, dry eye ...", "new paragraph plan: ..."
      + r"|\bnew\s+paragraph[ \t.,]+(?P<spoken>assessment|impression|plan)\b[ \t]*[.:,]?",
     re.IGNORECASE,

@@ -9,7 +9,7 @@ from agents.coding.laterality import BOTH, EYE_MODIFIER, LID_MODIFIER, LIDS, eye
 from agents.coding.lexicon import Lexicon, load_lexicon
 from agents.coding.schemas import PriorVisit
 from agents.coding.sections import Clause, ParsedNote, SectionKind, line_bounds
-from agents.coding.timing import AFTER_EARLIER_EXAM, REMOVED_ELSEWHERE, in_quotes
+from agents.coding.timing import AFTER_EARLIER_EXAM, REMOVED_ELSEWHERE, REMOVED_ELSEWHERE_BEFORE, in_quotes
 
 _STRONG_TODAY = re.compile(
     r"(?<!not )(?<!not done )(?<!not placed )(?<!not repeated )(?<!reviewed )\btoday\b"
@@ -62,6 +62,15 @@ class FoundService:
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _MONTH_BEFORE = re.compile(rf"\b(?:his|her|their|the)\s+(?:{_MONTHS})\s+(?:[\w-]+\s+){{0,3}}$", re.IGNORECASE)
+_MONTH_NAME = re.compile(rf"\b(?:{_MONTHS})\b", re.IGNORECASE)
+# "we obtained the fields from the university glaucoma clinic", "... at her last visit" (not "at the first visit",
+# which may be today's)
+_FROM_ELSEWHERE = re.compile(
+    r"\bfrom\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:[\w-]+\s+){0,3}(?:clinic|office|hospital|practice|specialist|center"
+    r"|surgeon|doctor|ophthalmologist|optometrist)\b|\bat\s+(?:the|her|his|their)\s+(?:last|prior|previous|earlier)"
+    r"\s+(?:visit|exam|appointment)\b",
+    re.IGNORECASE,
+)
 _TAKEN_AND_READ = re.compile(
     r"[^.;:\n]{0,30}?[ \t](?P<verb>(?:taken|obtained|performed|done|acquired|captured)"
     r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]+and[ \t]+(?:reviewed|interpreted|read))\b",
@@ -96,7 +105,7 @@ _COMPARISON = re.compile(
     r"\((?:was|prev(?:ious(?:ly)?)?|prior|last|old)\s+(?:[+-]\s?\d|\d+\.\d|pl(?:ano)?\b)[^)\n]*\)"
     # "Kmax 55.8 D (06/2025: 54.3 D)": the earlier value, dated; "sup thinning unchanged from 6/25": its date
     r"|\(\s*(?:\d{1,2}/)?\d{1,2}/\d{2,4}\s*:[^)\n]*\)"
-    r"|\b(?:unchanged|stable|same|no\s+change|improved|worse)\s+(?:from|since|vs?\.?|versus|compared\s+(?:to|with))\s+"
+    r"|\b(?:unchanged|unch|stable|same|no\s+change|improved|worse)\s+(?:from|since|vs?\.?|versus|c/w|compared\s+(?:to|with))\s+"
     r"(?:\d{1,2}/)?\d{1,2}/\d{2,4}\b",
     re.IGNORECASE,
 )
@@ -127,13 +136,22 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     # refraction OD -2.50 ...": our own verb right before the service, with nothing after it in the clause placing
     # it on another day, outranks a past cue before the verb (which dates what prompted it)
     after = note.text[mention_start : clause.end]
+    dated_before = (
+        cues["before_mention_past"].search(before)
+        or _MONTH_NAME.search(before)
+        or _ANOTHER_DAY.search(before)
+    )
     if (
         cues["before_mention_done"].search(before)
         and not cues["not_done"].search(text)
         and not cues["past"].search(after)
         and not _ANOTHER_DAY.search(after)
+        and not _FROM_ELSEWHERE.search(after)
         and not cues["future"].search(after[:40])
         and not cues["before_mention_negation"].search(before)
+        # "At the first visit in December we obtained a macular OCT": the date before the verb dates the test,
+        # unless the test is said to be today's
+        and (not dated_before or _said_today(after[:60]))
     ):
         return "today"
     if (
@@ -152,6 +170,8 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or _YEAR_AFTER.match(note.text, _name_end(note.text, mention_start))
         # "the retinal photos taken in your office": another office's test, whatever day the patient was seen
         or _ELSEWHERE_AFTER.match(note.text, _name_end(note.text, mention_start))
+        # "We obtained the HVF printouts from the university glaucoma clinic", "... OCT at her last visit"
+        or _FROM_ELSEWHERE.search(note.text, mention_start, clause.end)
         # "MRx 5/5: OD pl, OS -3.50": a label dated to another visit; "HVF 24-2 (12/2025: MD -2.1)": the test's date
         or (_DATE_AFTER.match(note.text, _name_end(note.text, mention_start)) and not _said_today(text))
         or _DATED_RESULT.match(note.text, mention_start)
@@ -826,6 +846,7 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             # "removal was not attempted here", "removal deferred to cornea"
             and not _NOT_DONE_AFTER.match(note.span(c), m.end())
             and not REMOVED_ELSEWHERE.match(note.span(c), m.end())
+            and not REMOVED_ELSEWHERE_BEFORE.search(note.span(c), 0, m.start())
             and not in_quotes(note.text, c.start + m.start())
             # "status post removal 03/10", "two days after we removed": removed at an earlier visit
             and not re.search(
@@ -972,14 +993,14 @@ def find_services(
     if "92136" in tests:
         _biometry_modifiers(tests["92136"], note, history, diagnoses)
     # for glaucoma, pachymetry is measured once: with one on file, a thickness the note gives without saying it was
-    # measured today is that earlier result ("High-risk GS OU (CCT 498/502, C/D .65/.7)"); corneal disease
-    # (keratoconus, edema) is followed with repeated pachymetry
+    # measured today is that earlier result ("High-risk GS OU (CCT 498/502, C/D .65/.7)"); keratoconus is followed
+    # with repeated pachymetry
     pachymetry = tests.get(_PACHYMETRY)
     if (
         pachymetry
         and pachymetry.basis == "result"
         and any(_PACHYMETRY in v.codes for v in history)
-        and not groups & {"keratoconus", "cornea"}
+        and "keratoconus" not in groups
     ):
         tests.pop(_PACHYMETRY)
     services = list(tests.values())

@@ -14,14 +14,21 @@ AFTER_EARLIER_EXAM = re.compile(
 
 # "FB removed OD at urgent care 2 days ago", "removed in the ER last night": a removal done elsewhere or earlier
 # (what follows the verb, in its clause)
-REMOVED_ELSEWHERE = re.compile(
-    r"[^.;\n]{0,40}?(?:\byesterday\b|\bago\b|\blast\s+(?:night|week|visit)\b|\belsewhere\b"
-    r"|\b(?:at|in|by)\s+(?:the\s+|an?\s+)?(?:urgent\s+care|UC|ER|ED|emergency|walk-in|outside|another|other)\b)",
-    re.IGNORECASE,
+_ELSEWHERE_OR_EARLIER = (
+    r"\byesterday\b|\bago\b|\blast\s+(?:night|week|visit)\b|\belsewhere\b|\bover\s+the\s+weekend\b|\bthis\s+morning\b"
+    r"|\b(?:at|in|by)\s+(?:the\s+|an?\s+)?(?:urgent\s+care|UC|ER|ED|emergency|walk-in|outside|another|other)\b"
+    r"|\bby\s+(?:the\s+|his\s+|her\s+|a\s+)?(?:[\w-]+\s+)?(?:nurse|PCP|medic|EMT|coworker|co-worker|wife|husband|friend)\b"
+)
+# (not "after a failed attempt at urgent care": the removal that followed it is ours)
+REMOVED_ELSEWHERE = re.compile(rf"(?:(?!attempt)[^.;\n]){{0,40}}?(?:{_ELSEWHERE_OR_EARLIER})", re.IGNORECASE)
+# "Seen at urgent care 2 days ago, where a metal FB was removed": the place or day before the verb, in its sentence
+REMOVED_ELSEWHERE_BEFORE = re.compile(
+    rf"(?:{_ELSEWHERE_OR_EARLIER})(?:(?!attempt)[^.;\n]){{0,60}}$", re.IGNORECASE
 )
 
 
 def in_quotes(text: str, position: int) -> bool:
     """Inside a double-quoted passage on its line: a discharge sheet or letter the note quotes, not today's words."""
     line_start = text.rfind("\n", 0, position) + 1
-    return text.count('"', line_start, position) % 2 == 1
+    # an inch mark ('4.5" grinder') is no quote
+    return len(re.findall(r'(?<![\d.])"', text[line_start:position])) % 2 == 1

@@ -59,7 +59,8 @@ _COMPREHENSIVE_WORDS = re.compile(
 )
 # ("floaters followed by a single large floater" is a sequence of symptoms; "followed by Dr. Lin" is care)
 _FOLLOW_UP = re.compile(
-    r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))(?!\s+(?:soon\s+|shortly\s+|quickly\s+)?by\s+(?:a|an|some|brief|several|many|more|new)\b)|re-?check|\bck\b|\bchk\b|\bcheck\b"
+    r"\bf/u\b|follow[- ]?up|\bfollowed\b(?!\s+(?:\w+\s+)?for\s+(?:routine|annual|general))(?![^.;\n]{0,30}?\bby\s+(?!Dr\b|our\b|the\s+(?:retina|glaucoma|cornea))(?:[\w-]+\s+){0,3}?(?:floaters?|flash\w*|spots?|specks?|shadow|curtain|pain|headache"
+    r"|blur\w*|cobweb|appearance|halos?|throb\w*|photophobia|redness|discharge|nausea|dots|cloud|bugs|strings|lights|sparks)\b)|re-?check|\bck\b|\bchk\b|\bcheck\b"
     r"|\breturn(?:s|ed)?\b(?!\s+(?:to\s+(?:the|our|this)\s+(?:practice|clinic|office)\s+)?(?:for\s+the\s+first\s+time|after\s+(?:\w+\s+)?years))|monitoring|\binterval\b|\b(?:is|comes?|came)\s+back\s+(?:from|to\s+see|today)\b"
     r"|\b(?:is|comes?|came|back)\s+(?:back|in)\s+(?:for|after|\w+\s+(?:weeks?|months?|days?))"
     # "Four-month glaucoma visit": a scheduled interval visit
@@ -69,7 +70,8 @@ _FOLLOW_UP = re.compile(
 )
 # On a minor-procedure day, a separate problem the patient brings up now is a new problem (intermediate exam).
 _SEPARATE_NEW = re.compile(
-    r"\bnew\s+(?:complaint|c/o|floaters|problem|onset|symptoms?)|\b(?:also|separately|separate)\s+(?:c/o|complain\w*|concern)"
+    r"\bnew\s+(?:complaint|c/o|floaters|problem|onset|symptoms?)|(?<!\bno\s)(?<!\bany\s)\b(?:also|separately|separate)\s+(?:c/o|complain\w*|concerns?)|\bseparate\s+(?:issue|problem)\s*:"
+    r"|\balso\s+wants?\b[^.;\n]{0,40}\b(?:looked\s+at|evaluated|checked)\b"
     r"|\bmentioned\b",
     _I,
 )
@@ -121,9 +123,13 @@ _NOT_A_BENEFIT = re.compile(
 )
 # "He was told and accepted that the routine exam and the refraction are his responsibility": a routine visit
 _ROUTINE_SELF_PAY = re.compile(
-    r"\broutine\s+(?:eye\s+)?exam(?:ination)?\b[^.;\n]{0,50}\b(?:(?:his|her|their|the\s+patient['’]?s|patient)\s+"
+    r"\broutine\s+(?:eye\s+|vision\s+)?exam(?:ination)?\b[^.;\n]{0,50}\b(?:(?:his|her|their|the\s+patient['’]?s|patient)\s+"
     r"(?:own\s+)?responsibility|self[- ]pay)",
     _I,
+)
+# (a policy stated, or another visit's: "will be self-pay", "none done today")
+_SELF_PAY_NOT_TODAY = re.compile(
+    r"\b(?:will|schedul\w*|next|none\s+(?:done|performed)|not\s+(?:done|performed|today))\b", _I
 )
 _REFRACTION_OPENING = re.compile(r"^[^.\n]{0,30}?\b(?:MRx|refraction|Rx\s+check)\b", _I)
 _NO_FULL_EXAM = re.compile(
@@ -435,7 +441,7 @@ _NEW_COMPLAINT = re.compile(
 )
 # a symptom's onset, in the opening: "urgent same-day visit", "wavy lines x 5 days", "since Sunday"
 _ACUTE = re.compile(
-    r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:days?|hrs?|hours?|wks?|weeks?)\b"
+    r"\burgent\b|\bsame[- ]day\b|\bx\s*\d+\s*(?:d|days?|hrs?|hours?|wks?|weeks?)\b"
     r"|\bsince\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|this\s+morning|last\s+night)\b"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+days?\s+ago\b",
     _I,
@@ -494,8 +500,12 @@ _ASSESSED_NEW = re.compile(
     _I | re.M,
 )
 _ALSO_NEW = re.compile(
-    r"\bnew\s+today\s*:|(?-i:\b(?:NEW|New)\s*:)(?!\s*(?:none|no\b|nil|nothing|n/a))"
-    r"|\bmentioned\b[^.;\n]{0,60}\bnew\b|\balso\s+(?:c/o|complains?|complaining|noticed)\b|\balso\s*[:,-]?\s*(?:a\s+)?new\b|\bin\s+addition\b[^.;\n]{0,20}"
+    r"\bnew\s+today\s*:"
+    r"|(?-i:\b(?:NEW|New)(?:\s+(?:concerns?|complaints?|issues?|problems?))?\s*:)(?!\s*(?:none|no\b|nil|nothing|n/a|denies))"
+    # "mentioned a new itch", "Also: new floaters", "also reports new ..." (not "no new", not new glasses)
+    r"|\b(?:mentioned|also\s*[:,-]?|also\s+(?:reports?|notes?))\s+(?![^.;\n]{0,60}\bno\s+new\b)(?:[^.;\n]{0,60}?\s)?new\b"
+    r"(?!\s+(?:[\w-]+\s+)?(?:glasses|specs|spectacles|Rx|contacts|lenses|readers|progressives|frames?)\b)"
+    r"|\balso\s+(?:c/o|complains?|complaining|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
     r"\b(?:c/o|complains?)\b"
     # "back three weeks after a PVD ... but since yesterday he has noticed a new cluster of specks"
     r"|\b(?:has|have)\s+(?:now\s+)?noticed\s+(?:a\s+|some\s+)?new\b",
@@ -513,7 +523,12 @@ _EARLIER_OTHER_VISIT = re.compile(
     r"\b(?:in\s+(?:19|20)\d\d|\d+\s+years?\s+ago|last\s+year)\b[^.,;\n]*?(?=\s+and\s|[.,;\n]|$)",
     _I,
 )
-_SECOND_REASON = re.compile(r";|\s[+&]\s|,\s+(?:and\s+|also\s+|plus\s+)|\s(?:and\s+also|plus)\s", _I)
+_SECOND_REASON = re.compile(r";|\s[+&/]\s|,\s+(?:and\s+|also\s+|plus\s+)|\s(?:and\s+also|plus)\s", _I)
+# a second reason that is no new problem: the known one improving, a lab, a drug run out, glasses
+_NOT_A_NEW_REASON = re.compile(
+    r"\b(?:less|better|improv\w*|resolv\w*|gone|cleared|A1c|BP|blood\s+pressure|labs?|ran\s+out|out\s+of|missed)\b",
+    _I,
+)
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
 _REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
 _STATUS_ONLY = re.compile(
@@ -630,8 +645,9 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     if (
         second
         and len({d.group for d in assessed}) >= 2
-        and any(m.start() >= second.end() for m in symptoms)
+        and any(m.start() >= second.end() for m in _new_problem_cues(opening, (_NEW_PROBLEM, _ACUTE)))
         and not _GLASSES_CONTEXT.search(opening, second.end())
+        and not _NOT_A_NEW_REASON.search(opening, second.end())
     ):
         return False
     if stated and (not symptoms or stated.start() <= symptoms[0].start()):
@@ -711,13 +727,20 @@ _EARLIER_VISIT = re.compile(
 
 
 def _comprehensive_words_today(note: ParsedNote) -> bool:
-    """A comprehensive-visit word in the note's opening lines, not in a sentence about an earlier visit nor in the
-    assessment or plan of a short note ("Return for his annual exam" is the next visit)."""
+    """A comprehensive-visit word in the note's opening lines, not in a sentence about an earlier visit nor one
+    about the next ("Return for his annual exam", "she will return in June for her annual exam")."""
     return any(
-        _COMPREHENSIVE_WORDS.search(note.span(s)) and not _EARLIER_VISIT.search(note.span(s))
+        not _NEXT_VISIT_BEFORE.search(text, 0, m.start())
         for s in note.sentences
-        if s.start < 400 and s.section not in (SectionKind.ASSESSMENT, SectionKind.PLAN)
+        if s.start < 400 and not _EARLIER_VISIT.search(text := note.span(s))
+        for m in _COMPREHENSIVE_WORDS.finditer(text)
     )
+
+
+_NEXT_VISIT_BEFORE = re.compile(
+    r"\b(?:return\w*|RTC|next|due|schedul\w*|will|come\s+back|f/u\s+in|follow[- ]up\s+in|back\s+in)\b[^.;\n]{0,40}$",
+    _I,
+)
 
 
 def _problems(
@@ -873,10 +896,15 @@ _DECLINED_AFTER = re.compile(
     r"[^.;\n]{0,30}?\b(?:declines?|declined|refuses?|refused)\b(?=\s*(?:[.;,\n]|$|for\s+now|again|to\s+(?:re)?start))",
     _I,
 )
+# "he prefers to wait and declined referral", "would like to hold off" (not "prefers to wait on OS", the other eye;
+# not "declines AREDS2", another item)
 _SURGERY_DECLINED = re.compile(
-    r"\b(?:declines?|declined|refuses?|refused|prefers?\s+to\s+wait|wants?\s+to\s+wait|not\s+interested)\b",
+    r"\b(?:declines?|declined|refuses?|refused|(?:prefers?|wants?|would\s+like)\s+to\s+(?:wait|hold\s+off)"
+    r"|not\s+interested)\b(?!\s+(?:on|for|with)\s+(?:the\s+)?(?:OD|OS|right|left|other)\b)"
+    r"(?![^.;\n]{0,15}\b(?:AREDS\w*|vitamins?|supplements?|drops?|tears|glasses|plugs?)\b)",
     _I,
 )
+_SURGERY_DECLINED_BEFORE = re.compile(r"\b(?:declines?|declined|refuses?|refused)\s+(?:the\s+|a\s+)?$", _I)
 # "no treatment", "Plan: No medication." (not "no treatment changes": the drops go on)
 _NO_TREATMENT = re.compile(
     r"\bno\s+(?:further\s+)?(?:treatment|tx|drops|meds|medications?)\b(?!\s+(?:chang|adjust|modif))", _I
@@ -940,7 +968,9 @@ def _risk(note: ParsedNote) -> Level:
     )
     # "options ... including referral for vitrectomy; he prefers to wait and declined referral": no decision made
     if any(
-        not _SURGERY_DECLINED.search(plan, m.end(), m.end() + 80) for m in _SURGERY_DECISION.finditer(plan)
+        not _SURGERY_DECLINED.search(plan, m.end(), m.end() + 80)
+        and not _SURGERY_DECLINED_BEFORE.search(plan, max(0, m.start() - 20), m.start())
+        for m in _SURGERY_DECISION.finditer(plan)
     ):
         return Level.MODERATE
     # "if not gone in four to six weeks we will refer for incision and curettage": a decision for later, if at all
@@ -1108,7 +1138,11 @@ def choose_visit(
     routine_today = (
         routine_today
         or bool(_NOT_A_BENEFIT.search(_decision_text(note, (SectionKind.PLAN,))))
-        or bool(_ROUTINE_SELF_PAY.search(note.text))
+        or any(
+            _ROUTINE_SELF_PAY.search(note.span(c))
+            and not _SELF_PAY_NOT_TODAY.search(note.text, c.start, line_bounds(note.text, c.start)[1])
+            for c in note.sentences
+        )
     )
     routine = request.payer_kind == "vision" or not medical or routine_today
     if procedure_only:
