@@ -737,7 +737,7 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     listed = [c for c in items if _PROBLEM_LIST.match(_header_of(note, c))]
     if listed and len(listed) < len(items):
         items = [c for c in items if c not in listed]
-    if note.has(SectionKind.ASSESSMENT):
+    if note.has(SectionKind.ASSESSMENT) and not _condition_free_addenda(note, items):
         return items, False
     numbered = [
         c
@@ -755,6 +755,20 @@ def assessment_clauses(note: ParsedNote) -> tuple[list[Clause], bool]:
     ]
     stated += [c for c in sentences if c not in stated and _SOFT_IMPRESSION.search(note.span(c))]
     return stated + [c for c in sentences if c not in stated], True
+
+
+def _condition_free_addenda(note: ParsedNote, items: list[Clause]) -> bool:
+    """The note's only assessment is an addendum that names no condition ("Addendum, same day: correction to the
+    procedure description above ..."): the body still states what was treated."""
+    addenda = all(
+        s.header.lower().startswith("addendum") for s in note.sections if s.kind == SectionKind.ASSESSMENT
+    )
+    return addenda and not any(
+        p.search(note.span(c))
+        for c in items
+        for condition in load_lexicon().conditions
+        for p in condition.patterns
+    )
 
 
 # "3. Pseudophakia OU - noted." / "HTN - noted, per PCP": an item the doctor only acknowledges, with no finding,

@@ -393,7 +393,7 @@ _REFUSED = re.compile(
 
 _PLAIN_NAMES = {
     "92083": re.compile(r"\b(?:visual\s+)?fields?\b", re.IGNORECASE),
-    "92250": re.compile(r"\b(?:photos?|photographs?|imaging)\b", re.IGNORECASE),
+    "92250": re.compile(r"\b(?:photos?|photographs?|imaging|images?|(?:fundus\s+)?camera)\b", re.IGNORECASE),
 }
 
 
@@ -661,6 +661,10 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         if named:
             lids |= named
             evidence.append((clause.start + match.start(), clause.start + match.end()))
+    # "Addendum: ... the right upper punctum was not touched": a correction takes that punctum back out
+    for clause in note.sentences:
+        if _PUNCTUM_UNTOUCHED.search(text := note.span(clause)):
+            lids -= lids_in(text)
     if not lids:
         table = _plug_table(note, lexicon) or _plug_rows(note, lexicon) or _plug_site_rows(note, lexicon)
         if table:
@@ -679,6 +683,10 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     ]
 
 
+_PUNCTUM_UNTOUCHED = re.compile(
+    r"\bpunct(?:um|a)\s+(?:was|were)\s+not\s+(?:touched|plugged|occluded)\b|\bno\s+plug\s+(?:was\s+)?(?:placed|put)\s+in\b",
+    re.IGNORECASE,
+)
 # "she does not want it replaced": a placement denied
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|n't|declin\w*|refus\w*)\b[^.;]{0,30}$", re.IGNORECASE)
 # "because the left lower lid is inflamed I placed only one plug, in the right lower punctum": an eyelid that is the

@@ -650,6 +650,8 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
         and not _NOT_A_NEW_REASON.search(opening, second.end())
     ):
         return False
+    if stated and _leads_with_another_problem(opening, assessed):
+        return False
     if stated and (not symptoms or stated.start() <= symptoms[0].start()):
         return True
     # "This 22-year-old with known keratoconus returns for his topography check" (a later "has become blurrier" is
@@ -684,6 +686,16 @@ _VISIT_LABEL = re.compile(
     r"|reason[ \t]+for[ \t]+visit)[ \t]*:[ \t]*([^\n]+)",
     _I | re.M,
 )
+
+
+def _leads_with_another_problem(opening: str, assessed: list[FoundDiagnosis]) -> bool:
+    """The recheck of one problem found another, acute one, which leads the assessment: "Scheduled recheck of the
+    PVD ... Impression: horseshoe retinal tear of the right eye ... in the setting of the known PVD"."""
+    lead = assessed[0].condition if assessed else None
+    if lead is None or lead.chronic:
+        return False
+    named = {c.group for c in load_lexicon().conditions if any(p.search(opening) for p in c.patterns)}
+    return bool(named) and lead.group not in named
 
 
 def _opening(note: ParsedNote) -> str:

@@ -308,3 +308,65 @@ def test_a_marginal_ulcer_a_stable_brvo_without_nv_and_my_impressions_in_a_lette
         "My impressions are age-related nuclear cataract of the right eye and dry eye of both eyes.\nSincerely,"
     )
     assert set(_suggest(letter)[1]) == {"H25.11", "H04.123"}
+
+
+def test_a_recheck_that_found_another_acute_problem_leading_the_assessment_is_a_new_problem_visit() -> None:
+    note = (
+        "Scheduled three-week recheck of the posterior vitreous detachment in her right eye. Floaters the same.\n"
+        "VA 20/20 OU. Dilated exam OD with scleral depression: {finding}\n"
+        "Impression: {impression}\nPlan: {plan}"
+    )
+    tear = note.format(
+        finding="small horseshoe tear at 11:00, no SRF.",
+        impression="horseshoe retinal tear of the right eye, in the setting of the known PVD.",
+        plan="retina today for laser.",
+    )
+    assert _visit(tear) == "92012"
+    same = note.format(
+        finding="Weiss ring, periphery attached, no breaks.",
+        impression="posterior vitreous detachment right eye, stable.",
+        plan="RD precautions. RTC prn.",
+    )
+    assert _visit(same).startswith("992")
+
+
+def test_a_condition_free_addendum_leaves_the_body_to_state_the_indication_and_can_take_a_punctum_back() -> (
+    None
+):
+    note = (
+        "Procedure note. She returns for punctal occlusion for keratoconjunctivitis sicca in both eyes. After "
+        "proparacaine, silicone plugs were placed in the left lower and right upper puncta. Recheck in one month.\n"
+        "Addendum, same day: correction to the procedure above. The second plug was placed in the right lower "
+        "punctum; the right upper punctum was not touched."
+    )
+    suggestion = OfflineCoder(opinion=None).suggest(coding_request(note))
+    assert [d.code for d in suggestion.diagnoses] == ["H16.223"]
+    assert sorted(line.modifiers[0] for line in suggestion.lines if line.code == "68761") == ["E2", "E4"]
+
+
+def test_lid_wipes_are_an_otc_product_and_a_camera_error_voids_planned_photos() -> None:
+    lids = (
+        "Back six weeks after we diagnosed blepharitis of all four lids. Itching much less.\nVA cc 20/25 OU.\n"
+        "Lid margins a little thickened, few collarettes OU.\nAssessment: blepharitis of the right and left upper "
+        "and lower lids, improved and stable.\nPlan: continue compresses {care}; return in 6 months."
+    )
+    assert _visit(lids.format(care="and lid wipes long term")) == "99213"
+    assert _visit(lids.format(care="long term")) == "99212"
+    photos = (
+        "Visit Type: Annual diabetic eye exam\nVA cc 20/20 OU. Pupils nl. CF full. EOM full. IOP 15/14.\n"
+        "DFE: no MA/heme OU, flat maculae.\nAssessment: Type 1 DM without diabetic retinopathy OU.\n"
+        "Plan: Baseline fundus photos today. RTC 12 mo.\n{addendum}"
+    )
+    voided = "ADDENDUM (same day): Fundus camera error before capture; no images obtained."
+    assert "92250" not in _suggest(photos.format(addendum=voided))[0]
+    assert "92250" in _suggest(photos.format(addendum=""))[0]
+
+
+def test_a_contact_lens_evaluation_with_an_over_refraction_abbreviated_or_is_a_fitting() -> None:
+    note = (
+        "Annual + CL. Wears 1 soft CL OS only.\nVA cc (CL) OS 20/20.\nMRx OD pl; OS -3.75 sph, 20/20.\n"
+        "CL eval OS: trial Dailies Total1 -3.75, centered, 0.5 mm movement, OR plano, 20/20. Switched brand.\n"
+        "IOP 15/14. PERRL. CF/EOM full. DFE nl OU.\nA: Myopia OS, anisometropia.\nP: CL Rx OS finalized."
+    )
+    lines = OfflineCoder(opinion=None).suggest(coding_request(note, payer_kind="vision")).lines
+    assert any(line.code == "92310" and line.modifiers == ["52"] for line in lines)
