@@ -335,7 +335,8 @@ def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
 
 
 _ELEMENT_NOT_DONE = re.compile(
-    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b|\bn/t\b",
+    r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b|\bn/t\b"
+    r"|\b(?:pt|patient|he|she)\s+(?:declines|declined|refuses|refused)\b",
     _I,
 )
 _CROSSED_BEFORE = re.compile(r"[✗✘][ \t]*$")
@@ -493,7 +494,7 @@ _ASSESSED_NEW = re.compile(
     r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$|since\b|as\s+of\b|today\b|this\s+visit\b)"
     r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b|\bnew\s+diagnosis\b(?!\s*(?:in\s+|on\s+)?(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d|last))"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
-    r"|\bnew\s+(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
+    r"|\bnew\s+(?:acute\s+|fresh\s+)?(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
     r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
     r"|BRVO|CRVO|(?:exudative|wet|neovascular)\s+(?:AMD|ARMD|macular\s+degeneration))\b"
     r"|\b(?:new|wet)\s+conversion\b|\bconverted\s+to\s+(?:wet|exudative|neovascular)\b",
@@ -910,6 +911,11 @@ _DECLINED_AFTER = re.compile(
 )
 # "he prefers to wait and declined referral", "would like to hold off" (not "prefers to wait on OS", the other eye;
 # not "declines AREDS2", another item)
+# "Restasis d/c'd at 9/25 visit": a drug stopped at an earlier visit is not managed today
+_STOPPED_EARLIER_AFTER = re.compile(
+    r"\s*(?:was\s+)?(?:d/c'?d|discontinued|stopped)\s+(?:at|on|in)\s+(?:the\s+|her\s+|his\s+)?(?:\d|last|prior|previous)",
+    _I,
+)
 _SURGERY_DECLINED = re.compile(
     r"\b(?:declines?|declined|refuses?|refused|(?:prefers?|wants?|would\s+like)\s+to\s+(?:wait|hold\s+off)"
     r"|not\s+interested)\b(?!\s+(?:on|for|with)\s+(?:the\s+)?(?:OD|OS|right|left|other)\b)"
@@ -954,13 +960,26 @@ def _risk(note: ParsedNote) -> Level:
     ]
     # "no treatment" of one item while the plan goes on with the current tears does not stop those
     continued = _CONTINUE_CURRENT.search(decisions)
+    # "Restasis d/c'd at 9/25 visit ... Feels about the same as on Restasis.": stopped earlier, every mention
+    # outside the assessment and plan is that history
+    stopped_earlier = {
+        m.group().lower()
+        for m in lexicon.rx_drugs.finditer(note.text)
+        if _STOPPED_EARLIER_AFTER.match(note.text, m.end())
+    }
     for match in lexicon.rx_drugs.finditer(note.text):
         # "Plan: No medication.": a drug the history names (started, then stopped) is not managed today
         if no_treatment and _outside(decided, match.start()):
             continue
+        if match.group().lower() in stopped_earlier and _outside(decided, match.start()):
+            continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 60]
-        if _STOPPED_BEFORE.search(prefix) or _diagnostic_drop(note, match):
+        if (
+            _STOPPED_BEFORE.search(prefix)
+            or _STOPPED_EARLIER_AFTER.match(suffix)
+            or _diagnostic_drop(note, match)
+        ):
             continue
         # a finished course, when the plan manages no drug today, is history
         if no_treatment and re.search(r"^[^.\n]*\b(?:finished|completed|done|stopped)\b", suffix, _I):

@@ -370,3 +370,55 @@ def test_a_contact_lens_evaluation_with_an_over_refraction_abbreviated_or_is_a_f
     )
     lines = OfflineCoder(opinion=None).suggest(coding_request(note, payer_kind="vision")).lines
     assert any(line.code == "92310" and line.modifiers == ["52"] for line in lines)
+
+
+def test_tune40_readings_of_new_problems_lens_edema_and_ruled_out_keratoconus() -> None:
+    pvd = (
+        "f/u PVD OD - floaters fading.\nNEW: since Sat flashes + floaters OS.\nVA cc 20/20 OU.\n"
+        "DFE OU: OD Weiss ring, no breaks. OS fresh PVD, no breaks.\nA: PVD OD - stable. {second}\nP: RTC 4 wk."
+    )
+    assert _visit(pvd.format(second="New acute PVD OS, no tear.")) == "92012"
+    edema = (
+        "c/o hazy VA w/ CLs x 2 wk, sleeps in them.\nSLE: epithelial microcysts OU.\n"
+        "A: corneal edema d/t CL overwear OU.\nP: d/c CL x 2 wk."
+    )
+    assert _suggest(edema)[1] == ["H18.213"]
+    fit = (
+        "Annual + CL. Wants to try GP.\nMRx OD -4.00 -2.75x005 20/20, OS -3.75 -3.00x175 20/20.\n"
+        "Topo OU: regular bowtie, no KC pattern.\nGP fit OU: diag 7.60/9.6 OD, 7.65/9.6 OS, alignment fit.\n"
+        "IOP 15/15. PERRL. EOM full. DFE nl OU.\nA: Myopia OU, reg astig OU. KC r/o on topo.\nP: GP lenses ordered."
+    )
+    lines, diagnoses = _suggest(fit, payer_kind="vision")
+    assert "92310" in lines and "92025" not in lines
+    assert not any(code.startswith("H18.6") for code in diagnoses)
+
+
+def test_field_reliability_fp_a_health_fair_photo_and_a_declined_dilation() -> None:
+    field = (
+        "Visit type: Testing only\nTest: Humphrey 10-2\nFP / FN     2% / 0%     3% / 1%\n"
+        "Interpretation: full 10-2 OU. No evidence of HCQ retinopathy.\nNo examination performed today.\n"
+        "Dx: long-term hydroxychloroquine use for rheumatoid arthritis."
+    )
+    assert "92250" not in _suggest(field)[0]
+    fair = (
+        "Back today b/c PCP health-fair retinal photo read as suspicious cups.\nVA 20/20 OU. IOP 18/19.\n"
+        "DFE: C/D 0.6 OU.\nA: Glaucoma suspect OU, low risk.\nP: RTC 1 yr."
+    )
+    assert "92250" not in _suggest(fair)[0]
+    declined = (
+        "Sched as annual. Pt declines DFE + refraction today - wants dry eyes addressed only.\n"
+        "CC: burning eyes OU x 3 mo.\nVA cc 20/20 OU. IOP 17/17. SLE: MG capped, inf SPK OU.\n"
+        "A: DES OU.\nP: start Miebo qid OU. RTC 6 wk."
+    )
+    assert _visit(declined) == "92012"
+
+
+def test_a_drug_stopped_at_an_earlier_visit_is_not_managed_today() -> None:
+    note = (
+        "f/u DES OU. Restasis d/c'd at 9/25 visit -> PF AT bid since. Feels about the same as on Restasis.\n"
+        "TBUT 7/7 s, no SPK. Lids: min collarettes OU.\nA: 1. DES OU - stable on OTC regimen. 2. Blepharitis OU "
+        "(upper + lower lids) - controlled.\nP: cont PF AT. RTC 6 mo."
+    )
+    assert _visit(note) == "99213"
+    # restarted in the plan, it is managed again (moderate risk)
+    assert _visit(note.replace("P: cont PF AT.", "P: restart Restasis bid OU.")) != "99212"
