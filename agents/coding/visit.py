@@ -416,8 +416,13 @@ def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None])
         return False
     # "DFE OD: ..." then "DFE OS: ...": each eye dilated on its own line
     per_eye = {m.group(1).upper() for m in re.finditer(r"\bDFE[ \t]+(OD|OS)\b", note.text, _I)}
+    # (not "RTC 4-6 weeks DFE OD": the plan's next dilation)
+    one_eye = any(
+        not _NEXT_VISIT_BEFORE.search(note.text, line_bounds(note.text, m.start())[0], m.start())
+        for m in _ONE_EYE_DILATION.finditer(note.text)
+    )
     return not (
-        _ONE_EYE_DILATION.search(note.text)
+        one_eye
         and not re.search(r"\bDFE\s+OU\b|dilated.{0,40}both", note.text, _I)
         and per_eye != {"OD", "OS"}
     )
@@ -531,7 +536,10 @@ _NOT_A_NEW_REASON = re.compile(
     _I,
 )
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
-_REFERRED = re.compile(r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+)?by\b", _I)
+_REFERRED = re.compile(
+    r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+|over\s+|to\s+(?:me|us|our\s+(?:office|clinic|practice))\s+)?by\b",
+    _I,
+)
 _STATUS_ONLY = re.compile(
     r"\b(?:stable|unchanged|improv\w*|better|resolv\w*|healing|healed|controlled|at\s+(?:target|goal)|quiet"
     r"|no\s+change|doing\s+well|progress\w*|worse\w*|not\s+at\s+(?:target|goal)|uncontrolled)\b",

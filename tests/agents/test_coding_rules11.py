@@ -422,3 +422,33 @@ def test_a_drug_stopped_at_an_earlier_visit_is_not_managed_today() -> None:
     assert _visit(note) == "99213"
     # restarted in the plan, it is managed again (moderate risk)
     assert _visit(note.replace("P: cont PF AT.", "P: restart Restasis bid OU.")) != "99212"
+
+
+def test_tune40_dilation_plans_abbreviated_drugs_referrals_and_seated_plug_tables() -> None:
+    converted = (
+        "CC: Scheduled as routine exam. Reports new floaters + flashes OD x 5 days. Converted to medical.\n"
+        "MRx -4.25 sph OU 20/20.\nIOP 15/15. Pupils/CF/EOM normal; fields full; motility full.\n"
+        "Retina (DFE): no tear/hole 360 OU. Vitreous OD: Weiss ring.\n"
+        "Impression: 1. PVD OD, no break. 2. Myopia OU.\nPlan: RTC 4-6 weeks DFE OD. Spectacle Rx given."
+    )
+    assert _visit(converted) == "92014"
+    conj = (
+        "F/u bact conj OD, dx 10/18. Moxi 0.5% tid OD, day 4. D/c way down.\nSLE OD: 1+ inj. OS wnl.\n"
+        "A: mucopurulent conj OD - improving.\nP: finish moxi to 7 d total then stop. RTC prn."
+    )
+    assert _visit(conj) == "99213"
+    referred = (
+        "Ms. L was referred to me by Dr. H, the cornea surgeon in our group, who diagnosed keratoconus in 2024. "
+        "She has not seen an optometrist here before.\nBCVA 20/50 OD 20/40 OS. Pupils normal. IOP 12/11.\n"
+        "Topography today: inferior steepening OU, unchanged.\nImpression: keratoconus both eyes, stable.\n"
+        "Plan: scleral lens fitting booked for next week."
+    )
+    assert _visit(referred, established=False, history=[]) == "92002"
+    table = (
+        "Visit: Procedure - punctal occlusion\nIndication: Dry eye syndrome OU, failed PF tears and cyclosporine.\n"
+        "Procedure (proparacaine, punctal gauge):\nPunctum     Plug                  Result\n"
+        "RUL         silicone 0.4 mm       seated\nRLL         silicone 0.5 mm       seated\n"
+        "LUL         --                    not done\nLLL         --                    not done\nPlan: recheck 1 month."
+    )
+    plugs = [line.modifiers[0] for line in OfflineCoder(opinion=None).suggest(coding_request(table)).lines]
+    assert sorted(plugs) == ["E3", "E4"]
