@@ -706,7 +706,11 @@ _SITE_ROW = re.compile(
     r"^[ \t]*(?P<site>RUL|RLL|LUL|LLL|(?:right|left)\s+(?:upper|lower))(?:\s+punct\w*)?[ \t]{2,}(?P<cell>\S[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
-_PLACED_CELL = re.compile(r"\b(?:placed|inserted|seated)\b", re.IGNORECASE)
+# (a procedure table's "silicone 0.4 mm   seated"; not a check's "plug in place, well seated")
+_PLACED_CELL = re.compile(
+    r"\b(?:placed|inserted)\b|^(?![^\n]*\b(?:in\s+place|intact|retained|still)\b)[^\n]*\bseated\b",
+    re.IGNORECASE,
+)
 _YES_CELL = re.compile(r"^\s*(?:yes|[✓✔xX])\b", re.IGNORECASE)
 # "s/p punctal occlusion OU 12/2025", "plugs were placed in January": a heading about an earlier placement
 _EARLIER_PLUGS = re.compile(
