@@ -9,7 +9,7 @@ from typing import Any
 EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("w/o", "NEGATED_EXISTENCE", "FORWARD"),
     # "KC r/o on topo": ruled out by the test, not a rule-out still open
-    *((f"r/o {by}", "NEGATED_EXISTENCE", "BACKWARD") for by in ("on", "by", "with")),
+    *((f"r/o {by}", "NEGATED_EXISTENCE", "BACKWARD") for by in ("on", "by")),
     ("neg for", "NEGATED_EXISTENCE", "FORWARD"),
     ("not addressed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not re-addressed", "NEGATED_EXISTENCE", "BACKWARD"),

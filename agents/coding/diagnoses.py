@@ -763,12 +763,20 @@ def _condition_free_addenda(note: ParsedNote, items: list[Clause]) -> bool:
     addenda = all(
         s.header.lower().startswith("addendum") for s in note.sections if s.kind == SectionKind.ASSESSMENT
     )
-    return addenda and not any(
-        p.search(note.span(c))
-        for c in items
-        for condition in load_lexicon().conditions
-        for p in condition.patterns
+    return (
+        addenda
+        # (an addendum that gives the doctor's impression assesses, whether or not the lexicon knows the condition)
+        and not any(_ADDENDUM_ASSESSES.search(note.span(c)) for c in items)
+        and not any(
+            p.search(note.span(c))
+            for c in items
+            for condition in load_lexicon().conditions
+            for p in condition.patterns
+        )
     )
+
+
+_ADDENDUM_ASSESSES = re.compile(r"\bimpression\b|\bassess\w*|\bdiagnos\w*|\bdx\b|\bA:", re.IGNORECASE)
 
 
 # "3. Pseudophakia OU - noted." / "HTN - noted, per PCP": an item the doctor only acknowledges, with no finding,

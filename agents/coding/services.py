@@ -385,7 +385,8 @@ _ABORTED = re.compile(
     re.IGNORECASE,
 )
 _REFUSED = re.compile(
-    r"\b(?:declined|refused|cancel+ed|not\s+obtained|no\s+(?:\w+\s+)?obtained|unable\s+to\s+(?:obtain|complete|"
+    r"\b(?:declined|refused|cancel+ed|not\s+obtained|not\s+taken|camera\s+(?:error|down|failure|malfunction)"
+    r"|no\s+(?:\w+\s+)?obtained|unable\s+to\s+(?:obtain|complete|"
     r"perform)|could\s+not\s+be\s+(?:obtained|completed|performed))\b",
     re.IGNORECASE,
 )
@@ -393,7 +394,7 @@ _REFUSED = re.compile(
 
 _PLAIN_NAMES = {
     "92083": re.compile(r"\b(?:visual\s+)?fields?\b", re.IGNORECASE),
-    "92250": re.compile(r"\b(?:photos?|photographs?|imaging|images?|(?:fundus\s+)?camera)\b", re.IGNORECASE),
+    "92250": re.compile(r"\b(?:photos?|photographs?|imaging|(?:fundus\s+)?camera)\b", re.IGNORECASE),
 }
 
 
@@ -663,8 +664,11 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
             evidence.append((clause.start + match.start(), clause.start + match.end()))
     # "Addendum: ... the right upper punctum was not touched": a correction takes that punctum back out
     for clause in note.sentences:
-        if _PUNCTUM_UNTOUCHED.search(text := note.span(clause)):
-            lids -= lids_in(text)
+        text = note.span(clause)
+        if _EARLIER_PLUGS.search(text):
+            continue  # "At the 12/2025 visit no plug was placed in the LLL"
+        for untouched in _PUNCTUM_UNTOUCHED.finditer(text):
+            lids -= lids_in(untouched.group("site") or untouched.group("site2"))
     if not lids:
         table = _plug_table(note, lexicon) or _plug_rows(note, lexicon) or _plug_site_rows(note, lexicon)
         if table:
@@ -684,7 +688,9 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
 
 
 _PUNCTUM_UNTOUCHED = re.compile(
-    r"\bpunct(?:um|a)\s+(?:was|were)\s+not\s+(?:touched|plugged|occluded)\b|\bno\s+plug\s+(?:was\s+)?(?:placed|put)\s+in\b",
+    r"(?P<site>\b(?:RUL|RLL|LUL|LLL)\b|(?:\b(?:right|left|both)\s+)?\b(?:upper|lower)\s+punct(?:um|a)\b)\s+"
+    r"(?:was|were)(?:\s+not|n['’]t)\s+(?:touched|plugged|occluded)\b"
+    r"|\bno\s+plug\s+(?:was\s+)?(?:placed|put)\s+in\s+(?:the\s+)?(?P<site2>[^.;,\n]{0,30})",
     re.IGNORECASE,
 )
 # "she does not want it replaced": a placement denied
@@ -706,6 +712,9 @@ _SITE_ROW = re.compile(
     r"^[ \t]*(?P<site>RUL|RLL|LUL|LLL|(?:right|left)\s+(?:upper|lower))(?:\s+punct\w*)?[ \t]{2,}(?P<cell>\S[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
+_PLACED_WORD = re.compile(r"\b(?:placed|inserted)\b", re.IGNORECASE)
+# a procedure written up above the table ("Procedure (proparacaine, punctal gauge):")
+_PROCEDURE_ABOVE = re.compile(r"\bprocedure\b|\bgauge\w*|\bproparacaine\b|\bsized\b", re.IGNORECASE)
 # (a procedure table's "silicone 0.4 mm   seated"; not a check's "plug in place, well seated")
 _PLACED_CELL = re.compile(
     r"\b(?:placed|inserted)\b|^(?![^\n]*\b(?:in\s+place|intact|retained|still)\b)[^\n]*\bseated\b",
@@ -732,6 +741,12 @@ def _plug_site_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str],
             continue  # the table of another procedure, or of plugs placed before
         cell = row.group("cell")
         placed = _PLACED_CELL.search(cell) or (_YES_CELL.match(cell) and lexicon.plug_done.search(heading))
+        if (
+            placed
+            and not _PLACED_WORD.search(cell)
+            and not _PROCEDURE_ABOVE.search(note.text, 0, row.start())
+        ):
+            placed = None  # "RLL  silicone 0.5 mm  well seated" at a plug check
         if placed and not _NOT_PLUGGED.search(cell):
             lids |= lids_in(row.group("site"))
             first = first or row.span("cell")

@@ -336,7 +336,8 @@ def vision_exam_codes(request: CodingRequest) -> tuple[str, str]:
 
 _ELEMENT_NOT_DONE = re.compile(
     r"\bnot\s+(?:tested|done|performed|assessed|checked|examined|measured)\b|\bdeferred\b|\bunable\s+to\b|\bn/t\b"
-    r"|\b(?:pt|patient|he|she)\s+(?:declines|declined|refuses|refused)\b",
+    r"|\b(?:pt|patient|he|she)\s+(?:declines|declined|refuses|refused)\s+(?:the\s+)?(?:DFE|dilat\w*|fields?|CF|EOM"
+    r"|motility|pupils?)\b",
     _I,
 )
 _CROSSED_BEFORE = re.compile(r"[✗✘][ \t]*$")
@@ -497,9 +498,11 @@ _KNOWN_PROBLEM = re.compile(
 # an assessment item the doctor marks as new ("CNV OS, new.", "new onset"), never "new defect" (progression)
 _ASSESSED_NEW = re.compile(
     r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$|since\b|as\s+of\b|today\b|this\s+visit\b)"
+    r"|[,;(-]\s*(?:a\s+|this\s+is\s+a\s+)?new\s+(?:problem|diagnosis|finding|issue)\b"
+    r"(?!\s*(?:in\s+|on\s+|at\s+)?(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d|last))"
     r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b|\bnew\s+diagnosis\b(?!\s*(?:in\s+|on\s+)?(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d|last))"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
-    r"|\bnew\s+(?:acute\s+|fresh\s+)?(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
+    r"|(?<!\bwas\s)(?<!\bwas\sa\s)\bnew\s+(?:acute\s+|fresh\s+)?(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
     r"\s+neovasc\w*|retinal\s+(?:tear|detachment|hole)|PVD|(?:branch\s+|central\s+)?(?:retinal\s+)?vein\s+occlusion"
     r"|BRVO|CRVO|(?:exudative|wet|neovascular)\s+(?:AMD|ARMD|macular\s+degeneration))\b"
     r"|\b(?:new|wet)\s+conversion\b|\bconverted\s+to\s+(?:wet|exudative|neovascular)\b",
@@ -537,7 +540,9 @@ _NOT_A_NEW_REASON = re.compile(
 )
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
 _REFERRED = re.compile(
-    r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+|over\s+|to\s+(?:me|us|our\s+(?:office|clinic|practice))\s+)?by\b",
+    r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+|over\s+|to\s+(?:me|us|our\s+(?:office|clinic|practice))\s+)?by\b"
+    # (not "referred to us by Dr. Kim in 2021": an old referral)
+    r"(?![^;\n]{0,40}?\b(?:in\s+(?:19|20)\d\d|years?\s+ago)\b)",
     _I,
 )
 _STATUS_ONLY = re.compile(
@@ -697,14 +702,18 @@ _VISIT_LABEL = re.compile(
 )
 
 
+# what a recheck finds that is a problem of its own: a retinal break or detachment, a vascular occlusion
+_FOUND_AT_RECHECK = frozenset({"retina_periphery", "retina_vascular"})
+
+
 def _leads_with_another_problem(opening: str, assessed: list[FoundDiagnosis]) -> bool:
     """The recheck of one problem found another, acute one, which leads the assessment: "Scheduled recheck of the
     PVD ... Impression: horseshoe retinal tear of the right eye ... in the setting of the known PVD"."""
     lead = assessed[0].condition if assessed else None
-    if lead is None or lead.chronic:
+    if lead is None or lead.chronic or lead.group not in _FOUND_AT_RECHECK:
         return False
     named = {c.group for c in load_lexicon().conditions if any(p.search(opening) for p in c.patterns)}
-    return bool(named) and lead.group not in named
+    return lead.group not in named
 
 
 def _opening(note: ParsedNote) -> str:
@@ -919,6 +928,9 @@ _DECLINED_AFTER = re.compile(
 )
 # "he prefers to wait and declined referral", "would like to hold off" (not "prefers to wait on OS", the other eye;
 # not "declines AREDS2", another item)
+_ALLERGY_LINE = re.compile(
+    r"\ballerg(?:y|ies)\s*(?:list\s*)?[:-]|\ballergic\s+to\b|\bNKDA\b|\bintoleran(?:t|ce)\s+(?:to|of)\b", _I
+)
 # "Restasis d/c'd at 9/25 visit": a drug stopped at an earlier visit is not managed today
 _STOPPED_EARLIER_AFTER = re.compile(
     r"\s*(?:was\s+)?(?:d/c'?d|discontinued|stopped)\s+(?:at|on|in)\s+(?:the\s+|her\s+|his\s+)?(?:\d|last|prior|previous)",
@@ -980,6 +992,9 @@ def _risk(note: ParsedNote) -> Level:
         if no_treatment and _outside(decided, match.start()):
             continue
         if match.group().lower() in stopped_earlier and _outside(decided, match.start()):
+            continue
+        # "ALLERGIES: Tobrex (rash)": a drug the patient reacts to is not managed
+        if _ALLERGY_LINE.search(note.text, line_bounds(note.text, match.start())[0], match.start()):
             continue
         prefix = note.text[max(0, match.start() - 25) : match.start()]
         suffix = note.text[match.end() : match.end() + 60]
