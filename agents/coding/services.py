@@ -647,8 +647,8 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         done = lexicon.plug_done.search(text)
         if match is None or not (done or clause.section == SectionKind.PROCEDURE):
             continue
-        if not done and _PLUG_LEFT_ALONE.search(text):
-            continue
+        if not done and (_PLUG_LEFT_ALONE.search(text) or _PLUG_REMOVED.search(text)):
+            continue  # "Proc: RUL plug removed w/ forceps (no charge)": a removal has no code
         cues = lexicon.cues
         # "As planned, after topical anesthetic, silicone plugs were placed": done today as planned
         timing = _AS_PLANNED.sub("", text)
@@ -687,6 +687,7 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     ]
 
 
+_PLUG_REMOVED = re.compile(r"\b(?:removed|extracted|pulled|taken\s+out)\b", re.IGNORECASE)
 _PUNCTUM_UNTOUCHED = re.compile(
     r"(?P<site>\b(?:RUL|RLL|LUL|LLL)\b|(?:\b(?:right|left|both)\s+)?\b(?:upper|lower)\s+punct(?:um|a)\b)\s+"
     r"(?:was|were)(?:\s+not|n['’]t)\s+(?:touched|plugged|occluded)\b"

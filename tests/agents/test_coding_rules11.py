@@ -452,3 +452,13 @@ def test_tune40_dilation_plans_abbreviated_drugs_referrals_and_seated_plug_table
     )
     plugs = [line.modifiers[0] for line in OfflineCoder(opinion=None).suggest(coding_request(table)).lines]
     assert sorted(plugs) == ["E3", "E4"]
+
+
+def test_a_plug_removed_and_an_over_occluded_eye_are_no_plug_placed() -> None:
+    note = (
+        "s/p silicone plugs RUL + RLL 12/3/25.\nOD: watery since plugs. OS: gritty.\nSLE: OS inf SPK 2+.\n"
+        "Proc: RUL plug removed w/ forceps (no charge). LLL silicone plug 0.5 mm placed, well seated.\n"
+        "A: DES OU - OD over-occluded w/ 2 plugs, RUL removed. OS uncontrolled, LLL plugged.\nP: RTC 6 wk."
+    )
+    plugs = [line.modifiers[0] for line in OfflineCoder(opinion=None).suggest(coding_request(note)).lines]
+    assert plugs == ["E2"]
