@@ -487,7 +487,7 @@ def _injury_recheck(note: ParsedNote, lexicon: Lexicon) -> bool:
 
 # (the risk right after the semicolon: not "; not high risk", not "; lattice OD, low risk", another item's)
 _SUSPECT_RISK_AFTER = re.compile(
-    r"[^.\n]{0,160}?;\s*(?:(?:overall|but|considered|felt\s+to\s+be|which\s+is|I\s+would\s+call\s+it|I'?d\s+call\s+it"
+    r"[^.;\n]{0,160}?;\s*(?:(?:overall|but|considered|felt\s+to\s+be|which\s+is|I\s+would\s+call\s+it|I'?d\s+call\s+it"
     r"|I\s+consider\s+(?:it|this|him|her)|(?:it|this)\s+is|(?:he|she)\s+is|at\s+this\s+point|for\s+now|open\s+angles?(?:\s+OU)?)[\s,]+){0,3}"
     r"(low|high)[- ]risk\b",
     re.IGNORECASE,

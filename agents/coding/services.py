@@ -138,7 +138,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
     after = note.text[mention_start : clause.end]
     dated_before = (
         cues["before_mention_past"].search(before)
-        or _MONTH_NAME.search(before)
+        or _MONTH_NAME.search(note.text, clause.start, mention_start)
         or _ANOTHER_DAY.search(before)
     )
     if (
@@ -745,6 +745,7 @@ def _plug_site_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str],
         if (
             placed
             and not _PLACED_WORD.search(cell)
+            and not _YES_CELL.match(cell)
             and not _PROCEDURE_ABOVE.search(note.text, 0, row.start())
         ):
             placed = None  # "RLL  silicone 0.5 mm  well seated" at a plug check

@@ -14,17 +14,17 @@ AFTER_EARLIER_EXAM = re.compile(
 
 # "FB removed OD at urgent care 2 days ago", "removed in the ER last night": a removal done elsewhere or earlier
 # (what follows the verb, in its clause)
-_ELSEWHERE_OR_EARLIER = (
-    r"\byesterday\b|\bago\b|\blast\s+(?:night|week|visit)\b|\belsewhere\b|\bover\s+the\s+weekend\b|\bthis\s+morning\b"
-    r"|\b(?:at|in|by)\s+(?:the\s+|an?\s+)?(?:urgent\s+care|UC|ER|ED|emergency|walk-in|outside|another|other)\b"
+_ELSEWHERE = (
+    r"\belsewhere\b|\b(?:at|in|by)\s+(?:the\s+|an?\s+)?(?:urgent\s+care|UC|ER|ED|emergency|walk-in|outside|another)\b"
     r"|\bby\s+(?:the\s+|his\s+|her\s+|a\s+)?(?:[\w-]+\s+)?(?:nurse|PCP|medic|EMT|coworker|co-worker|wife|husband|friend)\b"
 )
+_ELSEWHERE_OR_EARLIER = rf"\byesterday\b|\bago\b|\blast\s+(?:night|week|visit)\b|\bover\s+the\s+weekend\b|\bthis\s+morning\b|{_ELSEWHERE}"
 # (not "after a failed attempt at urgent care": the removal that followed it is ours)
 REMOVED_ELSEWHERE = re.compile(rf"(?:(?!attempt)[^.;\n]){{0,40}}?(?:{_ELSEWHERE_OR_EARLIER})", re.IGNORECASE)
-# "Seen at urgent care 2 days ago, where a metal FB was removed": the place or day before the verb, in its sentence
-REMOVED_ELSEWHERE_BEFORE = re.compile(
-    rf"(?:{_ELSEWHERE_OR_EARLIER})(?:(?!attempt)[^.;\n]){{0,60}}$", re.IGNORECASE
-)
+# "Seen at urgent care 2 days ago, where a metal FB was removed": the place before the verb, in its sentence (not a
+# day, which may be the injury's: "Grinding metal yesterday ..., FB removed at the slit lamp"; not "after a failed
+# attempt at urgent care")
+REMOVED_ELSEWHERE_BEFORE = re.compile(rf"(?<!attempt\s)(?:{_ELSEWHERE})[^.;\n]{{0,60}}$", re.IGNORECASE)
 
 
 def in_quotes(text: str, position: int) -> bool:

@@ -512,7 +512,7 @@ _ALSO_NEW = re.compile(
     r"\bnew\s+today\s*:"
     r"|(?-i:\b(?:NEW|New)(?:\s+(?:concerns?|complaints?|issues?|problems?))?\s*:)(?!\s*(?:none|no\b|nil|nothing|n/a|denies))"
     # "mentioned a new itch", "Also: new floaters", "also reports new ..." (not "no new", not new glasses)
-    r"|\b(?:mentioned|also\s*[:,-]?|also\s+(?:reports?|notes?))\s+(?![^.;\n]{0,60}\bno\s+new\b)(?:[^.;\n]{0,60}?\s)?new\b"
+    r"|\b(?:mentioned|also\s*[:,-]?)\s+(?![^.;\n]{0,60}\bno\s+new\b)(?:[^.;\n]{0,60}?\s)?new\b"
     r"(?!\s+(?:[\w-]+\s+)?(?:glasses|specs|spectacles|Rx|contacts|lenses|readers|progressives|frames?)\b)"
     r"|\balso\s+(?:c/o|complains?|complaining|noticed)\b|\bin\s+addition\b[^.;\n]{0,20}"
     r"\b(?:c/o|complains?)\b"
@@ -702,7 +702,7 @@ _VISIT_LABEL = re.compile(
 )
 
 
-# what a recheck finds that is a problem of its own: a retinal break or detachment, a vascular occlusion
+# what a recheck finds that is a problem of its own: a retinal break, a vascular occlusion
 _FOUND_AT_RECHECK = frozenset({"retina_periphery", "retina_vascular"})
 
 
@@ -710,7 +710,7 @@ def _leads_with_another_problem(opening: str, assessed: list[FoundDiagnosis]) ->
     """The recheck of one problem found another, acute one, which leads the assessment: "Scheduled recheck of the
     PVD ... Impression: horseshoe retinal tear of the right eye ... in the setting of the known PVD"."""
     lead = assessed[0].condition if assessed else None
-    if lead is None or lead.chronic or lead.group not in _FOUND_AT_RECHECK:
+    if lead is None or lead.group not in _FOUND_AT_RECHECK:
         return False
     named = {c.group for c in load_lexicon().conditions if any(p.search(opening) for p in c.patterns)}
     return lead.group not in named
@@ -768,7 +768,7 @@ def _comprehensive_words_today(note: ParsedNote) -> bool:
 
 
 _NEXT_VISIT_BEFORE = re.compile(
-    r"\b(?:return\w*|RTC|next|due|schedul\w*|will|come\s+back|f/u\s+in|follow[- ]up\s+in|back\s+in)\b[^.;\n]{0,40}$",
+    r"\b(?:return\w*|RTC|next|schedul\w*|will|come\s+back|f/u\s+in|follow[- ]up\s+in|back\s+in)\b[^.;\n]{0,40}$",
     _I,
 )
 
@@ -926,8 +926,7 @@ _DECLINED_AFTER = re.compile(
     r"[^.;\n]{0,30}?\b(?:declines?|declined|refuses?|refused)\b(?=\s*(?:[.;,\n]|$|for\s+now|again|to\s+(?:re)?start))",
     _I,
 )
-# "he prefers to wait and declined referral", "would like to hold off" (not "prefers to wait on OS", the other eye;
-# not "declines AREDS2", another item)
+# "ALLERGIES: Tobrex (rash)": a drug on an allergy line
 _ALLERGY_LINE = re.compile(
     r"\ballerg(?:y|ies)\s*(?:list\s*)?[:-]|\ballergic\s+to\b|\bNKDA\b|\bintoleran(?:t|ce)\s+(?:to|of)\b", _I
 )
@@ -936,6 +935,8 @@ _STOPPED_EARLIER_AFTER = re.compile(
     r"\s*(?:was\s+)?(?:d/c'?d|discontinued|stopped)\s+(?:at|on|in)\s+(?:the\s+|her\s+|his\s+)?(?:\d|last|prior|previous)",
     _I,
 )
+# "he prefers to wait and declined referral", "would like to hold off" (not "prefers to wait on OS", the other eye;
+# not "declines AREDS2", another item)
 _SURGERY_DECLINED = re.compile(
     r"\b(?:declines?|declined|refuses?|refused|(?:prefers?|wants?|would\s+like)\s+to\s+(?:wait|hold\s+off)"
     r"|not\s+interested)\b(?!\s+(?:on|for|with)\s+(?:the\s+)?(?:OD|OS|right|left|other)\b)"
@@ -1194,7 +1195,8 @@ def choose_visit(
         or bool(_NOT_A_BENEFIT.search(_decision_text(note, (SectionKind.PLAN,))))
         or any(
             _ROUTINE_SELF_PAY.search(note.span(c))
-            and not _SELF_PAY_NOT_TODAY.search(note.text, c.start, line_bounds(note.text, c.start)[1])
+            # to the sentence's end past a semicolon ("...; none done today"), not into the next sentence
+            and not _SELF_PAY_NOT_TODAY.search(re.match(r"[^.\n]*", note.text[c.start :]).group())
             for c in note.sentences
         )
     )

@@ -1,5 +1,6 @@
 """Round-11 reading rules of the offline coder (session 10)."""
 
+from agents.coding.lexicon import load_lexicon
 from agents.coding.offline import OfflineCoder
 from tests.support.coding_requests import coding_request
 
@@ -145,7 +146,14 @@ def test_polymyxin_b_trimethoprim_is_a_prescription_drug() -> None:
         "Impression: Bacterial conjunctivitis OS - improving\nPlan: Continue {drug} QID OS x 5 more days."
     )
     assert _visit(note.format(drug="polymyxin B/trimethoprim")) == "99213"
-    assert _visit(note.format(drug="PF artificial tears")) != "99214"
+    for name in (
+        "polymyxin B/trimethoprim",
+        "polymyxin B sulfate/trimethoprim",
+        "polymyxin trimethoprim",
+        "PMB/TMP",
+    ):
+        assert load_lexicon().rx_drugs.search(name), name
+        assert not load_lexicon().otc_products.search(name), name
 
 
 def test_a_surgery_referral_the_patient_declined_is_no_decision_for_surgery() -> None:
@@ -365,7 +373,7 @@ def test_lid_wipes_are_an_otc_product_and_a_camera_error_voids_planned_photos() 
 def test_a_contact_lens_evaluation_with_an_over_refraction_abbreviated_or_is_a_fitting() -> None:
     note = (
         "Annual + CL. Wears 1 soft CL OS only.\nVA cc (CL) OS 20/20.\nMRx OD pl; OS -3.75 sph, 20/20.\n"
-        "CL eval OS: trial Dailies Total1 -3.75, centered, 0.5 mm movement, OR plano, 20/20. Switched brand.\n"
+        "CL eval OS: trial Dailies Total1 -3.75, OR plano, 20/20. Switched brand.\n"
         "IOP 15/14. PERRL. CF/EOM full. DFE nl OU.\nA: Myopia OS, anisometropia.\nP: CL Rx OS finalized."
     )
     lines = OfflineCoder(opinion=None).suggest(coding_request(note, payer_kind="vision")).lines
@@ -462,3 +470,63 @@ def test_a_plug_removed_and_an_over_occluded_eye_are_no_plug_placed() -> None:
     )
     plugs = [line.modifiers[0] for line in OfflineCoder(opinion=None).suggest(coding_request(note)).lines]
     assert plugs == ["E2"]
+
+
+def test_code_review_mends_of_the_session_rules() -> None:
+    # a suspect's risk never crosses a second semicolon into another item
+    assert (
+        _suggest(
+            "Yearly exam. VA 20/20 OU. IOP 16/17.\nImpression: glaucoma suspect OU; PVD OD; high risk for RD.\nPlan: RTC 1 yr."
+        )[1][0]
+        == "H40.003"
+    )
+    # "in the other eye" is no other place, and the injury's day is not the removal's
+    for words in (
+        "Metallic FB removed w/ 25g needle at the slit lamp, none in the other eye.",
+        "Grinding metal yesterday w/o goggles, metallic FB removed w/ 25g needle at slit lamp.",
+        "After a failed attempt at urgent care, metallic FB removed w/ 25g needle at the slit lamp.",
+    ):
+        note = f"c/o FB sensation OD.\nSLE OD: metallic corneal FB.\n{words}\nA: corneal FB OD.\nP: erythromycin."
+        assert "65222" in _suggest(note)[0], words
+    # a plug site table of "yes" cells under a plug line is still a placement
+    yes = "Silicone plugs inserted:\nRLL     yes\nLLL     yes\nRUL     not plugged\nA: dry eye syndrome OU."
+    assert sorted(
+        line.modifiers[0] for line in OfflineCoder(opinion=None).suggest(coding_request(yes)).lines
+    ) == [
+        "E2",
+        "E4",
+    ]
+    # a recheck that finds a vein occlusion is a new-problem visit; "due for her annual" is today's reason
+    pvd = "Recheck of the right PVD. Floaters same.\nVA 20/25 OD. DFE OD: {finding}\nImpression: {dx}\nPlan: {plan}"
+    occlusion = pvd.format(
+        finding="sup-temp hemes, venous tortuosity.",
+        dx="branch retinal vein occlusion of the right eye.",
+        plan="retina referral.",
+    )
+    assert _visit(occlusion) == "92012"
+
+
+def test_more_code_review_mends() -> None:
+    due = (
+        "Recheck of the left PVD. She is also due for her annual exam, so we did that today.\nVA 20/20 OU. Pupils "
+        "normal. CF full. EOM full. IOP 14/15. SLE normal. DFE OU: Weiss ring OS, periphery attached.\n"
+        "A: PVD OS, stable.\nP: RTC 1 yr."
+    )
+    assert _visit(due) == "92014"
+    plugs = (
+        "s/p silicone plugs RUL + RLL.\nProc: LLL silicone plug 0.5 mm placed, well seated.\n"
+        "A: DES OU - OD over occluded w/ 2 plugs. OS LLL plugged.\nP: RTC 6 wk."
+    )
+    assert [
+        line.modifiers[0] for line in OfflineCoder(opinion=None).suggest(coding_request(plugs)).lines
+    ] == ["E2"]
+    routine = (
+        "Comes in for a routine check and new glasses. He accepted that the routine exam and the refraction are his "
+        "responsibility. Wife will drive him home.\nMRx: OD +2.00, OS +2.25, add +2.50, 20/20 OU. Pupils, fields, "
+        "motility normal. IOP 14/15.\nDFE: healthy OU. Early NS OU.\nAssessment: hyperopia OU and presbyopia. Early "
+        "nuclear cataract OU, not visually significant.\nPlan: glasses Rx released."
+    )
+    suggestion = OfflineCoder(opinion=None).suggest(
+        coding_request(routine, payer_kind="medicare", payer_name="Medicare")
+    )
+    assert next(line for line in suggestion.lines if line.code == "92014").modifiers == ["GY"]
