@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.storage.events import (
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 
 EventHandler = Callable[[WebhookEvent], Awaitable[None] | None]
 ErrorObserver = Callable[[Exception], None]
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (Unavailable, RateLimited, OSError)
+# a database that is busy ("database is locked" under concurrent SQLite writers) is as transient as a 503
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (Unavailable, RateLimited, OSError, OperationalError)
 log = logging.getLogger("fovea.worker")
 R = TypeVar("R")
 

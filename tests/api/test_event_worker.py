@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.storage.db import create_db_engine, create_session_factory
@@ -170,3 +171,19 @@ def test_stop_lets_a_busy_worker_finish_its_event(sessions: sessionmaker[Session
 
     asyncio.run(scenario())
     assert statuses(sessions)[event_id][0] == EventStatus.DONE
+
+
+def test_a_busy_database_is_retried_not_parked(sessions: sessionmaker[Session]) -> None:
+    (event_id,) = store(sessions, 1)
+    failures_left = [1]
+
+    def locked_once(event: WebhookEvent) -> None:
+        if failures_left:
+            failures_left.pop()
+            raise OperationalError("INSERT INTO review_items ...", {}, Exception("database is locked"))
+
+    registry = HandlerRegistry()
+    registry.register(EventType.NOTE_FINALIZED, locked_once)
+    pool = WorkerPool(sessions, registry, concurrency=1, backoff_seconds=0.05, poll_seconds=5)
+    asyncio.run(run_until(pool, sessions, {EventStatus.DONE}))
+    assert statuses(sessions)[event_id][:2] == (EventStatus.DONE, 2)
