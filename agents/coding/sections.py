@@ -120,10 +120,22 @@ _NOT_SENTENCE_END = "".join(
     rf"(?<!\b{word})"
     for word in ("Mr", "Mrs", "Ms", "Dr", "vs", "St", "approx", "Pt", "pt", r"e\.g", r"i\.e")
 )
+# Clinic shorthand ("Glaucoma susp. OU", "scl. dep. 360"): its period ends a sentence only before a capital word
+# that is not an eye ("... with scl dep. Retina flat" is two).
+_SHORTHAND = ("susp", "scl", "dep", "ant", "inf", "sup", "nas")
+_NOT_SHORTHAND_END = "".join(rf"(?<!\b{word})(?<!\b{word.capitalize()})" for word in _SHORTHAND)
+_SHORTHAND_END = (
+    "(?:"
+    + "|".join(rf"(?<=\b{word})|(?<=\b{word.capitalize()})" for word in _SHORTHAND)
+    + r")\.(?=\s+(?!O[DSU]\b)[A-Z])"
+)
 _SENTENCE_BOUNDARY = (
     r"\n|;|(?<=[a-zA-Z)\]%])"
     + _NOT_SENTENCE_END
-    + r"\.(?=\s)|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
+    + _NOT_SHORTHAND_END
+    + r"\.(?=\s)|"
+    + _SHORTHAND_END
+    + r"|(?<=\d)\.(?=\s+[A-Z])|(?<=\s)(?=\d{1,2}[.)]\s+[A-Za-z])"
 )
 _BOUNDARY = re.compile(_SENTENCE_BOUNDARY + r"|\s{3,}")
 _SENTENCE = re.compile(_SENTENCE_BOUNDARY)

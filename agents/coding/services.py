@@ -670,7 +670,12 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         for untouched in _PUNCTUM_UNTOUCHED.finditer(text):
             lids -= lids_in(untouched.group("site") or untouched.group("site2"))
     if not lids:
-        table = _plug_table(note, lexicon) or _plug_rows(note, lexicon) or _plug_site_rows(note, lexicon)
+        table = (
+            _plug_table(note, lexicon)
+            or _plug_rows(note, lexicon)
+            or _plug_site_rows(note, lexicon)
+            or _eye_row_grid(note, lexicon)
+        )
         if table:
             lids, evidence = set(table[0]), [table[1]]
     return [
@@ -793,6 +798,45 @@ def _plug_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tupl
             if lexicon.plug.search(cell) and not _NOT_PLUGGED.search(cell):
                 lids.add(f"{eye}{row.group('lid')[0].upper()}L")
                 first = first or row.span(column)
+    return (frozenset(lids), first) if lids and first else None
+
+
+# "              Upper        Lower" over "OD (right)   [x] 0.3 mm collagen   [ ] -": a grid with an eye per row
+_LID_COLUMNS = re.compile(
+    r"^[ \t]+(?:upper|lower)(?:\s+punct\w*)?[ \t]{2,}(?:upper|lower)\b[^\n]*$", re.I | re.M
+)
+_EYE_ROW = re.compile(r"[ \t]*(?P<eye>OD|OS|right|left)\b[^\n]*", re.IGNORECASE)
+_CELL = re.compile(r"\S+(?: \S+)*")
+
+
+def _eye_row_grid(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tuple[int, int]] | None:
+    """A procedure grid with upper and lower puncta as columns and an eye per row: each checked cell (or one that
+    names a plug on a note that places plugs) is a punctum plugged today, under the column heading above it."""
+    lids: set[str] = set()
+    first: tuple[int, int] | None = None
+    for header in _LID_COLUMNS.finditer(note.text):
+        above = note.text[: header.start()].split("\n")[-7:]
+        if not any(lexicon.plug.search(line) or _PROCEDURE_ABOVE.search(line) for line in above) or any(
+            _EARLIER_PLUGS.search(line) for line in above if lexicon.plug.search(line)
+        ):
+            continue  # the grid of another procedure, or of plugs placed before
+        columns = [(m.start(), m.group()[:5].lower()) for m in _CELL.finditer(header.group())]
+        cursor = header.end() + 1
+        for line in note.original[cursor:].split("\n")[:3]:
+            row = _EYE_ROW.match(line)
+            if row is None:
+                break
+            eye = "R" if row.group("eye").lower() in {"od", "right"} else "L"
+            for cell in list(_CELL.finditer(line))[1:]:
+                lid = min(columns, key=lambda column: abs(column[0] - cell.start()))[1]
+                text = cell.group()
+                checked = re.match(r"\[[xX✓]\]", text) or (
+                    not _BOX.match(text) and lexicon.plug.search(text) and lexicon.plug_done.search(note.text)
+                )
+                if checked and not _NOT_PLUGGED.search(text):
+                    lids.add(f"{eye}{lid[0].upper()}L")
+                    first = first or (cursor + cell.start(), cursor + cell.end())
+            cursor += len(line) + 1
     return (frozenset(lids), first) if lids and first else None
 
 

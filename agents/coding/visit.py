@@ -538,6 +538,21 @@ _NOT_A_NEW_REASON = re.compile(
     r"\b(?:less|better|improv\w*|resolv\w*|gone|cleared|A1c|BP|blood\s+pressure|labs?|ran\s+out|out\s+of|missed)\b",
     _I,
 )
+_BARE_COMMA = re.compile(r",\s+(?=(?P<reason>[^,;.\n]{3,60}))")
+# the known problem's own course ("f/u dry eye, worse x 3 days"), not a second reason
+_OWN_COURSE = re.compile(r"\b(?:worse\w*|flare\w*|again|still|recur\w*|same)\b", _I)
+
+
+def _bare_comma_reason(opening: str, start: int) -> re.Match[str] | None:
+    """ "3 mo IOP ck, red eye OS x 2d": a second reason after a bare comma, when it names a new symptom and its
+    onset."""
+    for comma in _BARE_COMMA.finditer(opening, start):
+        reason = comma.group("reason")
+        if _NEW_PROBLEM.search(reason) and _ACUTE.search(reason) and not _OWN_COURSE.search(reason):
+            return comma
+    return None
+
+
 _SEPARATELY = re.compile(r"\bseparately\b[^.;\n]{0,40}\b(?:has\s+had|c/o|complains?|noticed)\b", _I)
 _REFERRED = re.compile(
     r"\b(?:referred|ref['’]?d|sent)\s+(?:in\s+|over\s+|to\s+(?:me|us|our\s+(?:office|clinic|practice))\s+)?by\b"
@@ -655,7 +670,11 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
         return False
     # "3-month recheck hypertensive retinopathy; red spot right eye since yesterday": a second, new reason (not
     # "; requests new distance glasses")
-    second = _SECOND_REASON.search(opening, stated.end()) if stated else None
+    second = (
+        (_SECOND_REASON.search(opening, stated.end()) or _bare_comma_reason(opening, stated.end()))
+        if stated
+        else None
+    )
     if (
         second
         and len({d.group for d in assessed}) >= 2
