@@ -120,15 +120,20 @@ _NOT_SENTENCE_END = "".join(
     rf"(?<!\b{word})"
     for word in ("Mr", "Mrs", "Ms", "Dr", "vs", "St", "approx", "Pt", "pt", r"e\.g", r"i\.e")
 )
-# Clinic shorthand ("Glaucoma susp. OU", "scl. dep. 360"): its period ends a sentence only before a capital word
-# that is not an eye ("... with scl dep. Retina flat" is two).
+# Clinic shorthand ("Glaucoma susp. OU", "scl. dep. OS", "lattice inf. OD"): its period ends a sentence only before
+# a capital word; "susp." and "dep." run on into their eye, and "scl." into "Dep.". A location ("nas.", "inf.")
+# runs on into an eye only when its sentence has named none yet ("pinguecula nas. OD", not "lattice OD inf. OS: PVD").
 _SHORTHAND = ("susp", "scl", "dep", "ant", "inf", "sup", "nas")
 _NOT_SHORTHAND_END = "".join(rf"(?<!\b{word})(?<!\b{word.capitalize()})" for word in _SHORTHAND)
+_LOCATION = r"(?:(?<=\b[Aa]nt)|(?<=\b[Ii]nf)|(?<=\b[Ss]up)|(?<=\b[Nn]as))"
 _SHORTHAND_END = (
-    "(?:"
-    + "|".join(rf"(?<=\b{word})|(?<=\b{word.capitalize()})" for word in _SHORTHAND)
-    + r")\.(?=\s+(?!O[DSU]\b)[A-Z])"
+    r"(?:(?<=\b[Ss]usp)\.(?=\s+(?!O[DSU]\b|(?:Both|Right|Left|Bilateral)\b)[A-Z])"
+    r"|(?<=\b[Ss]cl)\.(?=\s+(?![Dd]ep)[A-Z])"
+    r"|(?<=\b[Dd]ep)\.(?=\s+(?!O[DSU]\b)[A-Z])"
+    rf"|{_LOCATION}\.(?=\s+(?!O[DSU]\b)[A-Z])"
+    rf"|(?P<location_eye>{_LOCATION}\.(?=\s+O[DSU]\b)))"
 )
+_EYE_NAMED = re.compile(r"\b(?:O[DSU]|right|left|both)\b", re.IGNORECASE)
 _SENTENCE_BOUNDARY = (
     r"\n|;|(?<=[a-zA-Z)\]%])"
     + _NOT_SENTENCE_END
@@ -243,6 +248,8 @@ def clauses(note: str, section: Section, *, cells: bool = True) -> list[Clause]:
     found: list[Clause] = []
     cursor = section.start
     for boundary in (_BOUNDARY if cells else _SENTENCE).finditer(note, section.start, section.end):
+        if boundary.group("location_eye") and not _EYE_NAMED.search(note, cursor, boundary.start()):
+            continue
         found.extend(_trimmed(note, cursor, boundary.start(), section.kind))
         cursor = boundary.end()
     found.extend(_trimmed(note, cursor, section.end, section.kind))

@@ -803,7 +803,17 @@ def _plug_rows(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tupl
 
 # "              Upper        Lower" over "OD (right)   [x] 0.3 mm collagen   [ ] -": a grid with an eye per row
 _LID_COLUMNS = re.compile(
-    r"^[ \t]+(?:upper|lower)(?:\s+punct\w*)?[ \t]{2,}(?:upper|lower)\b[^\n]*$", re.I | re.M
+    r"^[ \t]+(?:upper|lower)(?:\s+punct\w*)?(?:[ \t]{2,}|\t)(?:upper|lower)\b[^\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OCCLUSION_PROCEDURE = re.compile(
+    r"\bpunctal\s+occlusion\b|\bocclusion\s+of\s+(?:the\s+)?punct", re.IGNORECASE
+)
+# a cell or heading of a plug check, a removal or an irrigation ("[x] in place", "[x] removed intact")
+_NOT_A_PLACEMENT = re.compile(
+    r"\b(?:in\s+place|present|intact|retained|retention|removed|removal|extruded|irrigat\w*|dilat\w*|discuss\w*"
+    r"|asking|after)\b",
+    re.IGNORECASE,
 )
 _EYE_ROW = re.compile(r"[ \t]*(?P<eye>OD|OS|right|left)\b[^\n]*", re.IGNORECASE)
 _CELL = re.compile(r"\S+(?: \S+)*")
@@ -815,27 +825,30 @@ def _eye_row_grid(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], t
     lids: set[str] = set()
     first: tuple[int, int] | None = None
     for header in _LID_COLUMNS.finditer(note.text):
-        above = note.text[: header.start()].split("\n")[-7:]
-        if not any(lexicon.plug.search(line) or _PROCEDURE_ABOVE.search(line) for line in above) or any(
-            _EARLIER_PLUGS.search(line) for line in above if lexicon.plug.search(line)
+        # the grid of a placement: its heading or procedure line above says plugs went in today ("Procedure:
+        # punctal occlusion", "Plugs placed:"), not a plug check, a removal or another lid procedure
+        above = "\n".join(note.text[: header.start()].split("\n")[-12:])
+        heading = [line for line in above.split("\n") if lexicon.plug.search(line)]
+        if (
+            not heading
+            or not (lexicon.plug_done.search(above) or _OCCLUSION_PROCEDURE.search(above))
+            or any(_EARLIER_PLUGS.search(line) or _NOT_A_PLACEMENT.search(line) for line in heading)
         ):
-            continue  # the grid of another procedure, or of plugs placed before
-        columns = [(m.start(), m.group()[:5].lower()) for m in _CELL.finditer(header.group())]
+            continue
+        columns = [(m.start(), m.group()[:5].lower()) for m in _CELL.finditer(header.group().expandtabs(8))]
         cursor = header.end() + 1
         for line in note.original[cursor:].split("\n")[:3]:
             row = _EYE_ROW.match(line)
             if row is None:
                 break
             eye = "R" if row.group("eye").lower() in {"od", "right"} else "L"
-            for cell in list(_CELL.finditer(line))[1:]:
+            for cell in list(_CELL.finditer(line.expandtabs(8)))[1:]:
                 lid = min(columns, key=lambda column: abs(column[0] - cell.start()))[1]
                 text = cell.group()
-                checked = re.match(r"\[[xX✓]\]", text) or (
-                    not _BOX.match(text) and lexicon.plug.search(text) and lexicon.plug_done.search(note.text)
-                )
-                if checked and not _NOT_PLUGGED.search(text):
+                checked = re.match(r"\[[xX✓]\]", text) or (not _BOX.match(text) and lexicon.plug.search(text))
+                if checked and not _NOT_PLUGGED.search(text) and not _NOT_A_PLACEMENT.search(text):
                     lids.add(f"{eye}{lid[0].upper()}L")
-                    first = first or (cursor + cell.start(), cursor + cell.end())
+                    first = first or (cursor, cursor + len(line.rstrip()))  # the row (tabs shift its cells)
             cursor += len(line) + 1
     return (frozenset(lids), first) if lids and first else None
 
@@ -902,6 +915,10 @@ _REMOVED_AT_SLIT_LAMP = re.compile(
 )
 
 
+_PROPOSED_BEFORE = re.compile(
+    r"\b(?:recommend\w*|offer\w*|advis\w*|suggest\w*|discuss\w*|propos\w*|declin\w*|refus\w*)\s+(?:[\w-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
 _NOT_DONE_AFTER = re.compile(
     r"[ \t]*(?:(?:was|were|is)[ \t]+)?(?:not[ \t]+(?:attempted|done|performed|possible)|deferred|declined)\b",
     re.I,
@@ -916,6 +933,9 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             if c.section != SectionKind.PLAN
             for m in lexicon.fb_done.finditer(note.span(c))
             if not re.search(r"\b(?:no|not|without)\b", note.span(c)[: m.start()][-20:], re.I)
+            # "I recommended removal at the slit lamp today ... she declined", "declined in-office removal": a
+            # removal proposed or refused
+            and not _PROPOSED_BEFORE.search(note.span(c), 0, m.start())
             # "removal was not attempted here", "removal deferred to cornea"
             and not _NOT_DONE_AFTER.match(note.span(c), m.end())
             and not REMOVED_ELSEWHERE.match(note.span(c), m.end())

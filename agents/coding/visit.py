@@ -109,7 +109,8 @@ _NO_EXAM = re.compile(
     r"no\s+(?:other\s+|eye\s+)?exam(?:ination)?\s+(?:was\s+(?:performed|done|repeated)|repeated\s+today)"
     r"|(?:^|[.\n]\s*)(?:eye\s+)?exam(?:ination)?\s+(?:was\s+)?not\s+repeated\s+today\b"
     r"|\bno\s+(?:provider\s+|eye\s+|doctor\s+|physician\s+)?exam(?:ination)?\s+(?:(?:was\s+)?(?:performed|done)\s+)?today\b"
-    r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b"
+    r"|\bno\s+exam\s*(?:,|and)\s*no\s+(?:IOP|refraction)\b|\btesting[- ]only\s+visit\b|\btesting\s+visit\s+only\b"
+    r"|\b(?:doctor|provider|physician|Dr\.?\s+\w+)\s+did\s+not\s+(?:examine|see)\s+(?:the\s+patient|him|her|them)\b"
     # ("refraction only improves it to 20/30" is what the refraction did, not the visit's scope)
     r"|\b(?:refraction|biometry|IOL\s+calculation)(?:/IOL\s+calculation)?\s+(?:visit\s+)?only\b"
     r"(?!\s+(?:improv|help|gets?\b|got\b|gives?\b|gave\b|brings?\b|brought\b|makes?\b|made\b))"
@@ -192,6 +193,9 @@ _CONTINGENT_CUE = re.compile(r"\b(?:no|not|without|w/o|for|if|of|watch|monitor\w
 _HISTORIAN = re.compile(
     r"history\s+(?:is\s+)?(?:obtained\s+)?from\s+(?:the\s+)?(?:mother|father|parent|caregiver|daughter|son|wife|husband)"
     r"|gives\s+the\s+history|independent\s+historian"
+    # "comes with her son ... so the history is obtained from him"
+    r"|\b(?:son|daughter|mother|father|parents?|caregiver|wife|husband|guardian|aide)\b[^\n]{0,200}?\bhistory\s+"
+    r"(?:is\s+|was\s+)?(?:obtained|taken)\s+from\s+(?:him|her|them)\b"
     # "amblyopia f/u w/ mom (gives hx)"
     r"|\b(?:mom|mother|dad|father|parents?|caregiver|guardian)\b[ \t]*\([ \t]*gives\s+(?:the\s+)?(?:hx|history)\b|per\s+(?:mother|father|parents?|mom|dad)\b|did\s+most\s+of\s+the\s+talking"
     r"|(?:mother|father|parent|parents|caregiver|guardian|grandmother|grandfather|wife|husband|daughter|son)\s+"
@@ -341,9 +345,10 @@ _ELEMENT_NOT_DONE = re.compile(
     _I,
 )
 _CROSSED_BEFORE = re.compile(r"[✗✘][ \t]*$")
-# "No CF/EOM/pupil testing this visit.": the elements it lists, not the rest of the sentence
+# "No CF/EOM/pupil testing this visit.", "No refraction or dilation today.": the elements it lists, not the rest of
+# the sentence
 _NONE_OF = re.compile(
-    r"\bno\s+[\w/,&\- ]{0,40}?\b(?:testing|tested|eval(?:uation)?|exam(?:ination)?)\s+(?:this\s+visit|today)\b",
+    r"\bno\s+[\w/,&\- ]{0,40}?\b(?:(?:testing|tested|eval(?:uation)?|exam(?:ination)?)\s+)?(?:this\s+visit|today)\b",
     _I,
 )
 
@@ -412,6 +417,11 @@ def exam_elements(note: ParsedNote) -> dict[str, tuple[int, int] | None]:
     return found
 
 
+def _in_plan(note: ParsedNote, position: int) -> bool:
+    sentence = note.sentence_at(position)
+    return sentence is not None and sentence.section == SectionKind.PLAN
+
+
 def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None]) -> bool:
     if not elements["dilated"]:
         return False
@@ -420,6 +430,8 @@ def _dilated_both(note: ParsedNote, elements: dict[str, tuple[int, int] | None])
     # (not "RTC 4-6 weeks DFE OD": the plan's next dilation)
     one_eye = any(
         not _NEXT_VISIT_BEFORE.search(note.text, line_bounds(note.text, m.start())[0], m.start())
+        # "P: ... Recheck DFE OD 4-6 wks": the plan's next dilation
+        and not _in_plan(note, m.start())
         for m in _ONE_EYE_DILATION.finditer(note.text)
     )
     return not (
@@ -540,7 +552,9 @@ _NOT_A_NEW_REASON = re.compile(
 )
 _BARE_COMMA = re.compile(r",\s+(?=(?P<reason>[^,;.\n]{3,60}))")
 # the known problem's own course ("f/u dry eye, worse x 3 days"), not a second reason
-_OWN_COURSE = re.compile(r"\b(?:worse\w*|flare\w*|again|still|recur\w*|same)\b", _I)
+_OWN_COURSE = re.compile(
+    r"\b(?:worse\w*|flare\w*|again|still|recur\w*|same|fading|resolving|stopped|gone|cleared|ended)\b", _I
+)
 
 
 def _bare_comma_reason(opening: str, start: int) -> re.Match[str] | None:
@@ -670,11 +684,9 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
         return False
     # "3-month recheck hypertensive retinopathy; red spot right eye since yesterday": a second, new reason (not
     # "; requests new distance glasses")
-    second = (
-        (_SECOND_REASON.search(opening, stated.end()) or _bare_comma_reason(opening, stated.end()))
-        if stated
-        else None
-    )
+    second = _SECOND_REASON.search(opening, stated.end()) if stated else None
+    if stated and second is None and _new_acute_problems(note, opening, assessed):
+        second = _bare_comma_reason(opening, stated.end())
     if (
         second
         and len({d.group for d in assessed}) >= 2
@@ -721,8 +733,119 @@ _VISIT_LABEL = re.compile(
 )
 
 
+# a symptom's onset told in the history: "since Friday", "since last week", "appeared about two weeks ago"
+_ONSET = re.compile(
+    _ACUTE.pattern + r"|\bsince\s+last\s+(?:week(?:end)?|night)\b"
+    r"|\b(?:a|one|two|three|four|five|six|a\s+few|several|\d+)\s+(?:days?|weeks?)\s+ago\b"
+    r"|\b(?:started|began)\s+(?:yesterday|this\s+morning|last\s+(?:night|week))\b|\bover\s+the\s+weekend\b"
+    r"|\bfor\s+(?:the\s+(?:past|last)\s+)?(?:a|one|two|three|four|five|six|\d+|a\s+few|several)\s+days?\b",
+    _I,
+)
+_SYMPTOM_WORD = re.compile(
+    r"\b(?:itch\w*|water\w*|tearing|red(?:ness)?|pain\w*|sore|floaters?|flash\w*|cobweb|bump|lump|nodule|swell\w*"
+    r"|swollen|puffy|discharge|blurr?\w*|burn\w*|gritty|sticky|crust\w*|spots?)\b",
+    _I,
+)
+# "Five weeks ago she noticed a cobweb floater and was diagnosed here": the onset of what the visit follows
+_DIAGNOSED_THEN = re.compile(r"\b(?:diagnosed|was\s+seen|were\s+seen|treated|found\s+to\s+have)\b", _I)
+# the steroid's pressure rise found today, and not the reason of a pressure check
+_RISE_TODAY = re.compile(
+    r"\b(?:rise|rising|elevat\w*|raised|increase\w*|spike\w*)\b|\b(?:IOP|pressures?)\s*(?:of\s+)?(?:2[2-9]|[3-6]\d)\b",
+    _I,
+)
+_PRESSURE_CHECK = re.compile(r"\b(?:IOP|pressure)\s+(?:check|ck|recheck)\b|\bsteroid\s+respon\w*", _I)
+_AT_AN_EARLIER_VISIT = re.compile(r"\b(?:last|previous|prior|earlier)\s+(?:visit|exam\w*|appointment)\b", _I)
+# "no flashes x 3 wk", "no flashes or new floaters": a symptom denied
+_NEGATED_SYMPTOM = re.compile(
+    r"\b(?:no|not|none|denies|denied|without|nor|negative\s+for)\b[ \t:]*(?:[\w/-]+,?\s+(?:(?:or|and)\s+)?){0,5}$",
+    _I,
+)
+# the eye, in a sentence telling a symptom (not "sore throat and cough since last week")
+_EYE_WORD = re.compile(
+    r"\b(?:eyes?|O[DSU]|(?:eye)?lids?|lashes|vision|visual|floaters?|flash\w*|cobweb|tear\w*|watery)\b", _I
+)
+# "red, itchy eyes since starting Rhopressa": the treatment's side effect, not a new problem
+_SINCE_A_DRUG = re.compile(
+    r"\b(?:after|since)\s+(?:(?:she|he|they|we|I)\s+)?(?:start\w*|began|beginning|switch\w*|added|adding)\b",
+    _I,
+)
+_DENIED_START = re.compile(r"^\W*(?:no|denies|without|negative)\b|:\s*none\b", _I)
+_EXAMINED = frozenset({SectionKind.ASSESSMENT, SectionKind.PLAN, SectionKind.EXAM, SectionKind.TESTS})
+
+
+def _new_acute_problems(
+    note: ParsedNote, opening: str, assessed: list[FoundDiagnosis]
+) -> list[FoundDiagnosis]:
+    """Acute problems the assessment names today and the visit's reason does not, with no course of their own
+    ("resolving", "improving", "stable": a problem found today has none), beside another problem."""
+    if len({d.group for d in assessed}) < 2:
+        return []
+    named = {c.group for c in load_lexicon().conditions if any(p.search(opening) for p in c.patterns)}
+    found = []
+    for d in assessed:
+        # (a refractive error beside the follow-up is the glasses, not a new problem)
+        if d.condition is None or d.condition.chronic or d.condition.group in named | {"refractive"}:
+            continue
+        clause = note.sentence_at(d.position)
+        if clause is not None and _STATUS_ONLY.search(note.span(clause)):
+            continue
+        found.append(d)
+    return found
+
+
+def _new_problem_told(note: ParsedNote, opening: str, assessed: list[FoundDiagnosis]) -> bool:
+    """A follow-up that found a steroid's pressure rise today, leading the assessment, or whose history also tells a
+    new symptom and its onset ("At check-in she reported that since Friday she has seen a cobweb floater", "While here
+    he asked about a bump that appeared about two weeks ago", a chief complaint under a "Visit: PCO recheck" label),
+    assessed as an acute problem the visit's reason does not name: a second, new problem (README: E/M only for a
+    known problem with nothing new)."""
+    lead = assessed[0] if assessed else None
+    lead_clause = note.sentence_at(lead.position) if lead else None
+    if (
+        lead is not None
+        and lead.condition is not None
+        and lead.condition.id in _FOUND_AT_RECHECK_IDS
+        and lead_clause is not None
+        and _RISE_TODAY.search(note.span(lead_clause))
+        and not _PRESSURE_CHECK.search(opening)
+        and len({d.group for d in assessed}) >= 2
+    ):
+        return True  # "returns three weeks into loteprednol ... Assessment: 1. Steroid-induced rise in IOP"
+    if not _new_acute_problems(note, opening, assessed):
+        return False
+    for clause in note.sentences:
+        text = note.span(clause)
+        if (
+            clause.section in _EXAMINED
+            or _STRONG_FOLLOW_UP.search(text)
+            or _DENIED_START.search(text)
+            or _DIAGNOSED_THEN.search(text)
+        ):
+            continue
+        symptoms = [
+            m for m in _SYMPTOM_WORD.finditer(text) if not _NEGATED_SYMPTOM.search(text, 0, m.start())
+        ]
+        if (
+            _ONSET.search(text)
+            and _EYE_WORD.search(text)
+            # (not "1 wk f/u red eye OS. Redness started two weeks ago": the symptom the visit follows)
+            and any(
+                not re.search(rf"\b{re.escape(m.group()[:4])}", opening.replace(text, " "), _I)
+                for m in symptoms
+            )
+            and not _SINCE_A_DRUG.search(text)
+            and not _OWN_COURSE.search(text)
+            and not _NOT_A_NEW_REASON.search(text)
+            and not _AT_AN_EARLIER_VISIT.search(text)
+        ):
+            return True
+    return False
+
+
 # what a recheck finds that is a problem of its own: a retinal break, a vascular occlusion
 _FOUND_AT_RECHECK = frozenset({"retina_periphery", "retina_vascular"})
+# a steroid's pressure rise found at the recheck of the problem the steroid treats
+_FOUND_AT_RECHECK_IDS = frozenset({"steroid_responder"})
 
 
 def _leads_with_another_problem(opening: str, assessed: list[FoundDiagnosis]) -> bool:
@@ -770,6 +893,9 @@ _EARLIER_VISIT = re.compile(
     # "had his annual dilated exam here in September"
     r"|\bhad\s+(?:his|her|their|an?)\s+(?:[\w-]+\s+){0,3}(?:exam|visit|check-?up)\b(?![^.\n]*\btoday\b)"
     r"|\b(?:here|seen)\s+in\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
+    # "a complete examination by Dr. Lee on April 18, 2023", "seen in April 2023", "exam on 18 April 2023"
+    r"|\b(?:exam\w*|visit|seen)\b(?:[^.;\n]|\bDr\.){0,30}?\b(?:on|in)\s+(?:\d{1,2}\s+)?(?:January|February|March|April|May|June"
+    r"|July|August|September|October|November|December)\s+(?:\d{1,2},?\s+)?(?:19|20)\d\d\b"
     r"|(?<![\d/.])\b(?:0?[1-9]|1[0-2])/(?:20)?\d{2}\b(?![/\d.])",
     _I,
 )
@@ -1310,7 +1436,7 @@ def choose_visit(
             "comprehensive exam: dilated fundus and the full set of exam elements",
             complete=full and bool(keyword),
         )
-    follow_up = _is_follow_up(note, assessed)
+    follow_up = _is_follow_up(note, assessed) and not _new_problem_told(note, _opening(note), assessed)
     if assessed is not diagnoses and assessed:
         # a minor-procedure day: the separate problem decides, a known chronic one checked (E/M) or a new one
         follow_up = not _SEPARATE_NEW.search(note.text) and all(

@@ -87,3 +87,166 @@ def test_a_bare_comma_before_the_known_problems_own_course_keeps_the_follow_up()
     lines = _suggest(note)[0]
     # two stable chronic illnesses on a prescription drop: an E/M follow-up, not a new-problem eye code
     assert "99214" in lines and "92012" not in lines
+
+
+TOLD_AFTER = """She was on the schedule for a routine four-month pressure check for primary open angle glaucoma, mild stage in both eyes, treated with latanoprost at bedtime. {told}
+Corrected acuity 20/20 right and 20/25 left. Pressures 16 right and 15 left, at her target. Anterior segments quiet. Both eyes were dilated. The left eye has a Weiss ring and a complete posterior vitreous detachment; the retina is attached. Discs cup 0.6 in both eyes, stable.
+Assessment:
+1. Acute posterior vitreous detachment, left eye, no retinal break.
+2. Primary open angle glaucoma both eyes, mild stage, stable at target.
+Plan: retinal detachment warning signs reviewed; return in 4 weeks. Continue latanoprost."""
+
+
+def test_a_new_symptom_and_its_onset_told_after_the_follow_up_reason_makes_a_new_problem_visit() -> None:
+    for told in (
+        "At check-in she reported that since Friday she has seen a cobweb floater in the left eye.",
+        "While here she asked about floaters in the left eye that appeared about two weeks ago.",
+        "Since last week she has noticed flashes and a cobweb floater in the left eye.",
+    ):
+        lines = _suggest(TOLD_AFTER.format(told=told))[0]
+        assert "92012" in lines and not any(code.startswith("992") for code in lines), told
+
+
+def test_a_symptom_denied_or_the_known_problems_own_course_keeps_the_follow_up() -> None:
+    for told in (
+        "No flashes or floaters x 3 wk.",
+        "The floaters in the left eye are fading since last week.",
+    ):
+        lines = _suggest(TOLD_AFTER.format(told=told).replace("Acute posterior", "Posterior"))[0]
+        assert any(code.startswith("992") for code in lines), told
+
+
+def test_glasses_beside_a_follow_up_are_no_new_problem() -> None:
+    note = (
+        'F/u acute PVD OS (dx 11/4). Floaters fading, no flashes x 3 wk, no curtain. Also wants MRx - "readers too'
+        ' weak".\nVA sc 20/20 OD, 20/20 OS dist; near sc J5 OU.\nMRx: pl OU dist, add +2.25 -> J1 OU.\nIOP 13/14.\n'
+        "DFE w/ SD OS: Weiss ring; 360 periphery attached, no breaks. OD: no PVD.\n"
+        "A: PVD OS, resolving, no retinal break. Presbyopia.\nP: RD sx reviewed again; RTC prn. Near Rx +2.25 released."
+    )
+    lines = _suggest(note)[0]
+    assert "99212" in lines and "92012" not in lines
+
+
+def test_a_visit_label_and_a_new_complaint_on_the_chief_complaint_line_are_two_reasons() -> None:
+    note = (
+        "Visit: PCO recheck OD (6 months)\nChief Complaint: NEW - itchy, watery eyes both sides x 2 weeks.\n"
+        "VA sc 20/30 OD, 20/20 OS.\nConj: 1+ papillae, chemosis OU. Cornea clear OU. PCIOL OU; 1+ central PCO OD.\n"
+        "IOP 13/14.\nAssessment:\n1. Posterior capsule opacification, right eye - stable; observe\n"
+        "2. Acute allergic conjunctivitis, both eyes\nPlan: Ketotifen OTC BID OU x 2 weeks. RTC 6 months."
+    )
+    lines = _suggest(note)[0]
+    assert "92012" in lines and not any(code.startswith("992") for code in lines)
+
+
+def test_a_steroid_pressure_rise_found_at_the_recheck_of_what_the_steroid_treats_is_a_new_problem() -> None:
+    note = (
+        "She returns as planned three weeks after we started loteprednol for allergic conjunctivitis in both eyes; "
+        "the itching is much better.\nAcuity 20/20 in each eye. Applanation pressures 27 right and 17 left; three "
+        "weeks ago 15 and 15. Few residual papillae, corneas clear. Discs 0.3 with healthy rims.\n"
+        "Assessment: 1. Steroid-induced rise in intraocular pressure, right eye (steroid responder). 2. Allergic "
+        "conjunctivitis, both eyes, improving.\nPlan: stop loteprednol. Begin olopatadine daily OU. Recheck in 2 weeks."
+    )
+    lines, diagnoses = _suggest(note)
+    assert "H40.041" in diagnoses
+    assert "92012" in lines and not any(code.startswith("992") for code in lines)
+
+
+def test_the_plans_next_one_eye_dilation_does_not_undo_todays_dilation_of_both() -> None:
+    note = (
+        "Annual DM eye exam. T2DM on metformin. A1c 6.8.\nVA cc 20/20 OD, 20/25 OS. PERRL, no APD. CF full OU. "
+        "EOM full.\nIOP 16/17.\nSLE: L/L nl, conj w/q, K clr, AC D&Q.\nDFE: OD Weiss ring, PVD, no breaks. OS vit "
+        "clear. Mac flat OU, no DR OU.\nA: 1) T2DM w/o DR OU. 2) PVD OD, no retinal break.\n"
+        "P: RD warning sx reviewed. Recheck DFE OD 4-6 wks. RTC 1 yr DFE."
+    )
+    assert "92014" in _suggest(note)[0]
+
+
+def test_a_complete_exam_on_a_past_date_does_not_make_todays_problem_visit_comprehensive() -> None:
+    note = (
+        "Our records show a complete examination by Dr. Lee on April 18, 2023, so she is established.\n"
+        "She reports a sudden cobweb floater in the left eye yesterday evening. Corrected acuity 20/20 right and 20/25"
+        " left. Pupils normal. Pressures 15 and 16. After dilation of both eyes there is a complete posterior vitreous "
+        "detachment in the left eye with no tear; the right eye is normal.\n"
+        "Assessment: acute posterior vitreous detachment, left eye, without retinal break.\n"
+        "Plan: warning signs reviewed; return in 4 weeks."
+    )
+    lines = _suggest(note)[0]
+    assert "92012" in lines and "92014" not in lines
+
+
+def test_no_dilation_today_listed_with_other_services_is_no_dilated_exam() -> None:
+    note = (
+        "Five-year-old boy back for his 3-month amblyopia check with his father, who gives the history.\n"
+        "Acuity with glasses: right 20/25, left 20/40, up from 20/60. Cover test ortho with correction; stereo 100 "
+        "seconds. Lids and anterior segments quiet; red reflexes symmetric. No refraction or dilation today.\n"
+        "Assessment: anisometropic amblyopia of the left eye, improving in glasses; anisometropia.\n"
+        "Plan: continue full-time glasses; add patching 2 hours a day; recheck in 8 weeks."
+    )
+    lines = _suggest(note, patient_age=5)[0]
+    assert "92014" not in lines and any(code.startswith("992") for code in lines)
+
+
+FB_PROPOSED = """Something hit her right eye while edging yesterday; scratchy and watery since.
+VA 20/30 OD, 20/20 OS. SLE OD: vegetable FB in the superficial stroma at 8:00 with a small epithelial defect, Seidel neg.
+{proposal}
+Impression: corneal foreign body, right eye, not removed.
+Plan: moxifloxacin QID OD; cornea clinic tomorrow 8 am."""
+
+
+def test_a_removal_proposed_or_refused_is_not_billed() -> None:
+    for proposal in (
+        "I recommended removal at the slit lamp today under topical anesthetic. She declined.",
+        "She declined in-office removal and asked for a corneal surgeon.",
+    ):
+        lines = _suggest(FB_PROPOSED.format(proposal=proposal))[0]
+        assert "65222" not in lines and "92012" in lines, proposal
+    done = "Removed at the slit lamp today with a 25g needle after proparacaine."
+    assert "65222" in _suggest(FB_PROPOSED.format(proposal=done).replace(", not removed", ""))[0]
+
+
+def test_a_history_obtained_from_the_son_named_before_is_an_independent_historian() -> None:
+    note = (
+        "Mrs. comes with her son, who manages her medications. She has moderate Alzheimer's disease, so the history "
+        "is obtained from him. She is followed for a lamellar macular hole in the left eye, observed since 2024.\n"
+        "Acuity 20/30 right and 20/60 left, unchanged. Pressures 13 and 14.\n"
+        "Macular OCT today: lamellar hole in the left eye, edges unchanged.\n"
+        "Assessment: lamellar macular hole, left eye, stable.\nPlan: continue observation. Return in 6 months."
+    )
+    assert "99213" in _suggest(note)[0]
+    # the patient giving his own history is no independent historian
+    own = note.replace(
+        "Mrs. comes with her son, who manages her medications. She has moderate Alzheimer's disease",
+        "Mr. comes alone",
+    )
+    assert "99212" in _suggest(own.replace("She is followed", "He is followed"))[0]
+
+
+TEST_ONLY = """Testing visit only. Mrs. W, 66, with pigmentary glaucoma in both eyes, mild stage, on latanoprost, came in for the annual field and OCT. The technician performed both tests; {who}.
+Humphrey 24-2 SITA Standard, both eyes: reliable; a few depressed points superonasal OS, unchanged.
+OCT of the retinal nerve fiber layer, both eyes: average 84 right and 81 left, stable trend compared with last year.
+Interpretation: pigmentary glaucoma both eyes, mild stage, stable; no change in treatment."""
+
+
+def test_a_testing_visit_the_doctor_did_not_examine_bills_the_tests_only() -> None:
+    lines, diagnoses = _suggest(TEST_ONLY.format(who="the doctor did not examine her today"))
+    assert sorted(lines) == ["92083", "92133"]
+    assert "H40.1331" in diagnoses
+
+
+def test_a_result_compared_with_last_year_is_still_todays_test() -> None:
+    note = (
+        "Glaucoma f/u. POAG OU mild on latanoprost. IOP 15/16.\n"
+        "OCT RNFL OU: average 84 / 81, stable compared with last year.\n"
+        "A: POAG OU, mild, stable.\nP: continue latanoprost. RTC 4 mo."
+    )
+    assert "92133" in _suggest(note)[0]
+
+
+def test_gsx_is_a_glaucoma_suspect() -> None:
+    note = (
+        'PROGRESS NOTE - 6 MO\nCC: "pressure check". Denies vision change. No gtts.\nVAcc OD 20/20 OS 20/20. '
+        "Tapp 18/19.\nRNFL-OCT OU: done today, no sector loss.\nIMPRESSION: GSx OU, low risk, stable.\n"
+        "PLAN: Cont obs. F/u 6 mo."
+    )
+    lines, diagnoses = _suggest(note)
+    assert diagnoses == ["H40.013"] and "92133" in lines
