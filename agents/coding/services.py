@@ -50,7 +50,7 @@ class FoundService:
     """A charge line the note supports, before diagnosis pointers are set."""
 
     code: str
-    kind: str  # test | refraction | contact_lens | procedure
+    kind: str  # test | refraction | contact_lens | procedure | fitting
     evidence: list[tuple[int, int]]
     links: tuple[str, ...] = ()
     modifiers: list[str] = field(default_factory=list)
@@ -1034,9 +1034,9 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
                 found.append(
                     FoundService(
                         procedure.code,
-                        "procedure",
+                        procedure.kind,
                         [*diagnosis.evidence[:1], done],
-                        (),
+                        (diagnosis.group,),
                         modifier,
                         rationale=procedure.label,
                         dx_codes=(diagnosis.code,),
@@ -1114,7 +1114,9 @@ def find_services(
     services += _punctal_plugs(note, lexicon)
     services += _foreign_body(note, diagnoses, lexicon)
     services += _by_diagnosis(note, diagnoses, lexicon)
-    return services
+    # a bandage lens put on after a debridement or an FB removal of that eye is part of the procedure
+    treated = {modifier for s in services if s.kind == "procedure" for modifier in s.modifiers}
+    return [s for s in services if not (s.kind == "fitting" and treated & set(s.modifiers))]
 
 
 def _needs_medical(code: str, lexicon: Lexicon) -> bool:

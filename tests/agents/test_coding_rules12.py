@@ -250,3 +250,29 @@ def test_gsx_is_a_glaucoma_suspect() -> None:
     )
     lines, diagnoses = _suggest(note)
     assert diagnoses == ["H40.013"] and "92133" in lines
+
+
+RCE = """Walk-in: woke with sharp pain OD this AM. Hx abrasion OD 2 mo ago.
+VA 20/40 OD 20/20 OS.
+SLE OD: 2x3 mm epi defect, loose edges, microcysts. OS clear.
+A: Recurrent corneal erosion OD.
+{lens}
+P: Moxi QID OD, Muro 128 ung qhs. RTC 1 wk."""
+
+
+def test_a_bandage_lens_put_on_today_is_92071_on_its_eye_beside_the_exam_without_25() -> None:
+    for lens in (
+        "Bandage CL placed OD (Acuvue Oasys 8.4/14.0), good centration.",
+        "A bandage soft contact lens (plano, 8.6 base curve, 14.2 diameter) was fitted on the right eye.",
+    ):
+        suggestion = OfflineCoder(opinion=None).suggest(coding_request(RCE.format(lens=lens)))
+        assert line_keys(suggestion) == {("92012", ()), ("92071", ("RT",))}, lens
+
+
+def test_a_bandage_lens_kept_in_considered_or_after_a_debridement_is_no_92071() -> None:
+    for lens in (
+        "Bandage CL placed last week, still in place and clean.",
+        "Considered a bandage CL but will defer.",
+        "Loose epithelium debrided with a cellulose sponge and a bandage contact lens was placed.",
+    ):
+        assert "92071" not in _suggest(RCE.format(lens=lens))[0], lens

@@ -76,6 +76,9 @@ class DxProcedure:
     patterns: re.Pattern[str]
     conditions: tuple[str, ...]
     site: str  # lid | eye
+    # procedure (a global period: its evaluation is included) | fitting (a bandage lens: no global period, so the
+    # exam is billed beside it without 25)
+    kind: str = "procedure"
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ def load_lexicon() -> Lexicon:
                 patterns=_union(entry["patterns"]),
                 conditions=tuple(entry["conditions"]),
                 site=entry["site"],
+                kind=entry.get("kind", "procedure"),
             )
             for entry in procedures["by_diagnosis"]
         ),
