@@ -459,6 +459,9 @@ _EARLIER = re.compile(
 _NO_BEFORE_RX = re.compile(r"\bno\b(?:[ \t]+[\w-]+){0,2}[ \t]*$", re.IGNORECASE)
 
 
+_NEXT_RX_BEFORE = re.compile(r"\b(?:RTC|return\w*|come\s+back|next\s+visit)\b[^.;\n]*$", re.IGNORECASE)
+
+
 def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
     """A manifest refraction done today with a result: values after it (on its line or the lines under a
     "Manifest refraction" heading) or a final prescription stated anywhere in the note; none when the note puts
@@ -469,6 +472,8 @@ def _refraction(note: ParsedNote, lexicon: Lexicon) -> FoundService | None:
             m
             for m in lexicon.refraction_final_rx.finditer(note.text)
             if not _NO_BEFORE_RX.search(note.text, max(0, m.start() - 25), m.start())
+            # "RTC 1-2 wks for manifest refraction and final spectacle Rx": the next visit's
+            and not _NEXT_RX_BEFORE.search(note.text, max(0, m.start() - 60), m.start())
         ),
         None,
     )
@@ -629,6 +634,11 @@ _AS_PLANNED = re.compile(
 )
 
 
+# "(planned 6/30)", "per plan 1/13": the day a procedure done today was planned
+_PLANNED_ON = re.compile(
+    r"\(?\b(?:per\s+plan|planned|as\s+planned)\s+(?:on\s+|at\s+the\s+)?\d{1,2}/\d{1,2}(?:/\d{2,4})?(?:\s+visit)?\)?",
+    re.IGNORECASE,
+)
 # "LLL plug intact", "LLL plug not disturbed": a plug from before, seen in place (not a Procedure section's "plugs RLL
 # and LLL, both in place and well seated", today's placement)
 _PLUG_LEFT_ALONE = re.compile(
@@ -647,11 +657,13 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         done = lexicon.plug_done.search(text)
         if match is None or not (done or clause.section == SectionKind.PROCEDURE):
             continue
-        if not done and (_PLUG_LEFT_ALONE.search(text) or _PLUG_REMOVED.search(text)):
+        if not done and (
+            _PLUG_LEFT_ALONE.search(text) or _PLUG_REMOVED.search(text) or _PLUG_CHECK.search(text)
+        ):
             continue  # "Proc: RUL plug removed w/ forceps (no charge)": a removal has no code
         cues = lexicon.cues
         # "As planned, after topical anesthetic, silicone plugs were placed": done today as planned
-        timing = _AS_PLANNED.sub("", text)
+        timing = _AS_PLANNED.sub("", _PLANNED_ON.sub(" ", text))
         if cues["not_done"].search(text) or (
             not _said_today(text) and (cues["past"].search(timing) or cues["future"].search(timing))
         ):
@@ -668,7 +680,9 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         if _EARLIER_PLUGS.search(text):
             continue  # "At the 12/2025 visit no plug was placed in the LLL"
         for untouched in _PUNCTUM_UNTOUCHED.finditer(text):
-            lids -= lids_in(untouched.group("site") or untouched.group("site2"))
+            lids -= lids_in(untouched.group("site") or untouched.group("site2") or untouched.group("site3"))
+    if not lids:
+        lids, evidence = set(_placed_site_clauses(note, lexicon)), evidence
     if not lids:
         table = (
             _plug_table(note, lexicon)
@@ -692,11 +706,42 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     ]
 
 
+def _placed_site_clauses(note: ParsedNote, lexicon: Lexicon) -> frozenset[str]:
+    """Under a plug procedure ("Proc: temp collagen plug trial, all 4 puncta"), one clause per site: "LUL - placed.
+    LLL - placed. RUL - punctum stenotic -> NOT placed": each site placed is a punctum plugged today."""
+    heading = any(
+        lexicon.plug.search(note.span(c))
+        and not _EARLIER_PLUGS.search(_PLANNED_ON.sub(" ", note.span(c)))
+        and not _PLUG_CHECK.search(note.span(c))
+        for c in note.sentences
+        if c.section == SectionKind.PROCEDURE
+    )
+    if not heading:
+        return frozenset()
+    placed: set[str] = set()
+    for clause in note.sentences:
+        text = note.span(clause)
+        if _SITE_PLACED.match(text) and not _NOT_PLUGGED.search(text):
+            placed |= lids_in(text)
+    return frozenset(placed)
+
+
+# "Procedure: punctal plug check OU": a check of plugs already in, not a placement
+_PLUG_CHECK = re.compile(
+    r"\b(?:check|recheck|f/u|follow[- ]?up|eval\w*|removal|removed|retention)\b", re.IGNORECASE
+)
+# "LUL - placed", "RLL: inserted": a site and its placement, alone in a clause
+_SITE_PLACED = re.compile(
+    r"\s*(?:RUL|RLL|LUL|LLL|(?:right|left)\s+(?:upper|lower))(?:\s+punct\w*)?\s*[-:–]\s*(?:plug\s+)?(?:placed|inserted)\s*$",
+    re.IGNORECASE,
+)
 _PLUG_REMOVED = re.compile(r"\b(?:removed|extracted|pulled|taken\s+out)\b", re.IGNORECASE)
 _PUNCTUM_UNTOUCHED = re.compile(
     r"(?P<site>\b(?:RUL|RLL|LUL|LLL)\b|(?:\b(?:right|left|both)\s+)?\b(?:upper|lower)\s+punct(?:um|a)\b)\s+"
     r"(?:was|were)(?:\s+not|n['’]t)\s+(?:touched|plugged|occluded)\b"
-    r"|\bno\s+plug\s+(?:was\s+)?(?:placed|put)\s+in\s+(?:the\s+)?(?P<site2>[^.;,\n]{0,30})",
+    r"|\bno\s+plug\s+(?:was\s+)?(?:placed|put)\s+in\s+(?:the\s+)?(?P<site2>[^.;,\n]{0,30})"
+    # "RUL - punctum stenotic, could not dilate safely -> NOT placed"
+    r"|^\s*(?P<site3>RUL|RLL|LUL|LLL)\b[^.;\n]{0,60}?\bnot\s+(?:placed|plugged|inserted)\b",
     re.IGNORECASE,
 )
 # "she does not want it replaced": a placement denied
@@ -997,6 +1042,25 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
 _LID_OF_CHAR = {"1": "RUL", "2": "RLL", "4": "LUL", "5": "LLL"}
 
 
+_BANDAGE_LENS = re.compile(
+    r"\bbandage\s+(?:soft\s+)?(?:contact\s+lens(?:es)?|CLs?|lens(?:es)?)\b|\bBCL\b", re.IGNORECASE
+)
+# "bandage CL from 1/31 in place", "BCL still in": a lens put on before today
+_LENS_FROM_BEFORE = re.compile(
+    r"\bin\s+place\b|\bstill\s+in\b|\bretained\b|\bfrom\s+\d{1,2}/\d{1,2}\b", re.IGNORECASE
+)
+
+
+def _code_side(code: str) -> str:
+    """The side digit of a code: an eye-chapter code ends in it ("H18.832"), an eye injury carries it 6th
+    ("S05.01XA", "T15.02XA"); a code outside both ("B00.52" herpesviral keratitis) names none."""
+    if code.startswith("H"):
+        return code[-1]
+    if code.startswith(("S05.", "T15.")) and len(code) > 5:
+        return code[5]
+    return ""
+
+
 def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Lexicon) -> list[FoundService]:
     """Procedures billed per lid or eye of the diagnosis they treat: the side is the diagnosis code's (H02.052
     right lower lid -> E4; H18.832 left eye -> LT; a bilateral code -> RT and LT)."""
@@ -1007,7 +1071,14 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
         for clause in note.sentences:
             text = note.span(clause)
             match = procedure.patterns.search(text)
-            if match is None or clause.section == SectionKind.PLAN or cues["not_done"].search(text):
+            if match is None and procedure.kind == "fitting" and clause.section == SectionKind.PROCEDURE:
+                match = _BANDAGE_LENS.search(text)  # "Procedure: Bandage soft contact lens OD - PureVision2"
+            if (
+                match is None
+                # (a plan's next step, unless it says today: "P: Bandage CL placed OD today")
+                or (clause.section == SectionKind.PLAN and not _said_today(text))
+                or cues["not_done"].search(text)
+            ):
                 continue
             if _DONE_BEFORE.search(text) and not _said_today(text):
                 continue  # "the corneal scraping on Saturday", "cultured at the ER yesterday"
@@ -1015,15 +1086,21 @@ def _by_diagnosis(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
                 continue
             if not _said_today(text) and cues["future"].search(text):
                 continue
+            if procedure.kind == "fitting" and _LENS_FROM_BEFORE.search(text):
+                continue  # "bandage CL from 1/31 in place, fit centered": the lens put on at an earlier visit
             done = (clause.start + match.start(), clause.start + match.end())
             break
         if done is None:
             continue
+        # the eye the sentence names ("Bandage CL placed OD"), else the diagnosis code's side
+        sentence = note.sentence_at(done[0])
+        done_eyes = eyes_in(note.span(sentence)) if procedure.site == "eye" and sentence else frozenset()
         for diagnosis in diagnoses:
             if diagnosis.condition is None or diagnosis.condition.id not in procedure.conditions:
                 continue
-            # an eye-chapter code ends in its side; a code outside it ("B00.52" herpesviral keratitis) names none
-            side = diagnosis.code[-1] if diagnosis.code.startswith("H") else ""
+            side = _code_side(diagnosis.code)
+            if procedure.site == "eye" and done_eyes:
+                side = "3" if done_eyes == BOTH else ("1" if "right" in done_eyes else "2")
             if procedure.site == "lid":
                 modifiers = [[LID_MODIFIER[_LID_OF_CHAR[side]]]] if side in _LID_OF_CHAR else [[]]
             else:

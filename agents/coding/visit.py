@@ -512,6 +512,8 @@ _ASSESSED_NEW = re.compile(
     r"[,;(-]\s*(?:(?:OD|OS|OU)\s+)?new\s*(?:[.,;)]|$|since\b|as\s+of\b|today\b|this\s+visit\b)"
     r"|[,;(-]\s*(?:a\s+|this\s+is\s+a\s+)?new\s+(?:problem|diagnosis|finding|issue)\b"
     r"(?!\s*(?:in\s+|on\s+|at\s+)?(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d|last))"
+    # "neovascular AMD, right eye, new and active" (not "new and active CNV ruled out on OCT")
+    r"|[,;(-]\s*new\s+and\s+(?:active|acute)\b(?![^.;\n]*\b(?:ruled\s+out|r/o|excluded)\b)"
     r"|\bnew(?:ly)?[- ](?:onset|diagnosed)\b|\bnew\s+diagnosis\b(?!\s*(?:in\s+|on\s+)?(?:\d{1,2}/\d{2,4}|(?:19|20)\d\d|last))"
     # a new diagnosis of its own, not a new finding of the known one ("new disc heme" is progression)
     r"|(?<!\bwas\s)(?<!\bwas\sa\s)\bnew\s+(?:acute\s+|fresh\s+)?(?:center[- ]involving\s+|clinically\s+significant\s+)?(?:macular\s+edema|DME|CME|CNV|choroidal"
@@ -648,7 +650,7 @@ def _is_follow_up(note: ParsedNote, assessed: list[FoundDiagnosis]) -> bool:
     # "Chalazion of the left upper eyelid, new.": the doctor says the visit found a new problem
     # ("no new CNV" is not)
     assessment = [note.span(c) for c in note.clauses if c.section == SectionKind.ASSESSMENT]
-    if any(_new_problem_cues(text, (_ASSESSED_NEW,)) for text in assessment):
+    if any(_new_problem_cues(text, (_ASSESSED_NEW,)) and not _KNOWN.search(text) for text in assessment):
         return False
     reason, opening = _reason_text(note), _opening(note)
     if _new_problem_cues(reason, (_NEW_ONSET,)):
@@ -870,8 +872,10 @@ def _opening(note: ParsedNote) -> str:
         return f"{label.group(1)}. {line}" if label else line
     for index, sentence in enumerate(note.sentences):
         text = note.span(sentence)
-        if re.match(r"\s*(?:Dear\b|Re:|RE:)", text):
-            continue
+        if re.match(r"\s*(?:Dear\b|Re:|RE:)", text) or _PHONE_NOTE.match(
+            note.text, line_bounds(note.text, sentence.start)[0]
+        ):
+            continue  # (a phone note before the visit tells what led to it, not the visit's reason)
         # "Walk-in. Woke up w/ red spot L eye this AM.": a bare label opens the note, the reason follows it
         if _BARE_LABEL.fullmatch(text) and index + 1 < len(note.sentences):
             return f"{text}. {note.span(note.sentences[index + 1])}"
@@ -879,8 +883,12 @@ def _opening(note: ParsedNote) -> str:
     return note.span(note.sentences[0]) if note.sentences else ""
 
 
+# "Neovascular AMD OS, known, on Eylea - new and active fluid": a known problem's course
+_KNOWN = re.compile(r"\bknown\b", _I)
+_PHONE_NOTE = re.compile(r"[ \t]*(?:phone|telephone)\s+(?:note|call|encounter|msg|message)\b", _I)
 _BARE_LABEL = re.compile(
-    r"\s*(?:(?:walk|work)[- ]?in|urgent|same[- ]day|add[- ]on|emergency|scribe\s+note(?:\s+for\s+[^\n]{0,60})?)\s*",
+    r"\s*(?:(?:walk|work)[- ]?in|urgent|same[- ]day|add[- ]on|emergency|scribe\s+note(?:\s+for\s+[^\n]{0,60})?"
+    r"|OV\s+\d{1,2}/\d{1,2}/\d{2,4})\s*",
     _I,
 )
 

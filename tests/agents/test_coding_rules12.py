@@ -276,3 +276,75 @@ def test_a_bandage_lens_kept_in_considered_or_after_a_debridement_is_no_92071() 
         "Loose epithelium debrided with a cellulose sponge and a bandage contact lens was placed.",
     ):
         assert "92071" not in _suggest(RCE.format(lens=lens))[0], lens
+
+
+def test_a_phone_note_before_the_visit_is_not_its_reason() -> None:
+    note = (
+        'PHONE NOTE 2/12/26 4:10p (tech JR): pt reports "more floaters" OD since this AM, no flashes, no curtain. '
+        "Dr. advised work-in tomorrow AM.\n---\nOV 2/13/26. f/u PVD OD (dx 2/9/26). Floaters a bit more noticeable, "
+        "otherwise same. No shadow/curtain.\nVA cc 20/20 OD, 20/20 OS. IOP 14/15.\n"
+        "DFE OD: Weiss ring, no new heme, periph flat 360, no breaks. No change from 2/9.\n"
+        "A: PVD OD, unchanged, no tear/RD.\nP: reassured. RD precautions reviewed again. Keep 4-wk appt."
+    )
+    lines = _suggest(note)[0]
+    assert "99212" in lines and "92012" not in lines
+
+
+def test_an_assessment_new_and_active_makes_a_new_problem_visit() -> None:
+    note = (
+        "Scheduled six-month AMD follow-up. Intermediate dry AMD OU on AREDS2.\nVA cc 20/50 OD, 20/30 OS. IOP 14/15.\n"
+        "DFE: OD subfoveal gray-green lesion with heme; OS large drusen, no fluid.\n"
+        "Assessment: neovascular age-related macular degeneration, right eye, new and active; intermediate dry AMD, "
+        "left eye, unchanged.\nPlan: retina referral tomorrow for anti-VEGF. Continue AREDS2."
+    )
+    lines = _suggest(note)[0]
+    assert "92012" in lines and not any(code.startswith("992") for code in lines)
+
+
+PLUG_SITES = """Proc: temp (collagen 0.3 mm) punctal plug trial{scope} per plan 1/13.
+Dx: DES OU on PFAT + Restasis, still sx.
+Anesth: proparacaine, pledget.
+LUL - placed. LLL - placed. RLL - placed. RUL - punctum stenotic, could not dilate safely -> NOT placed.
+Tolerated well.
+P: Cont Restasis + PFAT. RTC 4 wk."""
+
+
+def test_plug_sites_placed_one_by_one_under_a_planned_procedure_are_billed_and_a_site_not_placed_is_not() -> (
+    None
+):
+    for scope in (", all 4 puncta", ""):
+        suggestion = OfflineCoder(opinion=None).suggest(coding_request(PLUG_SITES.format(scope=scope)))
+        plugs = {modifiers for code, modifiers in line_keys(suggestion) if code == "68761"}
+        assert plugs == {("E1",), ("E2",), ("E4",)}, scope
+
+
+def test_a_procedure_planned_on_an_earlier_date_is_still_done_today() -> None:
+    note = (
+        "Proc: punctal plug RLL (planned 6/30).\nHx: s/p PRK OU 2019. Dry eye sx OD>OS. NaFl OD 2+ inf, OS tr.\n"
+        "Silicone plug 0.5 mm RLL - 1st seat popped out, re-seated same plug, stable. OS no plug (sx mild).\n"
+        "A: Dry eye syndrome OU, R>L.\nP: cont PFAT. RTC 1 mo."
+    )
+    suggestion = OfflineCoder(opinion=None).suggest(coding_request(note))
+    assert ("68761", ("E4",)) in line_keys(suggestion)
+
+
+def test_a_test_stopped_partway_with_no_usable_result_or_not_repeated_here_is_not_billed() -> None:
+    note = (
+        "Glaucoma suspect f/u. IOP 22/23. C/D 0.65 OU.\n"
+        "A 24-2 threshold field was started but stopped partway through the right eye; no usable result.\n"
+        "We did not repeat a macular OCT here since the retina service imaged him two weeks ago.\n"
+        "A: Glaucoma suspect OU, high risk.\nP: repeat the field in 2 weeks."
+    )
+    lines = _suggest(note)[0]
+    assert "92083" not in lines and "92134" not in lines and lines
+
+
+def test_a_final_rx_promised_for_the_next_visit_does_not_bill_a_deferred_refraction() -> None:
+    note = (
+        "Exam Type: Routine vision\nCC: glasses broke, distance blurry.\nVA sc 20/80 OD 20/70 OS.\n"
+        "Autorefraction -2.25 -0.75 x 005 / -2.00 -0.50 x 175.\nManifest Rx DEFERRED - dilated first, could not "
+        "refine.\nIOP 17/16. Pupils PERRL. CF/EOM full. SLE wnl OU. DFE: C/D 0.35 OU, wnl.\n"
+        "Assessment: Myopia with astigmatism OU. Ocular health normal.\n"
+        "Plan: RTC 1-2 wks for manifest refraction and final spectacle Rx."
+    )
+    assert "92015" not in _suggest(note, payer_kind="medicaid")[0]
