@@ -713,6 +713,9 @@ def _placed_site_clauses(note: ParsedNote, lexicon: Lexicon) -> frozenset[str]:
         lexicon.plug.search(note.span(c))
         and not _EARLIER_PLUGS.search(_PLANNED_ON.sub(" ", note.span(c)))
         and not _PLUG_CHECK.search(note.span(c))
+        # (not "Both plugs in good position, no extrusion": plugs seen at a check)
+        and not _PLUG_LEFT_ALONE.search(note.span(c))
+        and not _PLUG_SEEN.search(note.span(c))
         for c in note.sentences
         if c.section == SectionKind.PROCEDURE
     )
@@ -726,6 +729,7 @@ def _placed_site_clauses(note: ParsedNote, lexicon: Lexicon) -> frozenset[str]:
     return frozenset(placed)
 
 
+_PLUG_SEEN = re.compile(r"\bposition\b|\bextru\w*|\bseated\b|\bvisible\b", re.IGNORECASE)
 # "Procedure: punctal plug check OU": a check of plugs already in, not a placement
 _PLUG_CHECK = re.compile(
     r"\b(?:check|recheck|f/u|follow[- ]?up|eval\w*|removal|removed|retention)\b", re.IGNORECASE
