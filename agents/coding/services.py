@@ -682,10 +682,9 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
         for untouched in _PUNCTUM_UNTOUCHED.finditer(text):
             lids -= lids_in(untouched.group("site") or untouched.group("site2") or untouched.group("site3"))
     if not lids:
-        lids, evidence = set(_placed_site_clauses(note, lexicon)), evidence
-    if not lids:
         table = (
-            _plug_table(note, lexicon)
+            _placed_site_clauses(note, lexicon)
+            or _plug_table(note, lexicon)
             or _plug_rows(note, lexicon)
             or _plug_site_rows(note, lexicon)
             or _eye_row_grid(note, lexicon)
@@ -706,27 +705,35 @@ def _punctal_plugs(note: ParsedNote, lexicon: Lexicon) -> list[FoundService]:
     ]
 
 
-def _placed_site_clauses(note: ParsedNote, lexicon: Lexicon) -> frozenset[str]:
+def _placed_site_clauses(note: ParsedNote, lexicon: Lexicon) -> tuple[frozenset[str], tuple[int, int]] | None:
     """Under a plug procedure ("Proc: temp collagen plug trial, all 4 puncta"), one clause per site: "LUL - placed.
     LLL - placed. RUL - punctum stenotic -> NOT placed": each site placed is a punctum plugged today."""
-    heading = any(
-        lexicon.plug.search(note.span(c))
-        and not _EARLIER_PLUGS.search(_PLANNED_ON.sub(" ", note.span(c)))
-        and not _PLUG_CHECK.search(note.span(c))
-        # (not "Both plugs in good position, no extrusion": plugs seen at a check)
-        and not _PLUG_LEFT_ALONE.search(note.span(c))
-        and not _PLUG_SEEN.search(note.span(c))
+    if not any(
+        _placement_heading(note.span(c), lexicon)
         for c in note.sentences
         if c.section == SectionKind.PROCEDURE
-    )
-    if not heading:
-        return frozenset()
-    placed: set[str] = set()
+    ):
+        return None
+    lids: set[str] = set()
+    first: tuple[int, int] | None = None
     for clause in note.sentences:
         text = note.span(clause)
         if _SITE_PLACED.match(text) and not _NOT_PLUGGED.search(text):
-            placed |= lids_in(text)
-    return frozenset(placed)
+            lids |= lids_in(text)
+            first = first or (clause.start, clause.end)
+    return (frozenset(lids), first) if lids and first else None
+
+
+def _placement_heading(text: str, lexicon: Lexicon) -> bool:
+    """A procedure line about plugs put in today: not an earlier placement, a check or removal, or plugs seen in
+    place ("Both plugs in good position, no extrusion")."""
+    return bool(
+        lexicon.plug.search(text)
+        and not _EARLIER_PLUGS.search(_PLANNED_ON.sub(" ", text))
+        and not _PLUG_CHECK.search(text)
+        and not _PLUG_LEFT_ALONE.search(text)
+        and not _PLUG_SEEN.search(text)
+    )
 
 
 _PLUG_SEEN = re.compile(r"\bposition\b|\bextru\w*|\bseated\b|\bvisible\b", re.IGNORECASE)
@@ -1025,7 +1032,7 @@ def _foreign_body(note: ParsedNote, diagnoses: list[FoundDiagnosis], lexicon: Le
             )
         ):
             site = "corneal_no_slit_lamp"
-        eye = {"1": "right", "2": "left"}.get(code[5])
+        eye = {"1": "right", "2": "left"}.get(_code_side(code))
         modifiers = [EYE_MODIFIER[eye]] if eye else []
         if any(s.code == lexicon.fb_codes[site] and s.modifiers == modifiers for s in found):
             continue

@@ -782,7 +782,7 @@ def _new_acute_problems(
     ("resolving", "improving", "stable": a problem found today has none), beside another problem."""
     if len({d.group for d in assessed}) < 2:
         return []
-    named = {c.group for c in load_lexicon().conditions if any(p.search(opening) for p in c.patterns)}
+    named = _groups_named(opening)
     found = []
     for d in assessed:
         # (a refractive error beside the follow-up is the glasses, not a new problem)
@@ -856,8 +856,12 @@ def _leads_with_another_problem(opening: str, assessed: list[FoundDiagnosis]) ->
     lead = assessed[0].condition if assessed else None
     if lead is None or lead.group not in _FOUND_AT_RECHECK:
         return False
-    named = {c.group for c in load_lexicon().conditions if any(p.search(opening) for p in c.patterns)}
-    return lead.group not in named
+    return lead.group not in _groups_named(opening)
+
+
+def _groups_named(text: str) -> set[str]:
+    """The condition groups whose words the text names (the problems a visit's reason says it is for)."""
+    return {c.group for c in load_lexicon().conditions if any(p.search(text) for p in c.patterns)}
 
 
 def _opening(note: ParsedNote) -> str:
