@@ -4,7 +4,7 @@ SPLITS: tuple[str, ...] = (
     "holdout",
     "tune",
     "tune2",
-    *(f"{kind}{number}" for number in range(3, 45) for kind in ("tune", "check")),
+    *(f"{kind}{number}" for number in range(3, 47) for kind in ("tune", "check")),
     "all",
 )
 # Check splits whose aggregates were reported through session 7 and then opened for tuning in session 8: their
