@@ -307,6 +307,7 @@ class VisitChoice:
     mdm: dict[str, str] = field(default_factory=dict)
     complete: bool = False  # every element the code needs is documented (its own confidence bucket)
     in_global: bool = False  # an unrelated problem inside a surgeon's global period (modifier 24)
+    overruled: str | None = None  # the rules' code, where the learned second opinion replaced it
 
 
 def is_established(request: CodingRequest, note: ParsedNote) -> bool:

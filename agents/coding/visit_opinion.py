@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 OPINION_FILE = Path(__file__).resolve().parent / "lexicon" / "visit_opinion.npz"
 NO_VISIT = "none"  # the class of notes that bill no visit line
 _VISIT_CODE = re.compile(r"920(?:02|04|12|14)|992(?:0[2-5]|1[1-5])|S062[01]")
+_MEDICAL_VISIT = re.compile(r"920(?:02|04|12|14)|992(?:0[2-5]|1[1-5])")
+_NEW_PATIENT_VISIT = re.compile(r"9200[24]|9920[2-5]")
 # Chosen by leave-one-author-set-out runs over the gold sets (evals/coding/opinion.py --cross-validate).
 VECTORIZER = {
     "analyzer": "char_wb",
@@ -50,6 +52,22 @@ class Opinion:
 def is_visit_code(code: str) -> bool:
     """An eye exam, office E/M or vision-plan exam code: the one visit line of a charge."""
     return _VISIT_CODE.fullmatch(code.upper()) is not None
+
+
+def is_medical_visit(code: str) -> bool:
+    """An eye exam or office E/M code (not a vision plan's S-code)."""
+    return _MEDICAL_VISIT.fullmatch(code.upper()) is not None
+
+
+def is_new_patient_visit(code: str) -> bool:
+    return _NEW_PATIENT_VISIT.fullmatch(code.upper()) is not None
+
+
+def visit_family(code: str) -> str:
+    """The rules' family name of a medical visit code: comprehensive, intermediate or em."""
+    if code.startswith("92"):
+        return "comprehensive" if code in ("92004", "92014") else "intermediate"
+    return "em"
 
 
 def opinion_text(

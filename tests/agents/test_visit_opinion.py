@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from agents.coding.offline import OfflineCoder
-from agents.coding.schemas import AUTO_DRAFT_THRESHOLD
+from agents.coding.schemas import AUTO_DRAFT_THRESHOLD, CodeSuggestion, SuggestedLine
 from agents.coding.visit_opinion import (
     FIRM,
     NO_VISIT,
@@ -94,24 +94,73 @@ def test_the_opinion_grades_a_rule_code_firm_agree_or_differ() -> None:
     assert weak.on(weak.code) == ("firm" if weak.probability >= FIRM else "agree")
 
 
+def _leaning(shares: dict[str, float]) -> VisitOpinion:
+    """A real opinion that gives every decided request's text these shares of probability (its one term, "ent",
+    has a TF-IDF weight of 1, so the class scores are the log shares)."""
+    classes = sorted(shares)
+    coef = np.array([[np.log(shares[c])] for c in classes])
+    return VisitOpinion(["ent"], np.ones(1), coef, np.zeros(len(classes)), classes)
+
+
+def _visit_line(suggestion: CodeSuggestion) -> SuggestedLine:
+    return next(line for line in suggestion.lines if is_visit_code(line.code))
+
+
 def test_a_disputed_visit_code_waits_for_review_with_the_opinion_as_a_finding() -> None:
     request = coding_request(FOLLOW_UP_NOTE)
     plain = OfflineCoder(opinion=None).suggest(request)
-    visit = next(line for line in plain.lines if is_visit_code(line.code))
+    visit = _visit_line(plain)
     assert not any(f.code == "VISIT_SECOND_OPINION" for f in plain.findings)
 
-    disputed = OfflineCoder(opinion=_biased("99215")).suggest(request)
-    line = next(line for line in disputed.lines if is_visit_code(line.code))
-    assert line.code == visit.code  # the opinion never picks the code
+    # the opinion leads with another code but still gives the rules' code a real chance: the rules' code stays
+    disputed = OfflineCoder(opinion=_leaning({"99215": 0.8, visit.code: 0.15, NO_VISIT: 0.05})).suggest(
+        request
+    )
+    line = _visit_line(disputed)
+    assert line.code == visit.code
     assert line.confidence < AUTO_DRAFT_THRESHOLD
     (finding,) = [f for f in disputed.findings if f.code == "VISIT_SECOND_OPINION"]
     assert "99215" in finding.message and visit.code in finding.message
 
     shared = OfflineCoder(opinion=_biased(visit.code)).suggest(request)
-    line = next(line for line in shared.lines if is_visit_code(line.code))
+    line = _visit_line(shared)
     assert not any(f.code == "VISIT_SECOND_OPINION" for f in shared.findings)
     assert "second opinion agrees" in line.rationale
     assert {d.code for d in shared.diagnoses} == {d.code for d in plain.diagnoses}
+
+
+def test_a_visit_code_the_opinion_finds_very_unlikely_is_replaced_and_waits_for_review() -> None:
+    request = coding_request(FOLLOW_UP_NOTE)
+    plain = OfflineCoder(opinion=None).suggest(request)
+    rules_code = _visit_line(plain).code
+    swapped = OfflineCoder(opinion=_leaning({"99215": 0.9, rules_code: 0.02, NO_VISIT: 0.08})).suggest(
+        request
+    )
+    line = _visit_line(swapped)
+    assert line.code == "99215" and line.confidence < AUTO_DRAFT_THRESHOLD
+    assert rules_code in line.rationale
+    (finding,) = [f for f in swapped.findings if f.code == "VISIT_SECOND_OPINION"]
+    assert "99215" in finding.message and rules_code in finding.message and finding.severity == "warning"
+    assert [line.code for line in swapped.lines if not is_visit_code(line.code)] == [
+        line.code for line in plain.lines if not is_visit_code(line.code)
+    ]
+    # not when the opinion is short of PICK_VISIT, nor with a new-patient code for an established patient
+    for shares in (
+        {"99215": 0.6, rules_code: 0.02, NO_VISIT: 0.38},
+        {"99205": 0.9, rules_code: 0.02, NO_VISIT: 0.08},
+    ):
+        kept = OfflineCoder(opinion=_leaning(shares)).suggest(request)
+        assert _visit_line(kept).code == rules_code
+
+
+def test_a_routine_or_vision_plan_exam_is_never_replaced() -> None:
+    request = coding_request(ROUTINE, payer_kind="vision")
+    plain = OfflineCoder(opinion=None).suggest(request)
+    rules_code = _visit_line(plain).code
+    swapped = OfflineCoder(opinion=_leaning({"92012": 0.97, rules_code: 0.01, NO_VISIT: 0.02})).suggest(
+        request
+    )
+    assert _visit_line(swapped).code == rules_code
 
 
 def test_the_stored_opinion_is_what_the_gold_sets_train_today() -> None:
