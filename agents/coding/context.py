@@ -11,6 +11,8 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     # "KC r/o on topo": ruled out by the test, not a rule-out still open
     *((f"r/o {by}", "NEGATED_EXISTENCE", "BACKWARD") for by in ("on", "by")),
     ("neg for", "NEGATED_EXISTENCE", "FORWARD"),
+    # "r/o secondary Sjogren's": ConText's own "secondary" ends the rule-out's scope before the condition
+    *((f"{ro} secondary", "POSSIBLE_EXISTENCE", "FORWARD") for ro in ("r/o", "rule out", "ruling out")),
     ("not addressed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not re-addressed", "NEGATED_EXISTENCE", "BACKWARD"),
     ("not readdressed", "NEGATED_EXISTENCE", "BACKWARD"),
@@ -59,6 +61,13 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
         for vs in ("vs", "vs.", "versus")
         for target in ("prior", "last", "baseline", "previous")
     ),
+    # "OS no significant change: keratoconus, stable": unchanged is not absent
+    *(
+        (f"no {kind}change{n}", "NEGATED_EXISTENCE", "PSEUDO")
+        for kind in ("", "significant ", "interval ")
+        for n in ("", "s")
+    ),
+    *((f"no {kind}progression", "NEGATED_EXISTENCE", "PSEUDO") for kind in ("", "further ", "significant ")),
     # "preservative-free tears": a product, not a finding that is absent ("pain free")
     *((f"preservative{sep}free", "NEGATED_EXISTENCE", "PSEUDO") for sep in ("-", " ")),
     ("hx of", "HISTORICAL", "FORWARD"),
@@ -129,6 +138,25 @@ class ContextReader:
                     ConTextRule(w, "TERMINATE", direction="TERMINATE")
                     for w in ("together with", "along with")
                 ),
+            ]
+        )
+        # "She had migraines with zigzag lights in her 30s, none in twenty years": a problem long past
+        self._context.add(
+            [
+                ConTextRule(
+                    "none in years",
+                    "HISTORICAL",
+                    direction="BACKWARD",
+                    max_scope=10,
+                    pattern=[
+                        {"LOWER": "none"},
+                        {"LOWER": {"IN": ["in", "for"]}},
+                        {"LOWER": {"IN": ["the", "over"]}, "OP": "?"},
+                        {"LOWER": {"IN": ["last", "past"]}, "OP": "?"},
+                        {"IS_ALPHA": True, "OP": "?"},
+                        {"LOWER": {"IN": ["years", "yrs", "decades"]}},
+                    ],
+                )
             ]
         )
         # "RD precautions": only the words just before it, never the PVD earlier in the clause

@@ -159,6 +159,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or cues["patient_paid"].search(text)
         or cues["before_mention_negation"].search(before)
         or cues["before_mention_past"].search(before)
+        or _ELSEWHERE_BEFORE.search(before)
         # "her September nerve fiber OCT" (not "we repeated the October 24-2 HVF today")
         or (_MONTH_BEFORE.search(before) and not _said_today(text))
         # "Prior testing on file: gonioscopy 02/2024 ...; pachymetry 2023 548/552": the line's label, or a year
@@ -234,6 +235,12 @@ _ELSEWHERE_AFTER = re.compile(
     re.IGNORECASE,
 )
 _YEAR_AFTER = re.compile(r"[ \t]*[(,]?[ \t]*(?:19|20)\d\d\b(?![/\d-])")
+# "that office's OCT report", "the outside retina specialist's photos": another office's test
+_ELSEWHERE_BEFORE = re.compile(
+    r"\b(?:that|another|an?\s+outside|the\s+outside|the\s+other|the\s+referring)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:office|practice|clinic|doctor|specialist|surgeon|provider|practitioner)[’']s\s+(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
 
 
 _TEST_NAME = re.compile(r"[A-Za-z][A-Za-z \t-]*?(?=[ \t]*(?:[(,]?[ \t]*\d|:|\n|$))")
@@ -355,6 +362,11 @@ _COMPARED_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_BEFORE = re.compile(r"\b((?:19|20)\d\d)[ \t]+$")
+# "Exam + OCT mac done 2/3": the test's own verb dated to a day that is not the date of service
+_DONE_ON = re.compile(
+    r"[^\n.;:]{0,20}?\b(?:done|performed|obtained|taken|completed)\s+(?:on\s+)?(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![/\d])",
+    re.IGNORECASE,
+)
 _REPEATED = re.compile(r"\b(?:repeat\w*|redo|redid|re-?did)\b", re.IGNORECASE)
 _IMAGING = frozenset({"92133", "92134", "OCT", "92250", "92025", "92136"})
 _NO_TESTS_TODAY = re.compile(
@@ -370,6 +382,9 @@ def _another_days(text: str, clause_start: int, start: int, end: int, day: date 
     if _CROSSED_AFTER.match(text, end) or _COMPARED_BEFORE.search(
         text[max(clause_start, start - 60) : start]
     ):
+        return True
+    done_on = _DONE_ON.match(text, end)
+    if done_on and (day is None or (int(done_on.group(1)), int(done_on.group(2))) != (day.month, day.day)):
         return True
     year = _YEAR_BEFORE.search(text[max(clause_start, start - 12) : start])
     return bool(

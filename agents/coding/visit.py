@@ -125,7 +125,11 @@ _NOT_A_BENEFIT = re.compile(
 # "He was told and accepted that the routine exam and the refraction are his responsibility": a routine visit
 _ROUTINE_SELF_PAY = re.compile(
     r"\broutine\s+(?:eye\s+|vision\s+)?exam(?:ination)?\b[^.;\n]{0,50}\b(?:(?:his|her|their|the\s+patient['’]?s|patient)\s+"
-    r"(?:own\s+)?responsibility|self[- ]pay)",
+    r"(?:own\s+)?responsibility|self[- ]pay)"
+    # "Informed that Medicare does not cover a routine exam or refraction; elected to proceed self-pay"
+    r"|\b(?:does\s+not|doesn['’]t|will\s+not)\s+cover\s+(?:a\s+|the\s+)?routine\s+(?:eye\s+|vision\s+)?exam\w*\b"
+    r"[^.\n]{0,60}\b(?:elected|chose|agreed|decided|opted)\s+to\s+(?:proceed\s+|pay\s+)?(?:as\s+)?"
+    r"(?:self[- ]pay|privately|out\s+of\s+pocket)",
     _I,
 )
 # (a policy stated, or another visit's: "will be self-pay", "none done today")
@@ -756,6 +760,8 @@ _RISE_TODAY = re.compile(
     r"\b(?:rise|rising|elevat\w*|raised|increase\w*|spike\w*)\b|\b(?:IOP|pressures?)\s*(?:of\s+)?(?:2[2-9]|[3-6]\d)\b",
     _I,
 )
+# "2) new elevated intraocular pressure": the item the finding opens calls it new
+_NEW_ITEM = re.compile(r"(?:^|[\d.):;,]\s*)new\b[^.;\n\d]*$", _I)
 _PRESSURE_CHECK = re.compile(r"\b(?:IOP|pressure)\s+(?:check|ck|recheck)\b|\bsteroid\s+respon\w*", _I)
 _AT_AN_EARLIER_VISIT = re.compile(r"\b(?:last|previous|prior|earlier)\s+(?:visit|exam\w*|appointment)\b", _I)
 # "no flashes x 3 wk", "no flashes or new floaters": a symptom denied
@@ -802,18 +808,20 @@ def _new_problem_told(note: ParsedNote, opening: str, assessed: list[FoundDiagno
     he asked about a bump that appeared about two weeks ago", a chief complaint under a "Visit: PCO recheck" label),
     assessed as an acute problem the visit's reason does not name: a second, new problem (README: E/M only for a
     known problem with nothing new)."""
-    lead = assessed[0] if assessed else None
-    lead_clause = note.sentence_at(lead.position) if lead else None
-    if (
-        lead is not None
-        and lead.condition is not None
-        and lead.condition.id in _FOUND_AT_RECHECK_IDS
-        and lead_clause is not None
-        and _RISE_TODAY.search(note.span(lead_clause))
-        and not _PRESSURE_CHECK.search(opening)
-        and len({d.group for d in assessed}) >= 2
-    ):
-        return True  # "returns three weeks into loteprednol ... Assessment: 1. Steroid-induced rise in IOP"
+    # "returns three weeks into loteprednol ... Assessment: 1. Steroid-induced rise in IOP", or further down the
+    # assessment when it says so: "2) new elevated intraocular pressure ... from the topical steroid"
+    for index, d in enumerate(assessed):
+        clause = note.sentence_at(d.position)
+        if d.condition is None or d.condition.id not in _FOUND_AT_RECHECK_IDS or clause is None:
+            continue
+        text = note.span(clause)
+        if (
+            _RISE_TODAY.search(text)
+            and (index == 0 or _NEW_ITEM.search(text[: d.position - clause.start + 1]))
+            and not _PRESSURE_CHECK.search(opening)
+            and len({d.group for d in assessed}) >= 2
+        ):
+            return True
     if not _new_acute_problems(note, opening, assessed):
         return False
     for clause in note.sentences:
@@ -1352,10 +1360,11 @@ def choose_visit(
         routine_today
         or bool(_NOT_A_BENEFIT.search(_decision_text(note, (SectionKind.PLAN,))))
         or any(
-            _ROUTINE_SELF_PAY.search(note.span(c))
-            # to the sentence's end past a semicolon ("...; none done today"), not into the next sentence
-            and not _SELF_PAY_NOT_TODAY.search(re.match(r"[^.\n]*", note.text[c.start :]).group())
+            # to the sentence's end past a semicolon ("...; none done today", "...; elected to proceed self-pay"),
+            # not into the next sentence
+            _ROUTINE_SELF_PAY.search(whole) and not _SELF_PAY_NOT_TODAY.search(whole)
             for c in note.sentences
+            for whole in (re.match(r"[^.\n]*", note.text[c.start :]).group(),)
         )
     )
     routine = request.payer_kind == "vision" or not medical or routine_today

@@ -1,10 +1,11 @@
 """A learned second opinion on the visit code: the code hand coders chose for notes that read like this one.
 
 Character n-grams of the note, with the patient's status, payer and age band, go through TF-IDF and a logistic
-regression trained on the hand-written gold sets (evals/coding/opinion.py writes the stored model). It never picks
-the code: the rules do. Where it disagrees the visit line goes to review with its view as a finding; where it
-agrees, its grade is one of the confidence model's inputs (out of sample, codes both readers chose were right far
-more often than codes they disputed)."""
+regression trained on the hand-written gold sets (evals/coding/opinion.py writes the stored model). The rules pick
+the code; the opinion overrides them only where it all but rules their code out (agents/coding/offline.py). Where it
+disagrees the visit line goes to review with its view as a finding; where it agrees, its grade is one of the
+confidence model's inputs (out of sample, codes both readers chose were right far more often than codes they
+disputed)."""
 
 import re
 from dataclasses import dataclass
