@@ -76,8 +76,6 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
     ("- resolved", "NEGATED_EXISTENCE", "BACKWARD"),
     ("hx only", "HISTORICAL", "BACKWARD"),
     ("history of", "HISTORICAL", "FORWARD"),
-    ("s/p", "HISTORICAL", "FORWARD"),
-    ("status post", "HISTORICAL", "FORWARD"),
     ("fhx", "FAMILY", "FORWARD"),
     ("family history", "FAMILY", "FORWARD"),
     ("family hx", "FAMILY", "FORWARD"),
@@ -153,10 +151,20 @@ class ContextReader:
                         {"LOWER": {"IN": ["in", "for"]}},
                         {"LOWER": {"IN": ["the", "over"]}, "OP": "?"},
                         {"LOWER": {"IN": ["last", "past"]}, "OP": "?"},
-                        {"IS_ALPHA": True, "OP": "?"},
+                        {"LIKE_NUM": True, "OP": "?"},
                         {"LOWER": {"IN": ["years", "yrs", "decades"]}},
                     ],
                 )
+            ]
+        )
+        # "s/p LASIK OU, dry eye syndrome OU": the operation just after it, not the next item of a list
+        self._context.add(
+            [
+                *(
+                    ConTextRule(w, "HISTORICAL", direction="FORWARD", terminated_by={"LIST_BREAK"})
+                    for w in ("s/p", "status post")
+                ),
+                ConTextRule(",", "LIST_BREAK", direction="PSEUDO", pattern=[{"TEXT": ","}]),
             ]
         )
         # "RD precautions": only the words just before it, never the PVD earlier in the clause

@@ -93,7 +93,8 @@ _BARE_HEADERS: tuple[tuple[str, SectionKind], ...] = (
     (r"(?:Special|Ancillary|Diagnostic)\s+Test(?:ing|s)", SectionKind.TESTS),
 )
 _HEADER = re.compile(
-    r"(?:(?:^|\n)[ \t]*(?P<short>[SOAP])[ \t]*:)"
+    # (also inline after a sentence, as in an export flattened to one line: "... rims healthy. A: POAG OU mild stage")
+    r"(?:(?:(?:^|\n)[ \t]*|(?<=\S\.)[ \t]+)(?-i:(?P<short>[SOAP]))[ \t]*:)"
     r"|(?:(?:(?:^|\n)[ \t]*|(?<=\S)[ \t]{2,}|(?<=\S\.)[ \t])(?P<long>"
     + "|".join(f"(?:{p})" for p, _ in _LONG_HEADERS)
     + r")[ \t]*:)"

@@ -761,7 +761,7 @@ _RISE_TODAY = re.compile(
     _I,
 )
 # "2) new elevated intraocular pressure": the item the finding opens calls it new
-_NEW_ITEM = re.compile(r"(?:^|[\d.):;,]\s*)new\b[^.;\n\d]*$", _I)
+_NEW_ITEM = re.compile(r"(?:^|[\d.):;,]\s*)new\b(?:[^.;\n\d]|\d(?![.)]))*$", _I)
 _PRESSURE_CHECK = re.compile(r"\b(?:IOP|pressure)\s+(?:check|ck|recheck)\b|\bsteroid\s+respon\w*", _I)
 _AT_AN_EARLIER_VISIT = re.compile(r"\b(?:last|previous|prior|earlier)\s+(?:visit|exam\w*|appointment)\b", _I)
 # "no flashes x 3 wk", "no flashes or new floaters": a symptom denied

@@ -205,3 +205,87 @@ Ultrasound pachymetry today: right 452, left 812 microns.
 Assessment: acute corneal hydrops of the left eye from keratoconus; keratoconus of the right eye stable.
 Plan: sodium chloride 5% QID OS. Recheck in one week."""
     assert sorted(_suggest(note)[1]) == ["H18.611", "H18.622"]
+
+
+def test_an_inline_assessment_after_a_sentence_heads_the_assessment() -> None:
+    note = (
+        "f/u POAG OU. latanoprost qhs OU, compliant. VA cc 20/20 OD 20/25 OS. IOP 15/16. C/D .55/.6, rims healthy. "
+        "A: POAG OU mild stage, stable @ target. P: cont latanoprost qhs OU, RTC 4 mo."
+    )
+    assert _suggest(note) == (["99213"], ["H40.1131"])
+
+
+def test_s_p_covers_the_operation_not_the_next_item_of_the_list() -> None:
+    _, diagnoses = _suggest(
+        "VA 20/20 OU. SLE clear.\nA: s/p LASIK OU, dry eye syndrome OU.\nP: Restasis BID OU."
+    )
+    assert diagnoses == ["H04.123"]
+    _, treated = _suggest(
+        "VA 20/20 OU.\nA: s/p YAG capsulotomy for posterior capsular opacification OD; myopia OU."
+    )
+    assert not any(code.startswith("H26.49") for code in treated)
+
+
+def test_a_field_machine_being_serviced_is_no_field_today() -> None:
+    note = """Glaucoma f/u. On latanoprost qhs OU.
+IOP 17/17. OCT RNFL OU performed today: stable. HVF machine being serviced; pt to return for VF when repaired.
+A: POAG OU, mild stage, stable.
+P: Continue latanoprost qhs OU."""
+    lines, _ = _suggest(note)
+    assert "92133" in lines and "92083" not in lines
+
+
+def test_a_problem_none_for_ten_years_in_numerals_is_history() -> None:
+    note = """Floaters OS since Sunday. Migraines with aura in her 30s, none for the last 10 years.
+VA 20/20 OU. DFE OS: Weiss ring, no tears.
+A: Posterior vitreous detachment, left eye.
+P: RD precautions. RTC 4 wk."""
+    assert not any(code.startswith("G43") for code in _suggest(note)[1])
+
+
+def test_a_steroid_rise_with_its_pressure_in_the_item_is_still_new() -> None:
+    note = UVEITIS_RECHECK.format(second="new elevated").replace(
+        "intraocular pressure in the right eye", "IOP OD 32"
+    )
+    assert _suggest(note)[0] == ["92012"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("Cicatricial lagophthalmos", "H02.211"),
+        ("Mechanical lagophthalmos", "H02.221"),
+        ("Lagophthalmos", "H02.201"),
+    ],
+)
+def test_lagophthalmos_is_coded_by_its_kind_per_lid(kind: str, code: str) -> None:
+    note = f"""CC: right eye dry and sore on waking.
+Lid closure OD: 2 mm lagophthalmos. Cornea OD: inferior SPK.
+A: {kind}, right upper eyelid. Exposure keratopathy OD.
+P: ointment qhs OD, tape lid. RTC 1 mo."""
+    assert code in _suggest(note)[1]
+
+
+def test_a_retinal_drawing_not_made_is_no_extended_ophthalmoscopy() -> None:
+    note = """Chief Complaint: PVD f/u OS
+Scleral depression OS 360: no breaks. Retinal drawing not made.
+Impression: PVD OS, stable.
+Plan: RTC 6 wk."""
+    assert "92201" not in _suggest(note)[0]
+
+
+def test_a_combined_cataract_named_at_length_is_the_combined_form() -> None:
+    note = """Glare OD. Manifest refraction deferred. DFE: maculas flat.
+Slit lamp: right eye 3+ NS with 2+ PSC; left eye 1+ NS.
+Assessment: combined nuclear and posterior subcapsular age-related cataract, right eye, visually significant; early
+age-related nuclear cataract, left eye.
+Plan: referral for cataract surgery OD."""
+    assert sorted(_suggest(note)[1]) == ["H25.12", "H25.811"]
+
+
+def test_staining_that_a_lens_corneal_disorder_explains_is_not_coded_apart() -> None:
+    note = """Chief Complaint: Red, light-sensitive right eye x 2 days. Sleeps in CLs.
+Cornea OD: diffuse central SPK, no infiltrate.
+Impression: Corneal disorder due to contact lens overwear, right eye (hypoxic keratopathy with SPK).
+Plan: No CL wear x 2 weeks. Ofloxacin QID OD."""
+    assert _suggest(note)[1] == ["H18.821"]
