@@ -68,6 +68,13 @@ EYE_CLINIC_RULES: tuple[tuple[str, str, str], ...] = (
         for n in ("", "s")
     ),
     *((f"no {kind}progression", "NEGATED_EXISTENCE", "PSEUDO") for kind in ("", "further ", "significant ")),
+    # ... but "no progression to PDR", "no change to exudative AMD" rule out the worse disease named after them
+    *(
+        (f"no {kind}{what} {to}", "NEGATED_EXISTENCE", "FORWARD")
+        for kind in ("", "further ", "significant ")
+        for what in ("progression", "change", "conversion")
+        for to in ("to", "into")
+    ),
     # "preservative-free tears": a product, not a finding that is absent ("pain free")
     *((f"preservative{sep}free", "NEGATED_EXISTENCE", "PSEUDO") for sep in ("-", " ")),
     ("hx of", "HISTORICAL", "FORWARD"),

@@ -536,7 +536,8 @@ def _visit_the_opinion_picks(visit: VisitChoice, second: Opinion | None) -> Visi
     theirs = second.code
     if theirs in (visit.code, NO_VISIT) or not is_medical_visit(theirs) or second.probability < PICK_VISIT:
         return None
-    if second.probabilities.get(visit.code, 0.0) >= RULES_VISIT_UNLIKELY:
+    # (a code the model has no class for, such as 99205, is one it cannot judge, not one it rules out)
+    if visit.code not in second.probabilities or second.probabilities[visit.code] >= RULES_VISIT_UNLIKELY:
         return None
     if is_new_patient_visit(theirs) == visit.established:
         return None

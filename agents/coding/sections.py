@@ -94,7 +94,7 @@ _BARE_HEADERS: tuple[tuple[str, SectionKind], ...] = (
 )
 _HEADER = re.compile(
     # (also inline after a sentence, as in an export flattened to one line: "... rims healthy. A: POAG OU mild stage")
-    r"(?:(?:(?:^|\n)[ \t]*|(?<=\S\.)[ \t]+)(?-i:(?P<short>[SOAP]))[ \t]*:)"
+    r"(?:(?:(?:^|\n)[ \t]*|(?<=\S\.)[ \t]+(?-i:(?=[SOAP][ \t]*:)))(?P<short>[SOAP])[ \t]*:)"
     r"|(?:(?:(?:^|\n)[ \t]*|(?<=\S)[ \t]{2,}|(?<=\S\.)[ \t])(?P<long>"
     + "|".join(f"(?:{p})" for p, _ in _LONG_HEADERS)
     + r")[ \t]*:)"

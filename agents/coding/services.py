@@ -159,7 +159,7 @@ def performed(note: ParsedNote, clause: Clause, mention_start: int, lexicon: Lex
         or cues["patient_paid"].search(text)
         or cues["before_mention_negation"].search(before)
         or cues["before_mention_past"].search(before)
-        or _ELSEWHERE_BEFORE.search(before)
+        or _ELSEWHERE_BEFORE.search(note.text, clause.start, mention_start)
         # "her September nerve fiber OCT" (not "we repeated the October 24-2 HVF today")
         or (_MONTH_BEFORE.search(before) and not _said_today(text))
         # "Prior testing on file: gonioscopy 02/2024 ...; pachymetry 2023 548/552": the line's label, or a year
@@ -384,8 +384,11 @@ def _another_days(text: str, clause_start: int, start: int, end: int, day: date 
     ):
         return True
     done_on = _DONE_ON.match(text, end)
-    if done_on and (day is None or (int(done_on.group(1)), int(done_on.group(2))) != (day.month, day.day)):
-        return True
+    if done_on:
+        month, dom, year = done_on.groups()
+        written = (int(year) % 100, int(month), int(dom)) if year else (None, int(month), int(dom))
+        if day is None or written != ((day.year % 100 if year else None), day.month, day.day):
+            return True
     year = _YEAR_BEFORE.search(text[max(clause_start, start - 12) : start])
     return bool(
         year

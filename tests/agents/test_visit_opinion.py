@@ -237,3 +237,18 @@ def test_a_visit_for_a_separate_problem_beside_a_procedure_stays_whatever_the_op
     kept = OfflineCoder(opinion=_biased(NO_VISIT)).suggest(request)
     assert visit.code in [line.code for line in kept.lines]
     assert not any(f.code == "VISIT_LEFT_OUT" for f in kept.findings)
+
+
+def test_a_visit_code_the_opinion_has_no_class_for_is_never_replaced() -> None:
+    from agents.coding.offline import _visit_the_opinion_picks
+    from agents.coding.visit import VisitChoice
+
+    visit = VisitChoice("99205", "em", False, False)
+    opinion = _leaning({"99204": 0.9, NO_VISIT: 0.1}).opinion("patient")
+    assert _visit_the_opinion_picks(visit, opinion) is None
+    assert (
+        _visit_the_opinion_picks(VisitChoice("99203", "em", False, False), opinion) is None
+    )  # 0.0 < 0.05? no class
+    known = _leaning({"99204": 0.9, "99203": 0.02, NO_VISIT: 0.08}).opinion("patient")
+    swapped = _visit_the_opinion_picks(VisitChoice("99203", "em", False, False), known)
+    assert swapped is not None and swapped.code == "99204" and swapped.overruled == "99203"
