@@ -43,10 +43,8 @@ from billing.findings import Finding, Severity
 from knowledge.base import KnowledgeBase
 from knowledge.codes.icd10 import icd10_billable, icd10_description
 
-ENGINE_VERSION = (
-    "offline-1.5"  # 1.3: the visit-code second opinion; 1.4: it may leave a visit line out; 1.5: or
-)
-# replace a visit code it finds very unlikely
+# 1.3: the visit-code second opinion; 1.4: it may leave a visit line out; 1.5: or replace a code it finds very unlikely
+ENGINE_VERSION = "offline-1.5"
 # The second opinion's probability of "no visit line" at which a rule-chosen intermediate or E/M visit is left out.
 DROP_VISIT = 0.75
 # The second opinion's probability of another medical visit code at which it replaces the rules' code, when it gives
@@ -550,7 +548,7 @@ def _visit_the_opinion_picks(visit: VisitChoice, second: Opinion | None) -> Visi
         overruled=visit.code,
         rationale=f"{theirs} by the learned second opinion ({second.probability:.0%}); the rules read "
         f"{visit.code} ({visit.rationale}), which notes like this one almost never bill "
-        f"({second.probabilities.get(visit.code, 0.0):.0%})",
+        f"({second.probabilities[visit.code]:.0%})",
     )
 
 

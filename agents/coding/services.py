@@ -385,9 +385,13 @@ def _another_days(text: str, clause_start: int, start: int, end: int, day: date 
         return True
     done_on = _DONE_ON.match(text, end)
     if done_on:
-        month, dom, year = done_on.groups()
-        written = (int(year) % 100, int(month), int(dom)) if year else (None, int(month), int(dom))
-        if day is None or written != ((day.year % 100 if year else None), day.month, day.day):
+        month, dom, year = (int(g) if g else None for g in done_on.groups())
+        same_day = (
+            day is not None
+            and (month, dom) == (day.month, day.day)
+            and (year is None or year % 100 == day.year % 100)
+        )
+        if not same_day:
             return True
     year = _YEAR_BEFORE.search(text[max(clause_start, start - 12) : start])
     return bool(

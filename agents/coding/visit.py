@@ -810,18 +810,16 @@ def _new_problem_told(note: ParsedNote, opening: str, assessed: list[FoundDiagno
     known problem with nothing new)."""
     # "returns three weeks into loteprednol ... Assessment: 1. Steroid-induced rise in IOP", or further down the
     # assessment when it says so: "2) new elevated intraocular pressure ... from the topical steroid"
-    for index, d in enumerate(assessed):
-        clause = note.sentence_at(d.position)
-        if d.condition is None or d.condition.id not in _FOUND_AT_RECHECK_IDS or clause is None:
-            continue
-        text = note.span(clause)
-        if (
-            _RISE_TODAY.search(text)
-            and (index == 0 or _NEW_ITEM.search(text[: d.position - clause.start + 1]))
-            and not _PRESSURE_CHECK.search(opening)
-            and len({d.group for d in assessed}) >= 2
-        ):
-            return True
+    if len({d.group for d in assessed}) >= 2 and not _PRESSURE_CHECK.search(opening):
+        for index, rise in enumerate(assessed):
+            clause = note.sentence_at(rise.position)
+            if rise.condition is None or rise.condition.id not in _FOUND_AT_RECHECK_IDS or clause is None:
+                continue
+            text = note.span(clause)
+            if _RISE_TODAY.search(text) and (
+                index == 0 or _NEW_ITEM.search(text[: rise.position - clause.start + 1])
+            ):
+                return True
     if not _new_acute_problems(note, opening, assessed):
         return False
     for clause in note.sentences:
